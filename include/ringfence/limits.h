@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringfence/limits.h: every hard limit of the platform, in one place.
+ *
+ * Every value that input can influence (an event from the kernel, a capture file,
+ * a client message, a content bundle, a rule) is checked against one of these.
+ * Included by the eBPF programs too, so keep it to plain #defines.
+ */
+#ifndef RINGFENCE_LIMITS_H
+#define RINGFENCE_LIMITS_H
+
+/* Events */
+#define RF_EVENT_MAX         32768u  /* bytes in one event, header and strings included */
+#define RF_PATH_MAX          4096u   /* bytes of a path field, NUL included (PATH_MAX) */
+#define RF_ARGV_MAX          4096u   /* bytes of argv kept, NULs included; more sets args_truncated */
+#define RF_PATH_DEPTH_MAX    64u     /* path components the eBPF sensor walks; deeper is flagged partial */
+#define RF_STR_FIELDS_MAX    32u     /* string fields in one event class */
+#define RF_FIELDS_MAX        64u     /* fields in one event class */
+#define RF_CLASSES_MAX       64u     /* event classes (class ids are 1..RF_CLASSES_MAX-1) */
+
+/* Sensor */
+#define RF_RINGBUF_BYTES     (16u << 20) /* kernel -> user ring buffer */
+#define RF_PROC_TABLE_MAX    65536u  /* live + recently exited processes in the process table */
+#define RF_PROC_EXITED_TTL_NS (5ull * 1000000000ull) /* how long an exited process stays for late lookups */
+#define RF_USER_CACHE_MAX    1024u   /* uid -> name entries cached */
+
+/* Capture files */
+#define RF_CAPTURE_HEADER_MAX 4096u  /* bytes in a capture file header */
+
+#endif /* RINGFENCE_LIMITS_H */

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* commands.h: the subcommands of the ringfence binary. Each returns the exit code:
+ * 0 success, 1 failure at run time, 2 bad usage. */
+#ifndef RF_COMMANDS_H
+#define RF_COMMANDS_H
+
+int rf_cmd_events(int argc, char **argv);
+int rf_cmd_record(int argc, char **argv);
+int rf_cmd_replay(int argc, char **argv);
+int rf_cmd_run(int argc, char **argv);
+
+#endif
