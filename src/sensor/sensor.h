@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sensor.h: the event source of the daemon. Loads the platform's eBPF programs (or,
+ * when that is impossible or --no-bpf is given, falls back to the netlink process
+ * connector plus /proc, marking every event RF_EVF_DEGRADED), normalises what the
+ * kernel sends into validated events, enriches them from the process table, numbers
+ * them (seq, class_seq; a gap = events the kernel had to drop) and hands each one to a
+ * callback.
+ */
+#ifndef RF_SENSOR_H
+#define RF_SENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ringfence/event.h"
+
+struct rf_sensor;
+struct rf_proctable;
+
+struct rf_sensor_opts {
+	uint64_t class_mask; /* bit (1 << class id) per class to emit; 0 = all */
+	bool no_bpf;         /* do not try eBPF: use the degraded fallback */
+	bool bootstrap;      /* fill the process table from /proc at start (default on) */
+};
+
+/* Called once per event, in the thread that calls rf_sensor_poll(). `ev` is validated
+ * and enriched and stays valid only during the call. Return 0 to go on, or a negative
+ * errno to make rf_sensor_poll() stop and return it. */
+typedef int (*rf_sensor_cb)(const struct rf_event_hdr *ev, void *ctx);
+
+struct rf_sensor_stats {
+	uint64_t delivered;                 /* events handed to the callback */
+	uint64_t dropped;                   /* events the kernel could not queue (ring full) */
+	uint64_t per_class[RF_CLASS_COUNT]; /* delivered, by class */
+	uint64_t dropped_class[RF_CLASS_COUNT];
+	uint64_t invalid;                   /* records from the kernel that failed validation */
+};
+
+/*
+ * Start the sensor. On failure returns -errno and writes a one-line reason into
+ * why (what failed and what to do). With BPF impossible it does not fail: it starts
+ * degraded and rf_sensor_degraded() gives the reason.
+ * The caller owns *ret and frees it with rf_sensor_free().
+ */
+int rf_sensor_open(const struct rf_sensor_opts *opts, rf_sensor_cb cb, void *ctx,
+		   struct rf_sensor **ret, char *why, size_t whylen);
+/* File descriptor that becomes readable when events are waiting (for epoll). */
+int rf_sensor_fd(const struct rf_sensor *s);
+/* Deliver waiting events, waiting up to timeout_ms (-1: forever, 0: not at all) for
+ * the first. Returns the number delivered, or -errno (-EINTR when a signal came). */
+int rf_sensor_poll(struct rf_sensor *s, int timeout_ms);
+void rf_sensor_stats(struct rf_sensor *s, struct rf_sensor_stats *st);
+/* NULL when the eBPF sensor runs; else why it does not (e.g. "--no-bpf given"). */
+const char *rf_sensor_degraded(const struct rf_sensor *s);
+/* Change which classes are emitted, at run time, without reloading anything. */
+int rf_sensor_set_classes(struct rf_sensor *s, uint64_t class_mask);
+/* The process table the sensor keeps (for lookups by other components). */
+struct rf_proctable *rf_sensor_proctable(struct rf_sensor *s);
+/* Stop and free; accepts NULL; returns NULL. */
+struct rf_sensor *rf_sensor_free(struct rf_sensor *s);
+
+#endif
