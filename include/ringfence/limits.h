@@ -27,4 +27,24 @@
 /* Capture files */
 #define RF_CAPTURE_HEADER_MAX 4096u  /* bytes in a capture file header */
 
+/* Detection rules (src/detect: Sigma loader, compiler, matcher, correlations) */
+#define RF_RULE_FILE_MAX      (1u << 20) /* bytes in one rule file */
+#define RF_RULE_FILES_MAX     65536u  /* rule files loaded from all directories */
+#define RF_RULE_DIR_DEPTH_MAX 8u      /* subdirectory levels walked below a rules directory */
+#define RF_RULES_MAX          65536u  /* rules (documents) in one engine */
+#define RF_RULE_YAML_NODES_MAX 100000u /* YAML nodes visited while reading one document (aliases count each time) */
+#define RF_RULE_YAML_DEPTH_MAX 32u    /* nesting of YAML collections in one document */
+#define RF_RULE_VALUES_MAX    4096u   /* values under one field of one selection */
+#define RF_RULE_IDENTS_MAX    256u    /* search identifiers in one detection */
+#define RF_RULE_VALUE_MAX     4096u   /* bytes of one value (after base64 and escapes) */
+#define RF_RULE_COND_MAX      4096u   /* bytes of one condition */
+#define RF_RULE_DEPTH_MAX     64u     /* nesting of a condition (parentheses, not) */
+#define RF_RULE_NODES_MAX     100000u /* condition nodes in one rule, selections expanded */
+#define RF_DETECT_ATOMS_MAX   (1u << 20) /* distinct field tests over all rules */
+#define RF_CORR_RULES_MAX     64u     /* rules referenced by one correlation */
+#define RF_CORR_GROUPBY_MAX   8u      /* group-by fields of one correlation */
+#define RF_CORR_GROUPS_MAX    4096u   /* live groups per correlation; more are dropped and counted */
+#define RF_CORR_EVENTS_MAX    1024u   /* timestamps or values kept per group (thresholds above are refused) */
+#define RF_CORR_KEY_MAX       1024u   /* bytes of one group key (group-by values joined) */
+
 #endif /* RINGFENCE_LIMITS_H */

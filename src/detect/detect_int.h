@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* detect_int.h: internals shared by the files of src/detect/. */
+#ifndef RF_DETECT_INT_H
+#define RF_DETECT_INT_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <hs/hs.h>
+
+#include "detect/detect.h"
+#include "ringfence/limits.h"
+#include "ringfence/schema.h"
+
+/* Glob tokens: 0..255 a literal byte, then these. */
+enum { TOK_STAR = 256, TOK_ONE, TOK_DASH };
+
+enum atom_kind {
+	A_GLOB = 1, /* wildcard pattern on one field (also plain equality) */
+	A_KEYWORD,  /* wildcard pattern on any string field of the event */
+	A_RE,       /* regular expression on one field */
+	A_NUMCMP,   /* lt / lte / gt / gte */
+	A_CIDR,     /* IP field inside a network */
+	A_EXISTS,   /* the field exists in the event */
+	A_NULL,     /* the field is absent or empty */
+	A_FIELDREF, /* the field's value compared with another field's */
+};
+
+enum { CMP_LT = 1, CMP_LTE, CMP_GT, CMP_GTE };
+enum { REF_EQ = 1, REF_CONTAINS, REF_STARTS, REF_ENDS };
+enum { REF_I = 1, REF_M = 2, REF_S = 4 }; /* re flags */
+
+/* One primitive test. Atoms are shared between rules (deduplicated by key). */
+struct atom {
+	int kind;
+	char *field;   /* Sigma field name (NULL for keywords) */
+	char *key;     /* canonical description, for deduplication and messages */
+	bool cased;
+	bool can_empty; /* may match the empty value (glob all stars; re that HS says can) */
+	uint16_t *tok; /* A_GLOB, A_KEYWORD */
+	size_t ntok;
+	char *re;      /* A_RE */
+	unsigned reflags;
+	regex_t posix; /* naive evaluator's compiled A_RE */
+	bool posix_ok;
+	int cmp;       /* A_NUMCMP */
+	int64_t num;
+	uint8_t net[16]; /* A_CIDR: v4 as v4-mapped v6 */
+	unsigned prefix;
+	bool exists;   /* unused: A_EXISTS is positive; exists:false is NOT(atom) */
+	char *ref;     /* A_FIELDREF other field */
+	int refmode;
+	int16_t fidx[RF_CLASSES_MAX]; /* per class: field index, -1 when the class lacks it */
+	int16_t ridx[RF_CLASSES_MAX]; /* A_FIELDREF: the other field's index */
+	int *rules;    /* rules that use the atom */
+	unsigned nrules, caprules;
+	bool dead;     /* refused by Hyperscan: its rules are invalid */
+};
+
+enum node_kind { N_ATOM = 1, N_AND, N_OR, N_NOT, N_ATLEAST, N_CONST };
+
+struct node {
+	int kind;
+	int atom;      /* N_ATOM */
+	int k;         /* N_ATLEAST: how many; N_CONST: value */
+	unsigned n;
+	struct node **kids;
+};
+
+enum corr_type { C_EVENT_COUNT = 1, C_VALUE_COUNT, C_TEMPORAL, C_TEMPORAL_ORDERED };
+
+struct corr_group;
+
+struct corr {
+	int type;
+	char **refs;       /* as written: ids or names */
+	unsigned nrefs;
+	int *ref_rule;     /* resolved rule indexes */
+	char *groupby[RF_CORR_GROUPBY_MAX];
+	unsigned ngroupby;
+	/* aliases: alias name -> (rule name -> field) */
+	char **alias_name, **alias_rule, **alias_field;
+	unsigned naliases;
+	uint64_t span_ns;
+	bool has_cond;
+	int64_t gt, gte, lt, lte, eq, neq;
+	unsigned condmask;  /* 1 gt, 2 gte, 4 lt, 8 lte, 16 eq, 32 neq */
+	char *value_field;  /* value_count */
+	bool generate;
+	/* run time */
+	struct corr_group *groups; /* open-addressed table of RF_CORR_GROUPS_MAX */
+	unsigned ngroups;
+};
+
+struct rule {
+	char *file;
+	unsigned line, col;
+	size_t rep_index;   /* its entry in the report, or (size_t)-1 */
+	char *id, *name, *title, *level;
+	char **tags;
+	unsigned ntags;
+	uint64_t classes;   /* bit per class id */
+	struct node *cond;
+	bool ok;            /* loaded; not invalid or unsupported */
+	bool always;        /* condition true with every atom false: evaluate on every event */
+	bool emit;          /* report hits (false for rules only used by correlations) */
+	struct corr *corr;  /* a correlation rule */
+	int *corrs;         /* correlations that reference this rule */
+	unsigned ncorrs;
+	/* per event, matcher */
+	uint32_t stamp;
+};
+
+struct fdb {            /* one Hyperscan database: one field of one class */
+	int field;
+	hs_database_t *db;
+	int *ids;           /* Hyperscan id -> atom */
+	unsigned n, cap;
+	bool empty_matches; /* scan even an empty value */
+};
+
+struct cls {
+	const struct rf_class_desc *c;
+	int *rules;         /* rules for this class */
+	unsigned nrules;
+	int *always;
+	unsigned nalways;
+	int *eager;         /* atoms evaluated directly */
+	unsigned neager;
+	struct fdb *fdbs;
+	unsigned nfdbs;
+};
+
+struct fval {           /* a field's value, rendered for matching */
+	const char *s;
+	size_t len;
+	bool present;
+	uint32_t stamp;
+};
+
+struct rf_detect {
+	struct rule *rules;
+	unsigned nrules, caprules;
+	struct atom *atoms;
+	unsigned natoms, capatoms;
+	int *atom_hash;     /* open addressing over atoms by key */
+	unsigned hashcap;
+	struct node **nodes; /* every node, for freeing */
+	size_t nnodes, capnodes;
+	unsigned nfiles;
+	int mode;           /* 0 until compiled */
+	struct cls cls[RF_CLASSES_MAX];
+	hs_scratch_t *scratch;
+	/* per event scratch */
+	uint64_t *bits;
+	int *setlist;
+	unsigned nset;
+	int *cand;
+	uint32_t stamp;
+	const struct rf_event_hdr *ev;
+	const struct rf_class_desc *evc;
+	struct fval fv[RF_FIELDS_MAX];
+	char *fbuf[RF_FIELDS_MAX]; /* rendered numbers, IPs and derived strings */
+	struct rf_detect_stats st;
+	char keybuf[RF_CORR_KEY_MAX];
+	char groupbuf[RF_CORR_KEY_MAX];
+};
+
+/* sigma_load.c */
+int rf_detect_parse_doc_(struct rf_detect *d, const char *file, const char *buf, size_t len,
+			 struct rf_detect_report *rep);
+void rf_detect_report_add_(struct rf_detect_report *rep, const char *file, unsigned line,
+			   unsigned col, const char *id, const char *title, bool corr, int status,
+			   const char *reason, size_t *index);
+void rf_detect_report_set_(struct rf_detect_report *rep, size_t index, int status,
+			   const char *reason);
+
+/* match.c */
+bool rf_detect_glob_(const uint16_t *tok, size_t ntok, const char *s, size_t len, bool cased);
+int rf_detect_field_(struct rf_detect *d, int fidx, struct fval **out);
+bool rf_detect_atom_eval_(struct rf_detect *d, const struct atom *a);
+int rf_detect_glob_to_hs_(const uint16_t *tok, size_t ntok, char **out);
+int rf_detect_re_to_posix_(const char *re, char **out);
+int rf_detect_parse_ip_(const char *s, uint8_t out[16]);
+
+/* engine.c */
+bool rf_detect_eval_bits_(const struct rf_detect *d, const struct node *n, unsigned depth);
+bool rf_detect_eval_naive_(struct rf_detect *d, const struct node *n, unsigned depth);
+
+#endif

@@ -1,0 +1,900 @@
+// SPDX-License-Identifier: MIT
+/*
+ * engine.c: loading rule directories, compiling the matcher, evaluating events.
+ *
+ * The matcher: for every event class, every field that rules test with strings or
+ * regular expressions gets one Hyperscan database holding all of those patterns
+ * (all rules, deduplicated). An event's field is scanned once; each match sets the
+ * bit of its atom. Tests Hyperscan does not do (numbers, networks, existence, null,
+ * field references) are evaluated directly ("eager" atoms). Only rules with at least
+ * one atom set, plus the few whose condition holds with every atom false (e.g.
+ * `not filter`), have their condition evaluated, on the bitset.
+ *
+ * The naive evaluator evaluates each rule's condition tree on its own, computing each
+ * atom with plain string comparison (glob) and regex.h: no sharing across rules.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "detect/detect_int.h"
+#include "detect/correlate.h"
+
+void rf_detect_rule_release_(struct rule *r);
+void rf_detect_atom_release_(struct atom *a);
+
+struct rf_detect *rf_detect_new(void)
+{
+	return calloc(1, sizeof(struct rf_detect));
+}
+
+void rf_detect_free(struct rf_detect *d)
+{
+	unsigned i, j;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->nrules; i++)
+		rf_detect_rule_release_(&d->rules[i]);
+	free(d->rules);
+	for (i = 0; i < d->natoms; i++)
+		rf_detect_atom_release_(&d->atoms[i]);
+	free(d->atoms);
+	free(d->atom_hash);
+	for (i = 0; i < d->nnodes; i++) {
+		free(d->nodes[i]->kids);
+		free(d->nodes[i]);
+	}
+	free(d->nodes);
+	for (i = 0; i < RF_CLASSES_MAX; i++) {
+		struct cls *c = &d->cls[i];
+		for (j = 0; j < c->nfdbs; j++) {
+			hs_free_database(c->fdbs[j].db);
+			free(c->fdbs[j].ids);
+		}
+		free(c->fdbs);
+		free(c->rules);
+		free(c->always);
+		free(c->eager);
+	}
+	if (d->scratch)
+		hs_free_scratch(d->scratch);
+	free(d->bits);
+	free(d->setlist);
+	free(d->cand);
+	for (i = 0; i < RF_FIELDS_MAX; i++)
+		free(d->fbuf[i]);
+	free(d);
+}
+
+/* ---- loading ------------------------------------------------------------------ */
+
+int rf_detect_load_buffer(struct rf_detect *d, const char *name, const char *buf, size_t len,
+			  struct rf_detect_report *rep)
+{
+	if (d->mode)
+		return -EALREADY;
+	if (len > RF_RULE_FILE_MAX) {
+		rf_detect_report_add_(rep, name, 0, 0, NULL, NULL, false, RF_RULE_INVALID,
+				      "file larger than RF_RULE_FILE_MAX", NULL);
+		return 0;
+	}
+	return rf_detect_parse_doc_(d, name, buf, len, rep);
+}
+
+int rf_detect_load_file(struct rf_detect *d, const char *path, struct rf_detect_report *rep)
+{
+	struct stat st;
+	char *buf = NULL, why[300];
+	ssize_t n;
+	size_t got = 0;
+	int fd, r;
+
+	if (d->mode)
+		return -EALREADY;
+	if (++d->nfiles > RF_RULE_FILES_MAX) {
+		rf_detect_report_add_(rep, path, 0, 0, NULL, NULL, false, RF_RULE_INVALID,
+				      "too many rule files (RF_RULE_FILES_MAX)", NULL);
+		return -E2BIG;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto fail;
+	}
+	if ((uint64_t)st.st_size > RF_RULE_FILE_MAX) {
+		r = -EFBIG;
+		goto fail;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	fd = -1;
+	buf[got] = 0;
+	r = rf_detect_parse_doc_(d, path, buf, got, rep);
+	free(buf);
+	return r;
+fail:
+	if (fd >= 0)
+		close(fd);
+	snprintf(why, sizeof(why), "cannot read the file: %s", strerror(-r));
+	rf_detect_report_add_(rep, path, 0, 0, NULL, NULL, false, RF_RULE_INVALID, why, NULL);
+	return r;
+}
+
+static int is_rule_file(const char *n)
+{
+	size_t l = strlen(n);
+
+	if (n[0] == '.')
+		return 0;
+	return (l > 4 && !strcmp(n + l - 4, ".yml")) || (l > 5 && !strcmp(n + l - 5, ".yaml"));
+}
+
+static int load_dir(struct rf_detect *d, const char *dir, unsigned depth, struct rf_detect_report *rep)
+{
+	struct dirent **ents = NULL;
+	int n, i, r = 0, r2;
+	char why[300];
+
+	n = scandir(dir, &ents, NULL, alphasort);
+	if (n < 0) {
+		r = -errno;
+		snprintf(why, sizeof(why), "cannot read the directory: %s", strerror(errno));
+		rf_detect_report_add_(rep, dir, 0, 0, NULL, NULL, false, RF_RULE_INVALID, why, NULL);
+		return r;
+	}
+	for (i = 0; i < n; i++) {
+		char path[4096];
+		struct stat st;
+		const char *nm = ents[i]->d_name;
+
+		if (r == 0 && nm[0] != '.' &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, nm) < (int)sizeof(path) &&
+		    lstat(path, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				if (depth < RF_RULE_DIR_DEPTH_MAX && (r2 = load_dir(d, path, depth + 1, rep)) < 0)
+					r = r2 == -E2BIG ? r2 : r;
+			} else if (S_ISREG(st.st_mode) && is_rule_file(nm)) {
+				r2 = rf_detect_load_file(d, path, rep);
+				if (r2 == -E2BIG || r2 == -ENOMEM)
+					r = r2;
+			}
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return r;
+}
+
+int rf_detect_load_dir(struct rf_detect *d, const char *dir, struct rf_detect_report *rep)
+{
+	struct stat st;
+
+	if (d->mode)
+		return -EALREADY;
+	if (stat(dir, &st) == 0 && S_ISREG(st.st_mode))
+		return rf_detect_load_file(d, dir, rep);
+	return load_dir(d, dir, 0, rep);
+}
+
+/* ---- compile ------------------------------------------------------------------- */
+
+static int push_int(int **v, unsigned *n, int x)
+{
+	/* grow at powers of two */
+	if ((*n & (*n - 1)) == 0 || *n == 0) {
+		unsigned nc = *n ? *n * 2 : 4;
+		void *q = realloc(*v, nc * sizeof(int));
+		if (!q)
+			return -ENOMEM;
+		*v = q;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+static void invalidate(struct rf_detect *d, struct rule *r, int status, const char *why,
+		       struct rf_detect_report *rep)
+{
+	(void)d;
+	if (!r->ok)
+		return;
+	r->ok = false;
+	rf_detect_report_set_(rep, r->rep_index, status, why);
+}
+
+/* Collect the atoms of a tree (DAG) into the rule's atom lists; mark visited nodes
+ * with a temporary k of -1? No: atoms may repeat, duplicates are harmless. */
+static int collect_atoms(struct rf_detect *d, int ri, const struct node *n, unsigned depth)
+{
+	unsigned i;
+	int r;
+
+	if (depth > RF_RULE_DEPTH_MAX + 8)
+		return -ELOOP;
+	if (n->kind == N_ATOM) {
+		struct atom *a = &d->atoms[n->atom];
+		if (a->nrules && a->rules[a->nrules - 1] == ri)
+			return 0;
+		return push_int(&a->rules, &a->nrules, ri);
+	}
+	for (i = 0; i < n->n; i++)
+		if ((r = collect_atoms(d, ri, n->kids[i], depth + 1)) < 0)
+			return r;
+	return 0;
+}
+
+/* Condition value with every atom false. */
+static bool eval_allfalse(const struct node *n, unsigned depth)
+{
+	unsigned i, c = 0;
+
+	if (depth > RF_RULE_DEPTH_MAX + 8)
+		return false;
+	switch (n->kind) {
+	case N_ATOM: return false;
+	case N_CONST: return n->k;
+	case N_NOT: return !eval_allfalse(n->kids[0], depth + 1);
+	case N_AND:
+		for (i = 0; i < n->n; i++)
+			if (!eval_allfalse(n->kids[i], depth + 1))
+				return false;
+		return true;
+	case N_OR:
+		for (i = 0; i < n->n; i++)
+			if (eval_allfalse(n->kids[i], depth + 1))
+				return true;
+		return false;
+	case N_ATLEAST:
+		for (i = 0; i < n->n; i++)
+			c += eval_allfalse(n->kids[i], depth + 1);
+		return c >= (unsigned)n->k;
+	}
+	return false;
+}
+
+static int resolve_correlations(struct rf_detect *d, struct rf_detect_report *rep)
+{
+	unsigned i, j, k;
+	char why[400];
+
+	for (i = 0; i < d->nrules; i++) {
+		struct rule *r = &d->rules[i];
+		struct corr *c = r->corr;
+		if (!c || !r->ok)
+			continue;
+		c->ref_rule = calloc(c->nrefs, sizeof(int));
+		if (!c->ref_rule)
+			return -ENOMEM;
+		for (j = 0; j < c->nrefs; j++) {
+			int found = -1;
+			for (k = 0; k < d->nrules; k++) {
+				struct rule *b = &d->rules[k];
+				if ((b->id && !strcmp(b->id, c->refs[j])) || (b->name && !strcmp(b->name, c->refs[j]))) {
+					found = (int)k;
+					break;
+				}
+			}
+			if (found < 0) {
+				snprintf(why, sizeof(why), "correlation names rule '%s', which is not loaded", c->refs[j]);
+				invalidate(d, r, RF_RULE_INVALID, why, rep);
+				break;
+			}
+			if (d->rules[found].corr) {
+				snprintf(why, sizeof(why), "correlation of correlations ('%s') is not supported", c->refs[j]);
+				invalidate(d, r, RF_RULE_UNSUPPORTED, why, rep);
+				break;
+			}
+			if (!d->rules[found].ok) {
+				snprintf(why, sizeof(why), "correlation names rule '%s', which did not compile", c->refs[j]);
+				invalidate(d, r, RF_RULE_UNSUPPORTED, why, rep);
+				break;
+			}
+			c->ref_rule[j] = found;
+		}
+		if (!r->ok)
+			continue;
+		/* group-by and value fields must exist for every referenced rule */
+		for (j = 0; j < c->nrefs && r->ok; j++) {
+			struct rule *b = &d->rules[c->ref_rule[j]];
+			unsigned g;
+			for (g = 0; g <= c->ngroupby && r->ok; g++) {
+				const char *f = g < c->ngroupby ? c->groupby[g] : c->value_field;
+				unsigned a, cl;
+				bool ok = false;
+				if (!f)
+					continue;
+				for (a = 0; a < c->naliases; a++)
+					if (!strcmp(c->alias_name[a], f) && b->name && !strcmp(c->alias_rule[a], b->name))
+						f = c->alias_field[a];
+				for (cl = 0; cl < RF_CLASSES_MAX; cl++)
+					if ((b->classes >> cl & 1) && rf_schema_field_by_sigma(rf_schema_class(cl), f) >= 0)
+						ok = true;
+				if (!ok) {
+					snprintf(why, sizeof(why), "field '%s' does not exist in the event schema for the events of rule '%s'",
+						 f, c->refs[j]);
+					invalidate(d, r, RF_RULE_INVALID, why, rep);
+				}
+			}
+		}
+		if (!r->ok)
+			continue;
+		for (j = 0; j < c->nrefs; j++) {
+			struct rule *b = &d->rules[c->ref_rule[j]];
+			if (push_int(&b->corrs, &b->ncorrs, (int)i) < 0)
+				return -ENOMEM;
+		}
+	}
+	/* a rule only referenced by correlations without `generate: true` stays quiet */
+	for (i = 0; i < d->nrules; i++) {
+		struct rule *r = &d->rules[i];
+		r->emit = r->corr || !r->ncorrs;
+		for (j = 0; j < r->ncorrs; j++)
+			if (d->rules[r->corrs[j]].corr->generate)
+				r->emit = true;
+	}
+	return 0;
+}
+
+static unsigned re_hsflags(const struct atom *a)
+{
+	unsigned f = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+
+	if (a->reflags & REF_I)
+		f |= HS_FLAG_CASELESS;
+	if (a->reflags & REF_M)
+		f |= HS_FLAG_MULTILINE;
+	if (a->reflags & REF_S)
+		f |= HS_FLAG_DOTALL;
+	return f;
+}
+
+static bool uses_hs(const struct atom *a)
+{
+	return (a->kind == A_GLOB && !a->can_empty) || a->kind == A_RE ||
+	       (a->kind == A_KEYWORD && !a->can_empty);
+}
+
+static bool is_keyword_field(const struct rf_field_desc *f)
+{
+	return f->type == RF_FT_STR || f->type == RF_FT_PATH;
+}
+
+static struct fdb *fdb_for(struct cls *c, int field)
+{
+	unsigned i;
+	void *q;
+
+	for (i = 0; i < c->nfdbs; i++)
+		if (c->fdbs[i].field == field)
+			return &c->fdbs[i];
+	q = realloc(c->fdbs, (c->nfdbs + 1) * sizeof(*c->fdbs));
+	if (!q)
+		return NULL;
+	c->fdbs = q;
+	memset(&c->fdbs[c->nfdbs], 0, sizeof(c->fdbs[0]));
+	c->fdbs[c->nfdbs].field = field;
+	return &c->fdbs[c->nfdbs++];
+}
+
+/* Build one database; on a pattern Hyperscan refuses, mark that atom dead, its rules
+ * invalid, and retry without it. */
+static int build_fdb(struct rf_detect *d, const struct rf_class_desc *cd, struct fdb *f,
+		     struct rf_detect_report *rep)
+{
+	const char **exprs = NULL;
+	unsigned *flags = NULL, *ids = NULL, i, n;
+	char **owned = NULL;
+	int ret = 0;
+
+	for (;;) {
+		hs_compile_error_t *err = NULL;
+		n = 0;
+		free(exprs); free(flags); free(ids);
+		if (owned)
+			for (i = 0; i < f->n; i++)
+				free(owned[i]);
+		free(owned);
+		exprs = calloc(f->n ? f->n : 1, sizeof(*exprs));
+		flags = calloc(f->n ? f->n : 1, sizeof(*flags));
+		ids = calloc(f->n ? f->n : 1, sizeof(*ids));
+		owned = calloc(f->n ? f->n : 1, sizeof(*owned));
+		if (!exprs || !flags || !ids || !owned) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		f->empty_matches = false;
+		for (i = 0; i < f->n; i++) {
+			struct atom *a = &d->atoms[f->ids[i]];
+			if (a->dead)
+				continue;
+			if (a->kind == A_RE) {
+				exprs[n] = a->re;
+				flags[n] = re_hsflags(a);
+			} else {
+				if (rf_detect_glob_to_hs_(a->tok, a->ntok, &owned[i]) < 0) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				exprs[n] = owned[i];
+				flags[n] = HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL | (a->cased ? 0 : HS_FLAG_CASELESS);
+			}
+			ids[n] = (unsigned)f->ids[i];
+			n++;
+		}
+		if (f->db)
+			hs_free_database(f->db);
+		f->db = NULL;
+		if (!n)
+			goto out;
+		if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &f->db, &err) == HS_SUCCESS) {
+			/* does any pattern match the empty value? then empty values are scanned too */
+			for (i = 0; i < n; i++) {
+				hs_expr_info_t *info = NULL;
+				hs_compile_error_t *e2 = NULL;
+				if (hs_expression_info(exprs[i], flags[i], &info, &e2) == HS_SUCCESS) {
+					if (info->min_width == 0)
+						f->empty_matches = true;
+					free(info);
+				} else {
+					hs_free_compile_error(e2);
+				}
+			}
+			goto out;
+		}
+		if (err && err->expression >= 0 && (unsigned)err->expression < n) {
+			struct atom *a = &d->atoms[ids[err->expression]];
+			char why[600];
+			unsigned k;
+			a->dead = true;
+			snprintf(why, sizeof(why), "pattern on %s.%s refused by Hyperscan: %s",
+				 cd->name, a->field ? a->field : "*", err->message);
+			for (k = 0; k < a->nrules; k++)
+				invalidate(d, &d->rules[a->rules[k]], RF_RULE_INVALID, why, rep);
+			hs_free_compile_error(err);
+			continue;
+		}
+		hs_free_compile_error(err);
+		ret = -EINVAL;
+		goto out;
+	}
+out:
+	if (owned)
+		for (i = 0; i < f->n; i++)
+			free(owned[i]);
+	free(owned);
+	free(exprs);
+	free(flags);
+	free(ids);
+	return ret;
+}
+
+static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_report *rep)
+{
+	struct cls *c = &d->cls[cid];
+	const struct rf_class_desc *cd = rf_schema_class(cid);
+	unsigned i, j, k;
+	int r;
+	uint8_t *seen;
+
+	c->c = cd;
+	seen = calloc(d->natoms ? d->natoms : 1, 1);
+	if (!seen)
+		return -ENOMEM;
+	for (i = 0; i < d->nrules; i++) {
+		struct rule *ru = &d->rules[i];
+		if (!ru->ok || ru->corr || !(ru->classes >> cid & 1))
+			continue;
+		if ((r = push_int(&c->rules, &c->nrules, (int)i)) < 0)
+			goto out;
+		if (ru->always && (r = push_int(&c->always, &c->nalways, (int)i)) < 0)
+			goto out;
+	}
+	for (i = 0; i < d->natoms; i++) {
+		struct atom *a = &d->atoms[i];
+		bool used = false;
+		for (j = 0; j < a->nrules && !used; j++) {
+			struct rule *ru = &d->rules[a->rules[j]];
+			used = ru->ok && (ru->classes >> cid & 1);
+		}
+		if (!used || seen[i])
+			continue;
+		seen[i] = 1;
+		if (!uses_hs(a)) {
+			if ((r = push_int(&c->eager, &c->neager, (int)i)) < 0)
+				goto out;
+			continue;
+		}
+		if (a->kind == A_KEYWORD) {
+			for (k = 0; k < cd->nfields; k++) {
+				struct fdb *f;
+				if (!is_keyword_field(&cd->fields[k]))
+					continue;
+				if (!(f = fdb_for(c, (int)k)) || push_int(&f->ids, &f->n, (int)i) < 0) {
+					r = -ENOMEM;
+					goto out;
+				}
+			}
+		} else if (a->fidx[cid] >= 0) {
+			struct fdb *f = fdb_for(c, a->fidx[cid]);
+			if (!f || push_int(&f->ids, &f->n, (int)i) < 0) {
+				r = -ENOMEM;
+				goto out;
+			}
+		}
+	}
+	for (i = 0; i < c->nfdbs; i++)
+		if ((r = build_fdb(d, cd, &c->fdbs[i], rep)) < 0)
+			goto out;
+	r = 0;
+out:
+	free(seen);
+	return r;
+}
+
+int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *rep)
+{
+	unsigned i, cid;
+	int r;
+
+	if (d->mode)
+		return -EALREADY;
+	if (mode != RF_DETECT_HYPERSCAN && mode != RF_DETECT_NAIVE)
+		return -EINVAL;
+	if ((r = resolve_correlations(d, rep)) < 0)
+		return r;
+	for (i = 0; i < d->nrules; i++) {
+		struct rule *ru = &d->rules[i];
+		if (!ru->ok || ru->corr)
+			continue;
+		if ((r = collect_atoms(d, (int)i, ru->cond, 0)) < 0)
+			return r;
+		ru->always = eval_allfalse(ru->cond, 0);
+	}
+	/* regex.h for the naive evaluator (and as the check that a regex is sane) */
+	for (i = 0; i < d->natoms; i++) {
+		struct atom *a = &d->atoms[i];
+		char *px = NULL;
+		int fl = REG_EXTENDED | REG_NOSUB;
+		if (a->kind != A_RE || !a->nrules || mode != RF_DETECT_NAIVE)
+			continue;
+		if (a->reflags & REF_I)
+			fl |= REG_ICASE;
+		if (a->reflags & REF_M)
+			fl |= REG_NEWLINE;
+		if (rf_detect_re_to_posix_(a->re, &px) == 0 && regcomp(&a->posix, px, fl) == 0) {
+			a->posix_ok = true;
+		} else {
+			unsigned k;
+			char why[300];
+			snprintf(why, sizeof(why), "regular expression '%.200s' has no POSIX equivalent (naive evaluator)", a->re);
+			for (k = 0; k < a->nrules; k++)
+				invalidate(d, &d->rules[a->rules[k]], RF_RULE_UNSUPPORTED, why, rep);
+		}
+		free(px);
+	}
+	if (mode == RF_DETECT_HYPERSCAN) {
+		for (cid = 1; cid < rf_schema_class_count() && cid < RF_CLASSES_MAX; cid++)
+			if (rf_schema_class(cid) && (r = build_class(d, cid, rep)) < 0)
+				return r;
+		/* rules refused by Hyperscan are gone: rebuild the class lists without them */
+		for (cid = 1; cid < RF_CLASSES_MAX; cid++) {
+			struct cls *c = &d->cls[cid];
+			unsigned o = 0;
+			for (i = 0; i < c->nrules; i++)
+				if (d->rules[c->rules[i]].ok)
+					c->rules[o++] = c->rules[i];
+			c->nrules = o;
+			o = 0;
+			for (i = 0; i < c->nalways; i++)
+				if (d->rules[c->always[i]].ok)
+					c->always[o++] = c->always[i];
+			c->nalways = o;
+			for (i = 0; i < c->nfdbs; i++) {
+				d->st.databases++;
+				if (c->fdbs[i].db && hs_alloc_scratch(c->fdbs[i].db, &d->scratch) != HS_SUCCESS)
+					return -ENOMEM;
+			}
+		}
+	} else {
+		for (cid = 1; cid < rf_schema_class_count() && cid < RF_CLASSES_MAX; cid++) {
+			struct cls *c = &d->cls[cid];
+			c->c = rf_schema_class(cid);
+			if (!c->c)
+				continue;
+			for (i = 0; i < d->nrules; i++) {
+				struct rule *ru = &d->rules[i];
+				if (ru->ok && !ru->corr && (ru->classes >> cid & 1) &&
+				    push_int(&c->rules, &c->nrules, (int)i) < 0)
+					return -ENOMEM;
+			}
+		}
+	}
+	/* correlations whose rules lost their place are not run */
+	for (i = 0; i < d->nrules; i++) {
+		struct rule *ru = &d->rules[i];
+		unsigned j;
+		if (!ru->corr || !ru->ok)
+			continue;
+		for (j = 0; j < ru->corr->nrefs; j++)
+			if (!d->rules[ru->corr->ref_rule[j]].ok)
+				invalidate(d, ru, RF_RULE_UNSUPPORTED, "a rule it correlates did not compile", rep);
+		if (ru->ok && rf_corr_init_(ru->corr) < 0)
+			return -ENOMEM;
+	}
+	d->bits = calloc((d->natoms + 64) / 64, sizeof(uint64_t));
+	d->setlist = calloc(d->natoms + 1, sizeof(int));
+	d->cand = calloc(d->nrules + 1, sizeof(int));
+	if (!d->bits || !d->setlist || !d->cand)
+		return -ENOMEM;
+	for (i = 0; i < d->nrules; i++) {
+		if (d->rules[i].ok && !d->rules[i].corr)
+			d->st.rules++;
+		if (d->rules[i].ok && d->rules[i].corr)
+			d->st.correlations++;
+	}
+	d->st.atoms = d->natoms;
+	d->mode = mode;
+	return 0;
+}
+
+struct rf_detect *rf_detect_open(const char *const *dirs, int ndirs, int mode,
+				 struct rf_detect_report *rep)
+{
+	struct rf_detect *d = rf_detect_new();
+	int i;
+
+	if (!d)
+		return NULL;
+	for (i = 0; i < ndirs; i++)
+		if (rf_detect_load_dir(d, dirs[i], rep) == -ENOMEM)
+			goto fail;
+	if (rf_detect_compile(d, mode, rep) < 0)
+		goto fail;
+	return d;
+fail:
+	rf_detect_free(d);
+	return NULL;
+}
+
+int rf_detect_compile_dir(const char *dir, struct rf_detect_report *rep)
+{
+	struct rf_detect *d = rf_detect_new();
+	int r;
+
+	if (!d)
+		return -ENOMEM;
+	r = rf_detect_load_dir(d, dir, rep);
+	if (r == 0)
+		r = rf_detect_compile(d, RF_DETECT_HYPERSCAN, rep);
+	rf_detect_free(d);
+	if (r < 0)
+		return r;
+	return rep->invalid ? 2 : rep->unsupported ? 1 : 0;
+}
+
+void rf_detect_stats(const struct rf_detect *d, struct rf_detect_stats *st)
+{
+	*st = d->st;
+}
+
+/* ---- evaluation ------------------------------------------------------------------ */
+
+static inline bool bit(const struct rf_detect *d, int a)
+{
+	return d->bits[(unsigned)a >> 6] >> ((unsigned)a & 63) & 1;
+}
+
+static inline void setbit(struct rf_detect *d, int a)
+{
+	uint64_t m = 1ull << ((unsigned)a & 63);
+
+	if (!(d->bits[(unsigned)a >> 6] & m)) {
+		d->bits[(unsigned)a >> 6] |= m;
+		d->setlist[d->nset++] = a;
+	}
+}
+
+bool rf_detect_eval_bits_(const struct rf_detect *d, const struct node *n, unsigned depth)
+{
+	unsigned i, c = 0;
+
+	if (depth > RF_RULE_DEPTH_MAX + 8)
+		return false; /* cannot happen for trees the parser built; checked anyway */
+	switch (n->kind) {
+	case N_ATOM:
+		return (unsigned)n->atom < d->natoms && bit(d, n->atom);
+	case N_CONST:
+		return n->k;
+	case N_NOT:
+		return !rf_detect_eval_bits_(d, n->kids[0], depth + 1);
+	case N_AND:
+		for (i = 0; i < n->n; i++)
+			if (!rf_detect_eval_bits_(d, n->kids[i], depth + 1))
+				return false;
+		return true;
+	case N_OR:
+		for (i = 0; i < n->n; i++)
+			if (rf_detect_eval_bits_(d, n->kids[i], depth + 1))
+				return true;
+		return false;
+	case N_ATLEAST:
+		for (i = 0; i < n->n && c < (unsigned)n->k; i++)
+			c += rf_detect_eval_bits_(d, n->kids[i], depth + 1);
+		return c >= (unsigned)n->k;
+	}
+	return false;
+}
+
+bool rf_detect_eval_naive_(struct rf_detect *d, const struct node *n, unsigned depth)
+{
+	unsigned i, c = 0;
+
+	if (depth > RF_RULE_DEPTH_MAX + 8)
+		return false;
+	switch (n->kind) {
+	case N_ATOM:
+		return (unsigned)n->atom < d->natoms && rf_detect_atom_eval_(d, &d->atoms[n->atom]);
+	case N_CONST:
+		return n->k;
+	case N_NOT:
+		return !rf_detect_eval_naive_(d, n->kids[0], depth + 1);
+	case N_AND:
+		for (i = 0; i < n->n; i++)
+			if (!rf_detect_eval_naive_(d, n->kids[i], depth + 1))
+				return false;
+		return true;
+	case N_OR:
+		for (i = 0; i < n->n; i++)
+			if (rf_detect_eval_naive_(d, n->kids[i], depth + 1))
+				return true;
+		return false;
+	case N_ATLEAST:
+		for (i = 0; i < n->n && c < (unsigned)n->k; i++)
+			c += rf_detect_eval_naive_(d, n->kids[i], depth + 1);
+		return c >= (unsigned)n->k;
+	}
+	return false;
+}
+
+static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to,
+		       unsigned flags, void *ctx)
+{
+	struct rf_detect *d = ctx;
+
+	(void)from; (void)to; (void)flags;
+	if (id < d->natoms)
+		setbit(d, (int)id);
+	return 0;
+}
+
+static int hit(struct rf_detect *d, int ri, rf_detect_hit_cb cb, void *ctx)
+{
+	struct rule *r = &d->rules[ri];
+	int n = 0;
+	unsigned j;
+
+	if (r->emit) {
+		struct rf_detect_hit h = {
+			.rule_id = r->id ? r->id : "",
+			.rule_title = r->title,
+			.level = r->level ? r->level : "",
+			.tags = (const char *const *)r->tags,
+			.ntags = r->ntags,
+			.file = r->file,
+		};
+		if (cb)
+			cb(&h, d->ev, ctx);
+		d->st.hits++;
+		n++;
+	}
+	for (j = 0; j < r->ncorrs; j++) {
+		int k = rf_corr_feed_(d, r->corrs[j], ri, cb, ctx);
+		if (k > 0)
+			n += k;
+	}
+	return n;
+}
+
+int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t len,
+		    rf_detect_hit_cb cb, void *ctx)
+{
+	const char *why;
+	struct cls *c;
+	unsigned i, j, ncand = 0;
+	int nhits = 0;
+
+	if (!d->mode)
+		return -EALREADY;
+	if (rf_event_validate(ev, len, &why) < 0)
+		return -EINVAL;
+	if (ev->class_id >= RF_CLASSES_MAX)
+		return -EINVAL;
+	c = &d->cls[ev->class_id];
+	d->st.events++;
+	if (!c->nrules)
+		return 0;
+	d->ev = ev;
+	d->evc = c->c;
+	if (++d->stamp == 0) {
+		memset(d->fv, 0, sizeof(d->fv));
+		for (i = 0; i < d->nrules; i++)
+			d->rules[i].stamp = 0;
+		d->stamp = 1;
+	}
+	if (d->mode == RF_DETECT_NAIVE) {
+		for (i = 0; i < c->nrules; i++) {
+			struct rule *r = &d->rules[c->rules[i]];
+			if (rf_detect_eval_naive_(d, r->cond, 0))
+				nhits += hit(d, c->rules[i], cb, ctx);
+		}
+		return nhits;
+	}
+	/* matcher: scan each field once */
+	for (i = 0; i < c->nfdbs; i++) {
+		struct fdb *f = &c->fdbs[i];
+		struct fval *v;
+		if (!f->db || rf_detect_field_(d, f->field, &v) < 0)
+			continue;
+		if (!v->len && !f->empty_matches)
+			continue;
+		hs_scan(f->db, v->len ? v->s : "", (unsigned)v->len, 0, d->scratch, on_hs_match, d);
+	}
+	for (i = 0; i < c->neager; i++)
+		if (rf_detect_atom_eval_(d, &d->atoms[c->eager[i]]))
+			setbit(d, c->eager[i]);
+	/* candidate rules: those with an atom set, and those true with none */
+	for (i = 0; i < d->nset; i++) {
+		struct atom *a = &d->atoms[d->setlist[i]];
+		for (j = 0; j < a->nrules; j++) {
+			struct rule *r = &d->rules[a->rules[j]];
+			if (r->stamp != d->stamp && r->ok && (r->classes >> ev->class_id & 1)) {
+				r->stamp = d->stamp;
+				d->cand[ncand++] = a->rules[j];
+			}
+		}
+	}
+	for (i = 0; i < c->nalways; i++) {
+		struct rule *r = &d->rules[c->always[i]];
+		if (r->stamp != d->stamp) {
+			r->stamp = d->stamp;
+			d->cand[ncand++] = c->always[i];
+		}
+	}
+	/* rule order, as the naive evaluator (hits and correlation updates in file order) */
+	for (i = 1; i < ncand; i++) {
+		int x = d->cand[i];
+		for (j = i; j > 0 && d->cand[j - 1] > x; j--)
+			d->cand[j] = d->cand[j - 1];
+		d->cand[j] = x;
+	}
+	for (i = 0; i < ncand; i++)
+		if (rf_detect_eval_bits_(d, d->rules[d->cand[i]].cond, 0))
+			nhits += hit(d, d->cand[i], cb, ctx);
+	for (i = 0; i < d->nset; i++) {
+		unsigned a = (unsigned)d->setlist[i];
+		d->bits[a >> 6] &= ~(1ull << (a & 63));
+	}
+	d->nset = 0;
+	return nhits;
+}
