@@ -8,5 +8,6 @@ int rf_cmd_events(int argc, char **argv);
 int rf_cmd_record(int argc, char **argv);
 int rf_cmd_replay(int argc, char **argv);
 int rf_cmd_run(int argc, char **argv);
+int rf_cmd_rules(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{"record", rf_cmd_record, "record live events into a capture file"},
 	{"replay", rf_cmd_replay, "print the events of a capture file"},
 	{"run", rf_cmd_run, "start ringfence and show live detections"},
+	{"rules", rf_cmd_rules, "check, test and benchmark Sigma detection rules"},
 };
 
 static void usage(FILE *o)

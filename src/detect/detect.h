@@ -131,13 +131,14 @@ void rf_detect_stats(const struct rf_detect *d, struct rf_detect_stats *st);
  *   RF_DETECT_OUT_TEXT  readable: time, level, title, id, the event's main fields
  *   RF_DETECT_OUT_JSON  {"rule_id","rule_title","level","tags","event":{...}}
  *   RF_DETECT_OUT_OCSF  an OCSF 1.x Detection Finding (class_uid 2004)
- * EVENT_JSON writes the event as one JSON object (the `ringfence events --json`
- * writer); NULL uses a schema-driven writer in this module. Returns 0 or -EIO. */
+ * EVENT_JSON writes the event as one JSON object; NULL uses rf_detect_event_json()
+ * (libringfence's rf_event_to_json(), as `ringfence events --json`). Returns 0 or
+ * -EIO. */
 enum rf_detect_out { RF_DETECT_OUT_TEXT, RF_DETECT_OUT_JSON, RF_DETECT_OUT_OCSF };
 typedef int (*rf_detect_event_json_fn)(FILE *f, const struct rf_event_hdr *ev);
 int rf_detect_write_hit(FILE *f, int format, const struct rf_detect_hit *hit,
 			const struct rf_event_hdr *ev, rf_detect_event_json_fn event_json);
-/* The schema-driven event writer used when no other is given. */
+/* The default event writer: rf_event_to_json() onto F. Returns 0 or -errno. */
 int rf_detect_event_json(FILE *f, const struct rf_event_hdr *ev);
 
 #endif

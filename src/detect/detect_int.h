@@ -55,6 +55,11 @@ struct atom {
 	int *rules;    /* rules that use the atom */
 	unsigned nrules, caprules;
 	bool dead;     /* refused by Hyperscan: its rules are invalid */
+	bool trigger;  /* matcher: scanned, because some rule needs it to become a candidate */
+	bool lazy;     /* matcher: a pattern that is not scanned but evaluated on demand */
+	hs_database_t *lazy_db; /* lazy A_RE: its own database, scanned when asked */
+	uint32_t lazy_stamp;    /* event stamp of lazy_val (lazy atoms matched directly) */
+	bool lazy_val;
 };
 
 enum node_kind { N_ATOM = 1, N_AND, N_OR, N_NOT, N_ATLEAST, N_CONST };
@@ -111,12 +116,16 @@ struct rule {
 	uint32_t stamp;
 };
 
-struct fdb {            /* one Hyperscan database: one field of one class */
+struct fdb {            /* the Hyperscan databases of one field of one class */
 	int field;
-	hs_database_t *db;
-	int *ids;           /* Hyperscan id -> atom */
+	hs_database_t *ldb; /* plain literals (anchoring checked on the match's end offset) */
+	hs_database_t *db;  /* wildcard patterns and regular expressions */
+	int *ids;           /* Hyperscan id (index) -> atom */
+	uint8_t *lanch;     /* per index: 1 anchored at the start, 2 at the end */
+	uint32_t *llen;     /* per index: literal length */
 	unsigned n, cap;
 	bool empty_matches; /* scan even an empty value */
+	uint32_t stamp;     /* lazy databases: event stamp of the last scan */
 };
 
 struct cls {
@@ -127,8 +136,11 @@ struct cls {
 	unsigned nalways;
 	int *eager;         /* atoms evaluated directly */
 	unsigned neager;
-	struct fdb *fdbs;
+	struct fdb *fdbs;   /* scanned for every event of the class */
 	unsigned nfdbs;
+	struct fdb *lfdbs;  /* lazy: scanned when a candidate rule first needs the field */
+	unsigned nlfdbs;
+	int16_t lfdb_of[RF_FIELDS_MAX]; /* field index -> lfdbs index, or -1 */
 };
 
 struct fval {           /* a field's value, rendered for matching */
@@ -184,7 +196,7 @@ int rf_detect_re_to_posix_(const char *re, char **out);
 int rf_detect_parse_ip_(const char *s, uint8_t out[16]);
 
 /* engine.c */
-bool rf_detect_eval_bits_(const struct rf_detect *d, const struct node *n, unsigned depth);
+bool rf_detect_eval_bits_(struct rf_detect *d, const struct node *n, unsigned depth);
 bool rf_detect_eval_naive_(struct rf_detect *d, const struct node *n, unsigned depth);
 
 #endif

@@ -24,6 +24,9 @@
 #include "detect/detect_int.h"
 #include "detect/correlate.h"
 
+/* Fields tested by at most this many wildcard patterns are matched without Hyperscan. */
+#define DETECT_SMALL_FIELD 4
+
 void rf_detect_rule_release_(struct rule *r);
 void rf_detect_atom_release_(struct atom *a);
 
@@ -54,9 +57,20 @@ void rf_detect_free(struct rf_detect *d)
 		struct cls *c = &d->cls[i];
 		for (j = 0; j < c->nfdbs; j++) {
 			hs_free_database(c->fdbs[j].db);
+			hs_free_database(c->fdbs[j].ldb);
 			free(c->fdbs[j].ids);
+			free(c->fdbs[j].lanch);
+			free(c->fdbs[j].llen);
 		}
 		free(c->fdbs);
+		for (j = 0; j < c->nlfdbs; j++) {
+			hs_free_database(c->lfdbs[j].db);
+			hs_free_database(c->lfdbs[j].ldb);
+			free(c->lfdbs[j].ids);
+			free(c->lfdbs[j].lanch);
+			free(c->lfdbs[j].llen);
+		}
+		free(c->lfdbs);
 		free(c->rules);
 		free(c->always);
 		free(c->eager);
@@ -244,6 +258,170 @@ static int collect_atoms(struct rf_detect *d, int ri, const struct node *n, unsi
 	return 0;
 }
 
+/* Three-valued (Kleene) evaluation: atoms marked in KNOWN are false, the others
+ * unknown. Returns 0 false, 1 true, 2 unknown. Sound: 0 means false whatever the
+ * unknown atoms are. */
+static int eval3(const struct node *n, const uint8_t *known, unsigned depth)
+{
+	unsigned i, t = 0, u = 0;
+	int v;
+
+	if (depth > RF_RULE_DEPTH_MAX + 8)
+		return 2;
+	switch (n->kind) {
+	case N_ATOM: return known[n->atom] ? 0 : 2;
+	case N_CONST: return n->k ? 1 : 0;
+	case N_NOT:
+		v = eval3(n->kids[0], known, depth + 1);
+		return v == 2 ? 2 : !v;
+	case N_AND:
+		for (i = 0; i < n->n; i++) {
+			v = eval3(n->kids[i], known, depth + 1);
+			if (v == 0)
+				return 0;
+			u += v == 2;
+		}
+		return u ? 2 : 1;
+	case N_OR:
+		for (i = 0; i < n->n; i++) {
+			v = eval3(n->kids[i], known, depth + 1);
+			if (v == 1)
+				return 1;
+			u += v == 2;
+		}
+		return u ? 2 : 0;
+	case N_ATLEAST:
+		for (i = 0; i < n->n; i++) {
+			v = eval3(n->kids[i], known, depth + 1);
+			t += v == 1;
+			u += v == 2;
+		}
+		if (t >= (unsigned)n->k)
+			return 1;
+		return t + u >= (unsigned)n->k ? 2 : 0;
+	}
+	return 2;
+}
+
+static bool uses_hs(const struct atom *a);
+
+static void rule_atoms(const struct node *n, int *out, unsigned *nout, unsigned max, unsigned depth)
+{
+	unsigned i;
+
+	if (depth > RF_RULE_DEPTH_MAX + 8)
+		return;
+	if (n->kind == N_ATOM) {
+		for (i = 0; i < *nout; i++)
+			if (out[i] == n->atom)
+				return;
+		if (*nout < max)
+			out[(*nout)++] = n->atom;
+		return;
+	}
+	for (i = 0; i < n->n; i++)
+		rule_atoms(n->kids[i], out, nout, max, depth + 1);
+}
+
+/* Cost of scanning a field, for choosing trigger fields: paths are short, command
+ * lines long. */
+static int field_cost(const struct rule *r, const char *field)
+{
+	unsigned c;
+
+	if (!field)
+		return 4; /* keywords: every string field */
+	for (c = 0; c < RF_CLASSES_MAX; c++) {
+		const struct rf_class_desc *cd;
+		int k;
+		if (!(r->classes >> c & 1) || !(cd = rf_schema_class(c)))
+			continue;
+		k = rf_schema_field_by_sigma(cd, field);
+		if (k < 0)
+			continue;
+		if (cd->fields[k].source == RF_FS_DERIVED || cd->fields[k].max > 256)
+			return cd->fields[k].type == RF_FT_PATH ? 2 : 3;
+		return 1;
+	}
+	return 4;
+}
+
+/* Choose, for each rule, the atoms that must be scanned so that the rule becomes a
+ * candidate whenever it can match: the non-pattern atoms plus the patterns of one
+ * field, when the rule is false with all of those false (checked with eval3);
+ * otherwise every atom. Patterns that no rule needs as a trigger become lazy. */
+static int choose_triggers(struct rf_detect *d)
+{
+	uint8_t *known = calloc(d->natoms ? d->natoms : 1, 1);
+	int ids[512];
+	unsigned i, j, k, n;
+
+	if (!known)
+		return -ENOMEM;
+	for (i = 0; i < d->nrules; i++) {
+		struct rule *r = &d->rules[i];
+		const char *best = NULL, *fields[64];
+		bool have_best = false, kw = false;
+		unsigned nf = 0;
+		int bestcost = 99;
+
+		if (!r->ok || r->corr)
+			continue;
+		n = 0;
+		rule_atoms(r->cond, ids, &n, sizeof(ids) / sizeof(ids[0]), 0);
+		if (n == sizeof(ids) / sizeof(ids[0])) {
+			for (j = 0; j < n; j++)
+				d->atoms[ids[j]].trigger = true;
+			/* too many to reason about: the rule's atoms may lie beyond ids[] */
+			r->always = true;
+			continue;
+		}
+		for (j = 0; j < n; j++) {
+			struct atom *a = &d->atoms[ids[j]];
+			if (!uses_hs(a))
+				continue;
+			if (!a->field) {
+				kw = true;
+				continue;
+			}
+			for (k = 0; k < nf && strcmp(fields[k], a->field); k++)
+				;
+			if (k == nf && nf < 64)
+				fields[nf++] = a->field;
+		}
+		for (k = 0; k <= nf; k++) {
+			const char *f = k < nf ? fields[k] : NULL;
+			int cost;
+			if (k == nf && !kw)
+				break;
+			for (j = 0; j < n; j++) {
+				struct atom *a = &d->atoms[ids[j]];
+				known[ids[j]] = !uses_hs(a) || (f ? a->field && !strcmp(a->field, f) : !a->field);
+			}
+			cost = field_cost(r, f);
+			if (eval3(r->cond, known, 0) == 0 && cost < bestcost) {
+				best = f;
+				have_best = true;
+				bestcost = cost;
+			}
+			for (j = 0; j < n; j++)
+				known[ids[j]] = 0;
+		}
+		for (j = 0; j < n; j++) {
+			struct atom *a = &d->atoms[ids[j]];
+			if (!have_best || !uses_hs(a) ||
+			    (best ? a->field && !strcmp(a->field, best) : !a->field))
+				a->trigger = true;
+		}
+	}
+	free(known);
+	for (i = 0; i < d->natoms; i++) {
+		struct atom *a = &d->atoms[i];
+		a->lazy = a->nrules && uses_hs(a) && !a->trigger && a->kind != A_KEYWORD;
+	}
+	return 0;
+}
+
 /* Condition value with every atom false. */
 static bool eval_allfalse(const struct node *n, unsigned depth)
 {
@@ -380,71 +558,146 @@ static bool is_keyword_field(const struct rf_field_desc *f)
 	return f->type == RF_FT_STR || f->type == RF_FT_PATH;
 }
 
-static struct fdb *fdb_for(struct cls *c, int field)
+static struct fdb *fdb_for(struct fdb **fdbs, unsigned *n, int field)
 {
 	unsigned i;
 	void *q;
 
-	for (i = 0; i < c->nfdbs; i++)
-		if (c->fdbs[i].field == field)
-			return &c->fdbs[i];
-	q = realloc(c->fdbs, (c->nfdbs + 1) * sizeof(*c->fdbs));
+	for (i = 0; i < *n; i++)
+		if ((*fdbs)[i].field == field)
+			return &(*fdbs)[i];
+	q = realloc(*fdbs, (*n + 1) * sizeof(**fdbs));
 	if (!q)
 		return NULL;
-	c->fdbs = q;
-	memset(&c->fdbs[c->nfdbs], 0, sizeof(c->fdbs[0]));
-	c->fdbs[c->nfdbs].field = field;
-	return &c->fdbs[c->nfdbs++];
+	*fdbs = q;
+	memset(&(*fdbs)[*n], 0, sizeof(**fdbs));
+	(*fdbs)[*n].field = field;
+	return &(*fdbs)[(*n)++];
 }
 
 /* Build one database; on a pattern Hyperscan refuses, mark that atom dead, its rules
  * invalid, and retry without it. */
+/* A pattern that is one literal, with or without a star at either end. */
+static bool simple_literal(const struct atom *a, uint8_t *anch, size_t *from, size_t *len)
+{
+	size_t i, b = 0, e = a->ntok;
+
+	if (a->kind != A_GLOB && a->kind != A_KEYWORD)
+		return false;
+	if (e && a->tok[0] == TOK_STAR)
+		b = 1;
+	if (e > b && a->tok[e - 1] == TOK_STAR)
+		e--;
+	if (e <= b)
+		return false;
+	for (i = b; i < e; i++)
+		if (a->tok[i] >= 256)
+			return false;
+	*anch = (uint8_t)((b == 0 ? 1 : 0) | (e == a->ntok ? 2 : 0));
+	*from = b;
+	*len = e - b;
+	return true;
+}
+
+static void kill_atom(struct rf_detect *d, const struct rf_class_desc *cd, struct atom *a,
+		      const char *msg, struct rf_detect_report *rep)
+{
+	char why[600];
+	unsigned k;
+
+	a->dead = true;
+	snprintf(why, sizeof(why), "pattern on %s.%s refused by Hyperscan: %s", cd->name,
+		 a->field ? a->field : "*", msg);
+	for (k = 0; k < a->nrules; k++)
+		invalidate(d, &d->rules[a->rules[k]], RF_RULE_INVALID, why, rep);
+}
+
+/* Build the two databases of a field; on a pattern Hyperscan refuses, mark that atom
+ * dead, its rules invalid, and retry without it. */
 static int build_fdb(struct rf_detect *d, const struct rf_class_desc *cd, struct fdb *f,
 		     struct rf_detect_report *rep)
 {
-	const char **exprs = NULL;
-	unsigned *flags = NULL, *ids = NULL, i, n;
-	char **owned = NULL;
+	unsigned cnt = f->n ? f->n : 1, i, n, nl;
+	const char **exprs = calloc(cnt, sizeof(char *)), **lits = calloc(cnt, sizeof(char *));
+	unsigned *flags = calloc(cnt, sizeof(unsigned)), *lflags = calloc(cnt, sizeof(unsigned));
+	unsigned *ids = calloc(cnt, sizeof(unsigned)), *lids = calloc(cnt, sizeof(unsigned));
+	size_t *llens = calloc(cnt, sizeof(size_t));
+	char **owned = calloc(cnt, sizeof(char *));
 	int ret = 0;
 
+	f->lanch = calloc(cnt, 1);
+	f->llen = calloc(cnt, sizeof(uint32_t));
+	if (!exprs || !lits || !flags || !lflags || !ids || !lids || !llens || !owned || !f->lanch || !f->llen) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < f->n; i++) {
+		struct atom *a = &d->atoms[f->ids[i]];
+		uint8_t an;
+		size_t from, len;
+		if (simple_literal(a, &an, &from, &len)) {
+			owned[i] = malloc(len + 1);
+			if (!owned[i]) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			for (size_t k = 0; k < len; k++)
+				owned[i][k] = (char)a->tok[from + k];
+			owned[i][len] = 0;
+			f->lanch[i] = an;
+			f->llen[i] = (uint32_t)len;
+			llens[i] = len;
+		} else if (a->kind != A_RE) {
+			if (rf_detect_glob_to_hs_(a->tok, a->ntok, &owned[i]) < 0) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			f->lanch[i] = 0xff; /* not a literal */
+		} else {
+			f->lanch[i] = 0xff;
+		}
+	}
 	for (;;) {
 		hs_compile_error_t *err = NULL;
-		n = 0;
-		free(exprs); free(flags); free(ids);
-		if (owned)
-			for (i = 0; i < f->n; i++)
-				free(owned[i]);
-		free(owned);
-		exprs = calloc(f->n ? f->n : 1, sizeof(*exprs));
-		flags = calloc(f->n ? f->n : 1, sizeof(*flags));
-		ids = calloc(f->n ? f->n : 1, sizeof(*ids));
-		owned = calloc(f->n ? f->n : 1, sizeof(*owned));
-		if (!exprs || !flags || !ids || !owned) {
-			ret = -ENOMEM;
-			goto out;
-		}
+		n = nl = 0;
 		f->empty_matches = false;
 		for (i = 0; i < f->n; i++) {
 			struct atom *a = &d->atoms[f->ids[i]];
 			if (a->dead)
 				continue;
-			if (a->kind == A_RE) {
+			if (f->lanch[i] != 0xff) {
+				lits[nl] = owned[i];
+				llens[nl] = f->llen[i];
+				/* the first occurrence decides for contains and startswith */
+				lflags[nl] = (a->cased ? 0 : HS_FLAG_CASELESS) |
+					     (f->lanch[i] & 2 ? 0 : HS_FLAG_SINGLEMATCH);
+				lids[nl++] = i;
+			} else if (a->kind == A_RE) {
 				exprs[n] = a->re;
 				flags[n] = re_hsflags(a);
+				ids[n++] = i;
 			} else {
-				if (rf_detect_glob_to_hs_(a->tok, a->ntok, &owned[i]) < 0) {
-					ret = -ENOMEM;
-					goto out;
-				}
 				exprs[n] = owned[i];
 				flags[n] = HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL | (a->cased ? 0 : HS_FLAG_CASELESS);
+				ids[n++] = i;
 			}
-			ids[n] = (unsigned)f->ids[i];
-			n++;
 		}
 		if (f->db)
 			hs_free_database(f->db);
-		f->db = NULL;
+		if (f->ldb)
+			hs_free_database(f->ldb);
+		f->db = f->ldb = NULL;
+		if (nl && hs_compile_lit_multi(lits, lflags, lids, llens, nl, HS_MODE_BLOCK, NULL,
+					       &f->ldb, &err) != HS_SUCCESS) {
+			if (err && err->expression >= 0 && (unsigned)err->expression < nl) {
+				kill_atom(d, cd, &d->atoms[f->ids[lids[err->expression]]], err->message, rep);
+				hs_free_compile_error(err);
+				continue;
+			}
+			hs_free_compile_error(err);
+			ret = -EINVAL;
+			goto out;
+		}
 		if (!n)
 			goto out;
 		if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &f->db, &err) == HS_SUCCESS) {
@@ -463,14 +716,7 @@ static int build_fdb(struct rf_detect *d, const struct rf_class_desc *cd, struct
 			goto out;
 		}
 		if (err && err->expression >= 0 && (unsigned)err->expression < n) {
-			struct atom *a = &d->atoms[ids[err->expression]];
-			char why[600];
-			unsigned k;
-			a->dead = true;
-			snprintf(why, sizeof(why), "pattern on %s.%s refused by Hyperscan: %s",
-				 cd->name, a->field ? a->field : "*", err->message);
-			for (k = 0; k < a->nrules; k++)
-				invalidate(d, &d->rules[a->rules[k]], RF_RULE_INVALID, why, rep);
+			kill_atom(d, cd, &d->atoms[f->ids[ids[err->expression]]], err->message, rep);
 			hs_free_compile_error(err);
 			continue;
 		}
@@ -479,13 +725,16 @@ static int build_fdb(struct rf_detect *d, const struct rf_class_desc *cd, struct
 		goto out;
 	}
 out:
-	if (owned)
-		for (i = 0; i < f->n; i++)
-			free(owned[i]);
+	for (i = 0; owned && i < f->n; i++)
+		free(owned[i]);
 	free(owned);
 	free(exprs);
+	free(lits);
 	free(flags);
+	free(lflags);
 	free(ids);
+	free(lids);
+	free(llens);
 	return ret;
 }
 
@@ -520,6 +769,19 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 		if (!used || seen[i])
 			continue;
 		seen[i] = 1;
+		if (a->dead)
+			continue;
+		if (a->lazy) {
+			struct fdb *f;
+			if (a->fidx[cid] < 0 || a->kind == A_RE)
+				continue;
+			if (!(f = fdb_for(&c->lfdbs, &c->nlfdbs, a->fidx[cid])) ||
+			    push_int(&f->ids, &f->n, (int)i) < 0) {
+				r = -ENOMEM;
+				goto out;
+			}
+			continue;
+		}
 		if (!uses_hs(a)) {
 			if ((r = push_int(&c->eager, &c->neager, (int)i)) < 0)
 				goto out;
@@ -530,21 +792,57 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 				struct fdb *f;
 				if (!is_keyword_field(&cd->fields[k]))
 					continue;
-				if (!(f = fdb_for(c, (int)k)) || push_int(&f->ids, &f->n, (int)i) < 0) {
+				if (!(f = fdb_for(&c->fdbs, &c->nfdbs, (int)k)) || push_int(&f->ids, &f->n, (int)i) < 0) {
 					r = -ENOMEM;
 					goto out;
 				}
 			}
 		} else if (a->fidx[cid] >= 0) {
-			struct fdb *f = fdb_for(c, a->fidx[cid]);
+			struct fdb *f = fdb_for(&c->fdbs, &c->nfdbs, a->fidx[cid]);
 			if (!f || push_int(&f->ids, &f->n, (int)i) < 0) {
 				r = -ENOMEM;
 				goto out;
 			}
 		}
 	}
+	/* A field with only a few plain wildcard patterns is cheaper to test directly
+	 * than to scan: a Hyperscan scan has a fixed cost of the order of 50-100 ns. */
+	for (i = 0; i < c->nfdbs;) {
+		struct fdb *f = &c->fdbs[i];
+		bool small = f->n <= DETECT_SMALL_FIELD;
+		for (j = 0; j < f->n && small; j++)
+			small = d->atoms[f->ids[j]].kind == A_GLOB;
+		if (!small) {
+			i++;
+			continue;
+		}
+		for (j = 0; j < f->n; j++)
+			if ((r = push_int(&c->eager, &c->neager, f->ids[j])) < 0)
+				goto out;
+		free(f->ids);
+		c->fdbs[i] = c->fdbs[--c->nfdbs];
+	}
+	for (i = 0; i < c->nlfdbs;) {
+		struct fdb *f = &c->lfdbs[i];
+		bool small = f->n <= DETECT_SMALL_FIELD;
+		for (j = 0; j < f->n && small; j++)
+			small = d->atoms[f->ids[j]].kind == A_GLOB;
+		if (!small) {
+			i++;
+			continue;
+		}
+		free(f->ids); /* matched directly by lazy_eval */
+		c->lfdbs[i] = c->lfdbs[--c->nlfdbs];
+	}
+	for (i = 0; i < RF_FIELDS_MAX; i++)
+		c->lfdb_of[i] = -1;
+	for (i = 0; i < c->nlfdbs; i++)
+		c->lfdb_of[c->lfdbs[i].field] = (int16_t)i;
 	for (i = 0; i < c->nfdbs; i++)
 		if ((r = build_fdb(d, cd, &c->fdbs[i], rep)) < 0)
+			goto out;
+	for (i = 0; i < c->nlfdbs; i++)
+		if ((r = build_fdb(d, cd, &c->lfdbs[i], rep)) < 0)
 			goto out;
 	r = 0;
 out:
@@ -594,6 +892,29 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 		free(px);
 	}
 	if (mode == RF_DETECT_HYPERSCAN) {
+		if ((r = choose_triggers(d)) < 0)
+			return r;
+		for (i = 0; i < d->natoms; i++) {
+			struct atom *a = &d->atoms[i];
+			hs_compile_error_t *err = NULL;
+			if (!a->lazy || a->kind != A_RE)
+				continue;
+			if (hs_compile(a->re, re_hsflags(a), HS_MODE_BLOCK, NULL, &a->lazy_db, &err) != HS_SUCCESS) {
+				char why[600];
+				unsigned k;
+				snprintf(why, sizeof(why), "regular expression '%.200s' refused by Hyperscan: %s",
+					 a->re, err ? err->message : "?");
+				hs_free_compile_error(err);
+				a->dead = true;
+				a->lazy = false;
+				for (k = 0; k < a->nrules; k++)
+					invalidate(d, &d->rules[a->rules[k]], RF_RULE_INVALID, why, rep);
+				continue;
+			}
+			d->st.databases++;
+			if (hs_alloc_scratch(a->lazy_db, &d->scratch) != HS_SUCCESS)
+				return -ENOMEM;
+		}
 		for (cid = 1; cid < rf_schema_class_count() && cid < RF_CLASSES_MAX; cid++)
 			if (rf_schema_class(cid) && (r = build_class(d, cid, rep)) < 0)
 				return r;
@@ -613,6 +934,15 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 			for (i = 0; i < c->nfdbs; i++) {
 				d->st.databases++;
 				if (c->fdbs[i].db && hs_alloc_scratch(c->fdbs[i].db, &d->scratch) != HS_SUCCESS)
+					return -ENOMEM;
+				if (c->fdbs[i].ldb && hs_alloc_scratch(c->fdbs[i].ldb, &d->scratch) != HS_SUCCESS)
+					return -ENOMEM;
+			}
+			for (i = 0; i < c->nlfdbs; i++) {
+				d->st.databases++;
+				if (c->lfdbs[i].db && hs_alloc_scratch(c->lfdbs[i].db, &d->scratch) != HS_SUCCESS)
+					return -ENOMEM;
+				if (c->lfdbs[i].ldb && hs_alloc_scratch(c->lfdbs[i].ldb, &d->scratch) != HS_SUCCESS)
 					return -ENOMEM;
 			}
 		}
@@ -700,6 +1030,11 @@ void rf_detect_stats(const struct rf_detect *d, struct rf_detect_stats *st)
 
 /* ---- evaluation ------------------------------------------------------------------ */
 
+static bool lazy_eval(struct rf_detect *d, struct atom *a);
+static void scan_fdb(struct rf_detect *d, const struct fdb *f);
+static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to,
+		       unsigned flags, void *ctx);
+
 static inline bool bit(const struct rf_detect *d, int a)
 {
 	return d->bits[(unsigned)a >> 6] >> ((unsigned)a & 63) & 1;
@@ -715,7 +1050,7 @@ static inline void setbit(struct rf_detect *d, int a)
 	}
 }
 
-bool rf_detect_eval_bits_(const struct rf_detect *d, const struct node *n, unsigned depth)
+bool rf_detect_eval_bits_(struct rf_detect *d, const struct node *n, unsigned depth)
 {
 	unsigned i, c = 0;
 
@@ -723,7 +1058,11 @@ bool rf_detect_eval_bits_(const struct rf_detect *d, const struct node *n, unsig
 		return false; /* cannot happen for trees the parser built; checked anyway */
 	switch (n->kind) {
 	case N_ATOM:
-		return (unsigned)n->atom < d->natoms && bit(d, n->atom);
+		if ((unsigned)n->atom >= d->natoms)
+			return false;
+		if (d->atoms[n->atom].lazy)
+			return lazy_eval(d, &d->atoms[n->atom]);
+		return bit(d, n->atom);
 	case N_CONST:
 		return n->k;
 	case N_NOT:
@@ -777,15 +1116,97 @@ bool rf_detect_eval_naive_(struct rf_detect *d, const struct node *n, unsigned d
 	return false;
 }
 
+static int on_lazy_match(unsigned id, unsigned long long from, unsigned long long to,
+			 unsigned flags, void *ctx)
+{
+	(void)id; (void)from; (void)to; (void)flags;
+	*(bool *)ctx = true;
+	return 1; /* one match is enough: stop scanning */
+}
+
+/* A pattern no rule needs to become a candidate: evaluated only when a candidate's
+ * condition asks. The first such request for a field scans the field's lazy
+ * database once (all its lazy wildcard patterns); a field with few lazy patterns is
+ * matched directly, and a lazy regular expression has a database of its own (regular
+ * expressions make a shared scan about twice as slow); each at most once per event. */
+static bool lazy_eval(struct rf_detect *d, struct atom *a)
+{
+	unsigned cid = d->ev->class_id;
+	struct cls *c = &d->cls[cid];
+	int fidx = a->fidx[cid], li;
+	struct fval *v;
+
+	if (fidx < 0)
+		return false;
+	li = a->kind == A_RE ? -1 : c->lfdb_of[fidx];
+	if (li >= 0) {
+		struct fdb *f = &c->lfdbs[li];
+		if (f->stamp != d->stamp) {
+			f->stamp = d->stamp;
+			scan_fdb(d, f);
+		}
+		return bit(d, (int)(a - d->atoms));
+	}
+	if (a->lazy_stamp != d->stamp) {
+		a->lazy_stamp = d->stamp;
+		a->lazy_val = false;
+		if (a->kind != A_RE)
+			a->lazy_val = rf_detect_atom_eval_(d, a);
+		else if (a->lazy_db && rf_detect_field_(d, fidx, &v) == 0)
+			hs_scan(a->lazy_db, v->len ? v->s : "", (unsigned)v->len, 0, d->scratch,
+				on_lazy_match, &a->lazy_val);
+	}
+	return a->lazy_val;
+}
+
+struct scanctx {
+	struct rf_detect *d;
+	const struct fdb *f;
+	unsigned long long len;
+};
+
 static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to,
 		       unsigned flags, void *ctx)
 {
-	struct rf_detect *d = ctx;
+	struct scanctx *s = ctx;
 
 	(void)from; (void)to; (void)flags;
-	if (id < d->natoms)
-		setbit(d, (int)id);
+	if (id < s->f->n)
+		setbit(s->d, s->f->ids[id]);
 	return 0;
+}
+
+static int on_lit_match(unsigned id, unsigned long long from, unsigned long long to,
+			unsigned flags, void *ctx)
+{
+	struct scanctx *s = ctx;
+	uint8_t an;
+
+	(void)from; (void)flags;
+	if (id >= s->f->n)
+		return 0;
+	an = s->f->lanch[id];
+	if ((an & 1) && to != s->f->llen[id])
+		return 0; /* not at the start: a match ending at len(literal) started at 0 */
+	if ((an & 2) && to != s->len)
+		return 0;
+	setbit(s->d, s->f->ids[id]);
+	return 0;
+}
+
+/* Scan the value of field F->field through both databases of F. */
+static void scan_fdb(struct rf_detect *d, const struct fdb *f)
+{
+	struct scanctx sc = {.d = d, .f = f};
+	struct fval *v;
+
+	if (rf_detect_field_(d, f->field, &v) < 0)
+		return;
+	sc.len = v->len;
+	if (f->ldb && v->len)
+		hs_scan(f->ldb, v->s, (unsigned)v->len, 0, d->scratch, on_lit_match, &sc);
+	if (f->db && (v->len || f->empty_matches))
+		hs_scan(f->db, v->len ? v->s : "", (unsigned)v->len, 0, d->scratch, on_hs_match, &sc);
 }
 
 static int hit(struct rf_detect *d, int ri, rf_detect_hit_cb cb, void *ctx)
@@ -851,15 +1272,8 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 		return nhits;
 	}
 	/* matcher: scan each field once */
-	for (i = 0; i < c->nfdbs; i++) {
-		struct fdb *f = &c->fdbs[i];
-		struct fval *v;
-		if (!f->db || rf_detect_field_(d, f->field, &v) < 0)
-			continue;
-		if (!v->len && !f->empty_matches)
-			continue;
-		hs_scan(f->db, v->len ? v->s : "", (unsigned)v->len, 0, d->scratch, on_hs_match, d);
-	}
+	for (i = 0; i < c->nfdbs; i++)
+		scan_fdb(d, &c->fdbs[i]);
 	for (i = 0; i < c->neager; i++)
 		if (rf_detect_atom_eval_(d, &d->atoms[c->eager[i]]))
 			setbit(d, c->eager[i]);

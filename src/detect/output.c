@@ -1,43 +1,33 @@
 // SPDX-License-Identifier: MIT
 /*
  * output.c: one line per detection: readable text, JSON, or an OCSF Detection
- * Finding (class_uid 2004). Also a schema-driven JSON writer for the triggering
- * event, used until a caller passes the platform's own event writer.
+ * Finding (class_uid 2004). The triggering event is written by libringfence's
+ * rf_event_to_json(), the same writer as `ringfence events --json`.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "detect/detect.h"
+#include "ringfence/json.h"
 #include "ringfence/schema.h"
 
-static void json_str(FILE *f, const char *s, size_t len)
-{
-	size_t i;
-
-	fputc('"', f);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f); /* bytes >= 0x80 pass through: paths are bytes, usually UTF-8 */
-	}
-	fputc('"', f);
-}
-
+/* A JSON string of a C string from a rule (titles, ids, tags: bounded by the loader). */
 static void json_cstr(FILE *f, const char *s)
 {
-	json_str(f, s ? s : "", s ? strlen(s) : 0);
+	size_t len = s ? strlen(s) : 0, cap = len * 6 + 3;
+	char *buf = malloc(cap);
+	int n;
+
+	if (buf && (n = rf_json_escape(s ? s : "", len, buf, cap)) >= 0)
+		fwrite(buf, 1, (size_t)n, f);
+	else
+		fputs("\"\"", f);
+	free(buf);
 }
 
 static void rfc3339(char *buf, size_t n, uint64_t ns)
@@ -47,86 +37,23 @@ static void rfc3339(char *buf, size_t n, uint64_t ns)
 
 	gmtime_r(&t, &tm);
 	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%09" PRIu64 "Z", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ns % 1000000000ull);
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (uint64_t)(ns % 1000000000ull));
 }
 
 int rf_detect_event_json(FILE *f, const struct rf_event_hdr *ev)
 {
-	const struct rf_class_desc *c = rf_schema_class(ev->class_id);
-	char ts[64];
-	unsigned i;
+	char *buf = malloc(RF_JSON_MAX);
+	int n;
 
-	if (!c)
-		return -EINVAL;
-	rfc3339(ts, sizeof(ts), ev->ts_ns);
-	fprintf(f, "{\"class\":\"%s\"", c->name);
-	for (i = 0; i < c->nfields; i++) {
-		const struct rf_field_desc *fd = &c->fields[i];
-		fprintf(f, ",\"%s\":", fd->json);
-		if (!strcmp(fd->name, "ts_ns")) {
-			fprintf(f, "\"%s\"", ts);
-			continue;
-		}
-		switch (fd->type) {
-		case RF_FT_STR:
-		case RF_FT_PATH: {
-			char buf[RF_ARGV_MAX + 64];
-			int n = rf_event_str_copy(ev, c, fd, buf, sizeof(buf));
-			if (n == -ENOSPC)
-				n = (int)strlen(buf);
-			json_str(f, buf, n > 0 ? (size_t)n : 0);
-			break;
-		}
-		case RF_FT_ARGV: {
-			const char *s;
-			size_t len, p = 0;
-			bool first = true;
-			fputc('[', f);
-			if (rf_event_str(ev, fd, &s, &len) == 0)
-				while (p < len) {
-					size_t l = strnlen(s + p, len - p);
-					if (!first)
-						fputc(',', f);
-					json_str(f, s + p, l);
-					first = false;
-					p += l + 1;
-				}
-			fputc(']', f);
-			break;
-		}
-		case RF_FT_IP: {
-			const unsigned char *a = (const unsigned char *)ev + fd->offset;
-			static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-			char b[64];
-			if (!memcmp(a, mapped, 12))
-				inet_ntop(AF_INET, a + 12, b, sizeof(b));
-			else
-				inet_ntop(AF_INET6, a, b, sizeof(b));
-			fprintf(f, "\"%s\"", b);
-			break;
-		}
-		case RF_FT_BOOL: {
-			uint64_t v = 0;
-			rf_event_u64(ev, fd, &v);
-			fputs(v ? "true" : "false", f);
-			break;
-		}
-		case RF_FT_S32:
-		case RF_FT_S64: {
-			int64_t v = 0;
-			rf_event_s64(ev, fd, &v);
-			fprintf(f, "%" PRId64, v);
-			break;
-		}
-		default: {
-			uint64_t v = 0;
-			rf_event_u64(ev, fd, &v);
-			fprintf(f, "%" PRIu64, v);
-		}
-		}
-	}
-	fputc('}', f);
-	return ferror(f) ? -EIO : 0;
+	if (!buf)
+		return -ENOMEM;
+	n = rf_event_to_json(ev, buf, RF_JSON_MAX);
+	if (n >= 0)
+		fwrite(buf, 1, (size_t)n, f);
+	else
+		fputs("{}", f);
+	free(buf);
+	return n < 0 ? n : ferror(f) ? -EIO : 0;
 }
 
 static int severity_id(const char *level)

@@ -329,6 +329,8 @@ static void atom_release(struct atom *a)
 	free(a->rules);
 	if (a->posix_ok)
 		regfree(&a->posix);
+	if (a->lazy_db)
+		hs_free_database(a->lazy_db);
 }
 
 /* Intern PROTO (its pointers are taken over, or freed when an equal atom exists);
@@ -862,9 +864,6 @@ static struct node *field_node(struct pctx *p, yaml_node_t *knode, yaml_node_t *
 				if (m.cidr && fd->type != RF_FT_IP)
 					return fail(p, RF_RULE_INVALID, knode, "'cidr' on field '%s', which is not an IP address", field), NULL;
 			}
-			if (m.fieldref && vnode && is_scalar(vnode) &&
-			    rf_schema_field_by_sigma(cd, sval(vnode)) >= 0)
-				found = found; /* checked below */
 		}
 		if (!found)
 			return fail(p, RF_RULE_INVALID, knode,
