@@ -153,6 +153,8 @@ static void write_file(const char *dir, const char *name, const char *content, s
 	fclose(f);
 }
 
+#define write_lit(d, name, lit) write_file(d, name, lit, sizeof(lit) - 1)
+
 /* Bootstrap from a fake /proc: comm with spaces and ')' must not confuse the parser,
  * start times are in ticks and match sensor times at tick resolution. */
 static void test_bootstrap(void **state)
@@ -165,10 +167,10 @@ static void test_bootstrap(void **state)
 	assert_non_null(mkdtemp(root));
 	snprintf(d, sizeof(d), "%s/4242", root);
 	mkdir(d, 0755);
-	write_file(d, "stat", "4242 (evil) name) S 17 4242 4242 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0\n", 84);
-	write_file(d, "status", "Name:\tevil\nUid:\t1000\t1000\t1000\t1000\n", 36);
-	write_file(d, "cmdline", "/usr/bin/evil\0--flag\0x y\0", 25);
-	write_file(d, "cgroup", "0::/system.slice/docker-abc.scope\n", 34);
+	write_lit(d, "stat", "4242 (evil) name) S 17 4242 4242 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0\n");
+	write_lit(d, "status", "Name:\tevil\nUid:\t1000\t1000\t1000\t1000\n");
+	write_lit(d, "cmdline", "/usr/bin/evil\0--flag\0x y\0");
+	write_lit(d, "cgroup", "0::/system.slice/docker-abc.scope\n");
 	snprintf(d, sizeof(d), "%s/4242/exe", root);
 	assert_int_equal(symlink("/usr/bin/evil", d), 0);
 	snprintf(d, sizeof(d), "%s/notapid", root);
