@@ -168,7 +168,8 @@ static void usage_stream(FILE *o, const char *cmd)
 		   "  --for SECONDS    stop after SECONDS\n"
 		   "  --count N        stop after N events\n"
 		   "  --no-bpf         do not load eBPF: use the degraded process-connector sensor\n"
-		   "  --no-bootstrap   do not read /proc at start (parent fields of older processes stay empty)\n\n"
+		   "  --no-bootstrap   do not read /proc at start (parent fields of older processes stay empty)\n"
+		   "  --ring-kib N     kernel ring buffer size in KiB, a power of two (default 16384)\n\n"
 		   "Needs root (eBPF, or the process connector). Stops on SIGINT/SIGTERM and prints a\n"
 		   "summary (events by class, drops) on stderr.\n");
 }
@@ -179,7 +180,8 @@ static int stream_main(const char *cmd, int argc, char **argv)
 		{"json", no_argument, 0, 'j'},        {"class", required_argument, 0, 'c'},
 		{"for", required_argument, 0, 'f'},   {"count", required_argument, 0, 'n'},
 		{"no-bpf", no_argument, 0, 'B'},      {"no-bootstrap", no_argument, 0, 'b'},
-		{"help", no_argument, 0, 'h'},        {0, 0, 0, 0},
+		{"ring-kib", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
 	};
 	struct rf_sensor_opts so = {.bootstrap = true};
 	struct rf_sensor_stats ss;
@@ -221,6 +223,16 @@ static int stream_main(const char *cmd, int argc, char **argv)
 		case 'B':
 			so.no_bpf = true;
 			break;
+		case 'r': {
+			char *end;
+			unsigned long k = strtoul(optarg, &end, 10);
+			if (*end || k < 4 || k > (1ul << 20) || (k & (k - 1))) {
+				rf_err("--ring-kib takes a power of two from 4 to 1048576, not '%s'", optarg);
+				goto usage;
+			}
+			so.ring_bytes = (uint32_t)(k * 1024);
+			break;
+		}
 		case 'b':
 			so.bootstrap = false;
 			break;
@@ -286,7 +298,7 @@ static int stream_main(const char *cmd, int argc, char **argv)
 			rf_err("writing events: %s", strerror(-st->write_err));
 			goto out;
 		}
-		if (st->tty)
+		if (err > 0) /* one write per batch: timely for pipes, cheap under load */
 			fflush(stdout);
 	}
 	/* drain what is already queued */

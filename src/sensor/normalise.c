@@ -102,12 +102,13 @@ void rf_sensor_account_drops(struct rf_sensor *s, unsigned cls, uint64_t n)
 {
 	if (cls >= RF_CLASS_COUNT || !n)
 		return;
-	s->st.dropped += n;
+	s->st.dropped_class[cls] += n;
+	/* drops of classes only the process table wanted are in dropped_class only */
 	if (!s->opts.class_mask || (s->opts.class_mask & (1ull << cls))) {
+		s->st.dropped += n;
 		s->seq += n; /* the gap that tells readers what they missed */
 		s->class_seq[cls] += n;
 	}
-	s->st.dropped_class[cls] += n;
 }
 
 int rf_sensor_deliver(struct rf_sensor *s, const void *raw, size_t len)

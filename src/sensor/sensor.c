@@ -158,6 +158,12 @@ static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot open the eBPF object: %s", strerror(errno));
 		return -errno;
 	}
+	if (s->opts.ring_bytes &&
+	    (err = bpf_map__set_max_entries(skel->maps.rf_events, s->opts.ring_bytes)) < 0) {
+		snprintf(why, whylen, "bad ring buffer size %u: %s", s->opts.ring_bytes, strerror(-err));
+		rf_sensor_bpf__destroy(skel);
+		return err;
+	}
 	skel->rodata->rf_self_tgid = (__u32)getpid();
 	skel->rodata->rf_exit_has_group_dead = exit_has_group_dead();
 	skel->data->rf_class_mask = kernel_mask(s->opts.class_mask);
