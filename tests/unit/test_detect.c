@@ -13,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "capture/capture.h"
+#include "cli/commands.h"
 #include "detect/detect.h"
 #include "detect/detect_int.h"
 #include "detect/synth.h"
@@ -524,6 +527,90 @@ static void test_compile_dir(void **state)
 	rf_detect_report_free(&rep);
 }
 
+/* ---- `ringfence rules test` over a capture file ------------------------------------ */
+
+static char *run_cli(int argc, char **argv, int *rc)
+{
+	char path[] = "/tmp/rf-detect-out.XXXXXX";
+	int fd = mkstemp(path), saved;
+	char *buf = calloc(1, 1 << 16);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	assert_non_null(buf);
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fd, 1);
+	*rc = rf_cmd_rules(argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, (1 << 16) - 1);
+	buf[n > 0 ? n : 0] = 0;
+	close(fd);
+	unlink(path);
+	return buf;
+}
+
+static void test_rules_test_cli(void **state)
+{
+	char cap[] = "/tmp/rf-detect-cap.XXXXXX";
+	struct rf_capture_writer *w = NULL;
+	unsigned char buf[4096];
+	int fd = mkstemp(cap), n, rc;
+	char *out;
+	static const char *const ev1[] = {"Image", "/usr/bin/base64", "CommandLine", "base64 -d /tmp/x", "User", "root",
+					  "pid", "100", "ts_ns", "1700000000000000000"};
+	static const char *const ev2[] = {"Image", "/usr/bin/ls", "CommandLine", "ls -l", "pid", "101",
+					  "ts_ns", "1700000001000000000"};
+	static const char *const ev3[] = {"Image", "/dev/shm/payload", "CommandLine", "/dev/shm/payload", "pid", "102",
+					  "ts_ns", "1700000002000000000"};
+	static const char *const ev4[] = {"TargetFilename", "/tmp/passwd.copy", "Image", "/usr/bin/cp",
+					  "ts_ns", "1700000003000000000"};
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(rf_capture_create(cap, &w), 0);
+	n = rf_detect_synth(buf, sizeof(buf), RF_CLASS_PROCESS_EXEC, ev1, 10);
+	assert_int_equal(rf_capture_write(w, (void *)buf), 0);
+	n = rf_detect_synth(buf, sizeof(buf), RF_CLASS_PROCESS_EXEC, ev2, 8);
+	assert_int_equal(rf_capture_write(w, (void *)buf), 0);
+	n = rf_detect_synth(buf, sizeof(buf), RF_CLASS_PROCESS_EXEC, ev3, 8);
+	assert_int_equal(rf_capture_write(w, (void *)buf), 0);
+	n = rf_detect_synth(buf, sizeof(buf), RF_CLASS_FILE_CREATE, ev4, 6);
+	assert_true(n > 0);
+	assert_int_equal(rf_capture_write(w, (void *)buf), 0);
+	assert_int_equal(rf_capture_writer_close(w), 0);
+	{
+		char *argv[] = {"rules", "test", "--rules", DEFAULT_DIR, "--json", cap, NULL};
+		out = run_cli(6, argv, &rc);
+		assert_int_equal(rc, 0);
+		/* base64 decoding, exec from /dev/shm, a passwd copy in /tmp; nothing for ls */
+		assert_non_null(strstr(out, "\"rule_title\":\"Base64 Decoding on the Command Line\""));
+		assert_non_null(strstr(out, "\"rule_title\":\"Execution from /dev/shm\""));
+		assert_non_null(strstr(out, "\"rule_title\":\"Copy of an Account Database in a Temporary Directory\""));
+		assert_null(strstr(out, "ls -l"));
+		assert_non_null(strstr(out, "\"event\":{"));
+		free(out);
+	}
+	{
+		char *argv[] = {"rules", "test", "--rules", DEFAULT_DIR, "--format", "ocsf", "--naive", cap, NULL};
+		out = run_cli(8, argv, &rc);
+		assert_int_equal(rc, 0);
+		assert_non_null(strstr(out, "\"class_uid\":2004"));
+		free(out);
+	}
+	{
+		char *argv[] = {"rules", "test", "--rules", DEFAULT_DIR, "/nonexistent.rfcap", NULL};
+		out = run_cli(5, argv, &rc);
+		assert_int_equal(rc, 1);
+		free(out);
+	}
+	unlink(cap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_output),
 		cmocka_unit_test(test_compile_dir),
+		cmocka_unit_test(test_rules_test_cli),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
