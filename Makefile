@@ -116,6 +116,13 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libringfence.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# --- clients: rf-detect (its engine in src/detect, captures until the client API lands)
+RF_DETECT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard clients/rf-detect/*.c) \
+	$(filter-out src/detect/cmd_rules.c,$(wildcard src/detect/*.c)) src/capture/capture.c)
+$(BUILD)/rf-detect: $(RF_DETECT_OBJS) $(BUILD)/libringfence.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lyaml -lhs -lz -lm
+all: $(BUILD)/rf-detect
+
 # --- tests -----------------------------------------------------------------
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/librf-core.a $(BUILD)/libringfence.a
 	@mkdir -p $(@D)

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Rule throughput on one core: process_exec events against all of SigmaHQ's Linux
+# rules (the ones that compile: every process_creation rule), through the Hyperscan
+# matcher and through the naive evaluator (each rule on its own, no Hyperscan), in the
+# same run. Goals (issue 8): >= 2,000,000 events/s and >= 10x the naive evaluator.
+# Events: synthetic (20 command lines, a fifth of them suspicious), or a capture given
+# as RF_BENCH_CAPTURE. Seconds per engine: RF_BENCH_SECONDS (default 5).
+set -u
+source "$(dirname "$0")/lib.sh"
+SIGMA=$RF_TOP/../shared/sigma/rules-linux
+secs=${RF_BENCH_SECONDS:-5}
+cap=()
+[ -n "${RF_BENCH_CAPTURE:-}" ] && cap=(--capture "$RF_BENCH_CAPTURE")
+if [ ! -d "$SIGMA" ]; then
+	echo "rules: $SIGMA missing, skipped"
+	exit 0
+fi
+# one core: pinned, like a client would be
+pin=()
+command -v taskset >/dev/null && pin=(taskset -c "${RF_BENCH_CPU:-1}")
+echo "SigmaHQ Linux rules ($SIGMA), ${secs} s per engine, one core"
+"${pin[@]}" "$RF_BIN" rules bench --rules "$SIGMA" --seconds "$secs" "${cap[@]}" 2>/dev/null |
+	tee "$BENCH_TMP/rules.out"
+fast=$(awk '/^matcher/ {print $3}' "$BENCH_TMP/rules.out")
+speedup=$(awk '/^speed-up/ {print $2}' "$BENCH_TMP/rules.out")
+echo "goal: >= 2000000 events/s: $([ "${fast%.*}" -ge 2000000 ] 2>/dev/null && echo met || echo NOT met)"
+echo "goal: >= 10x naive: $(awk -v s="${speedup%x}" 'BEGIN {print (s >= 10) ? "met" : "NOT met"}')"
+echo
+echo "Default pack (rules/default):"
+"${pin[@]}" "$RF_BIN" rules bench --rules "$RF_TOP/rules/default" --seconds "$secs" "${cap[@]}" 2>/dev/null
