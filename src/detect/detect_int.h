@@ -57,6 +57,7 @@ struct atom {
 	bool dead;     /* refused by Hyperscan: its rules are invalid */
 	bool trigger;  /* matcher: scanned, because some rule needs it to become a candidate */
 	bool lazy;     /* matcher: a pattern that is not scanned but evaluated on demand */
+	bool lit;      /* matcher: one plain literal (in the class's literal databases) */
 	hs_database_t *lazy_db; /* lazy A_RE: its own database, scanned when asked */
 	uint32_t lazy_stamp;    /* event stamp of lazy_val (lazy atoms matched directly) */
 	bool lazy_val;
@@ -70,6 +71,7 @@ struct node {
 	int k;         /* N_ATLEAST: how many; N_CONST: value */
 	unsigned n;
 	struct node **kids;
+	int *katoms;   /* AND / OR whose kids are all atoms: their atom ids (no pointer chase) */
 };
 
 enum corr_type { C_EVENT_COUNT = 1, C_VALUE_COUNT, C_TEMPORAL, C_TEMPORAL_ORDERED };
@@ -128,8 +130,36 @@ struct fdb {            /* the Hyperscan databases of one field of one class */
 	uint32_t stamp;     /* lazy databases: event stamp of the last scan */
 };
 
+/* One literal of a concatenated scan: which atom, in which field's segment. */
+struct litinfo {
+	int atom;
+	uint16_t slot;
+	uint8_t anch;      /* 1 anchored at the segment's start, 2 at its end */
+	uint32_t llen;
+};
+
+/* A literal database scanned once over several fields of an event, laid out one
+ * after the other with NUL between them (no literal holds a NUL, so no match spans
+ * two fields); each match is checked against its own field's segment. One scan
+ * instead of one per field: a Hyperscan scan has a fixed cost. */
+struct catdb {
+	hs_database_t *db;
+	struct litinfo *info; /* Hyperscan id -> literal */
+	unsigned n, cap;
+	int16_t slot_field[RF_FIELDS_MAX];
+	unsigned nslots;
+	char *buf;
+	size_t bufsz;
+	uint32_t seg_start[RF_FIELDS_MAX], seg_end[RF_FIELDS_MAX];
+	uint32_t stamp;     /* lazy: event stamp of the last scan */
+};
+
 struct cls {
 	const struct rf_class_desc *c;
+	struct catdb tcat;  /* literals some rule needs to become a candidate: every event */
+	struct catdb *lcats; /* per field: literals only candidates ask for, scanned on demand */
+	unsigned nlcats;
+	int16_t lcat_of[RF_FIELDS_MAX]; /* field index -> lcats index, or -1 */
 	int *rules;         /* rules for this class */
 	unsigned nrules;
 	int *always;
@@ -165,6 +195,7 @@ struct rf_detect {
 	hs_scratch_t *scratch;
 	/* per event scratch */
 	uint64_t *bits;
+	uint8_t *alazy;     /* per atom: lazy (copy of atoms[i].lazy, compact for the hot loop) */
 	int *setlist;
 	unsigned nset;
 	int *cand;

@@ -50,6 +50,7 @@ void rf_detect_free(struct rf_detect *d)
 	free(d->atom_hash);
 	for (i = 0; i < d->nnodes; i++) {
 		free(d->nodes[i]->kids);
+		free(d->nodes[i]->katoms);
 		free(d->nodes[i]);
 	}
 	free(d->nodes);
@@ -63,6 +64,15 @@ void rf_detect_free(struct rf_detect *d)
 			free(c->fdbs[j].llen);
 		}
 		free(c->fdbs);
+		hs_free_database(c->tcat.db);
+		free(c->tcat.info);
+		free(c->tcat.buf);
+		for (j = 0; j < c->nlcats; j++) {
+			hs_free_database(c->lcats[j].db);
+			free(c->lcats[j].info);
+			free(c->lcats[j].buf);
+		}
+		free(c->lcats);
 		for (j = 0; j < c->nlfdbs; j++) {
 			hs_free_database(c->lfdbs[j].db);
 			hs_free_database(c->lfdbs[j].ldb);
@@ -78,6 +88,7 @@ void rf_detect_free(struct rf_detect *d)
 	if (d->scratch)
 		hs_free_scratch(d->scratch);
 	free(d->bits);
+	free(d->alazy);
 	free(d->setlist);
 	free(d->cand);
 	for (i = 0; i < RF_FIELDS_MAX; i++)
@@ -738,6 +749,106 @@ out:
 	return ret;
 }
 
+/* Add atom A's literal, tested on field FIELD, to CAT. */
+static int cat_add(struct catdb *cat, const struct rf_class_desc *cd, int atom, const struct atom *a, int field)
+{
+	unsigned s;
+	uint8_t an;
+	size_t from, len;
+	const struct rf_field_desc *f = &cd->fields[field];
+
+	if (!simple_literal(a, &an, &from, &len))
+		return -EINVAL;
+	for (s = 0; s < cat->nslots && cat->slot_field[s] != field; s++)
+		;
+	if (s == cat->nslots) {
+		if (s >= RF_FIELDS_MAX)
+			return -E2BIG;
+		cat->slot_field[cat->nslots++] = (int16_t)field;
+		cat->bufsz += (f->source == RF_FS_DERIVED ? RF_ARGV_MAX + 64 : f->max ? f->max : 64) + 1;
+	}
+	if (cat->n == cat->cap) {
+		unsigned nc = cat->cap ? cat->cap * 2 : 64;
+		void *q = realloc(cat->info, nc * sizeof(*cat->info));
+		if (!q)
+			return -ENOMEM;
+		cat->info = q;
+		cat->cap = nc;
+	}
+	cat->info[cat->n].atom = atom;
+	cat->info[cat->n].slot = (uint16_t)s;
+	cat->info[cat->n].anch = an;
+	cat->info[cat->n].llen = (uint32_t)len;
+	cat->n++;
+	return 0;
+}
+
+static int build_cat(struct rf_detect *d, const struct rf_class_desc *cd, struct catdb *cat,
+		     struct rf_detect_report *rep)
+{
+	unsigned cnt = cat->n ? cat->n : 1, i, n;
+	char **lits = calloc(cnt, sizeof(char *));
+	const char **use = calloc(cnt, sizeof(char *));
+	unsigned *flags = calloc(cnt, sizeof(unsigned)), *ids = calloc(cnt, sizeof(unsigned));
+	size_t *lens = calloc(cnt, sizeof(size_t));
+	int ret = 0;
+
+	cat->buf = malloc(cat->bufsz + 1);
+	if (!lits || !use || !flags || !ids || !lens || !cat->buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < cat->n; i++) {
+		const struct atom *a = &d->atoms[cat->info[i].atom];
+		uint8_t an;
+		size_t from, len, k;
+		if (!simple_literal(a, &an, &from, &len) || !(lits[i] = malloc(len + 1))) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		for (k = 0; k < len; k++)
+			lits[i][k] = (char)a->tok[from + k];
+		lits[i][len] = 0;
+	}
+	for (;;) {
+		hs_compile_error_t *err = NULL;
+		n = 0;
+		for (i = 0; i < cat->n; i++) {
+			const struct atom *a = &d->atoms[cat->info[i].atom];
+			if (a->dead)
+				continue;
+			use[n] = lits[i];
+			lens[n] = cat->info[i].llen;
+			flags[n] = a->cased ? 0 : HS_FLAG_CASELESS;
+			ids[n++] = i;
+		}
+		if (cat->db)
+			hs_free_database(cat->db);
+		cat->db = NULL;
+		if (!n)
+			goto out;
+		if (hs_compile_lit_multi(use, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &cat->db, &err) == HS_SUCCESS)
+			goto out;
+		if (err && err->expression >= 0 && (unsigned)err->expression < n) {
+			kill_atom(d, cd, &d->atoms[cat->info[ids[err->expression]].atom], err->message, rep);
+			hs_free_compile_error(err);
+			continue;
+		}
+		hs_free_compile_error(err);
+		ret = -EINVAL;
+		goto out;
+	}
+out:
+	for (i = 0; lits && i < cat->n; i++)
+		free(lits[i]);
+	free(lits);
+	free(use);
+	free(flags);
+	free(ids);
+	free(lens);
+	return ret;
+}
+
 static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_report *rep)
 {
 	struct cls *c = &d->cls[cid];
@@ -750,6 +861,8 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 	seen = calloc(d->natoms ? d->natoms : 1, 1);
 	if (!seen)
 		return -ENOMEM;
+	for (i = 0; i < RF_FIELDS_MAX; i++)
+		c->lcat_of[i] = -1;
 	for (i = 0; i < d->nrules; i++) {
 		struct rule *ru = &d->rules[i];
 		if (!ru->ok || ru->corr || !(ru->classes >> cid & 1))
@@ -771,6 +884,39 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 		seen[i] = 1;
 		if (a->dead)
 			continue;
+		{
+			uint8_t an;
+			size_t from, len;
+			a->lit = simple_literal(a, &an, &from, &len) && uses_hs(a);
+		}
+		if (a->lit) {
+			struct catdb *cat = &c->tcat;
+			if (a->lazy) {
+				void *q;
+				if (a->fidx[cid] < 0)
+					continue;
+				if (c->lcat_of[a->fidx[cid]] < 0) {
+					q = realloc(c->lcats, (c->nlcats + 1) * sizeof(*c->lcats));
+					if (!q) {
+						r = -ENOMEM;
+						goto out;
+					}
+					c->lcats = q;
+					memset(&c->lcats[c->nlcats], 0, sizeof(c->lcats[0]));
+					c->lcat_of[a->fidx[cid]] = (int16_t)c->nlcats++;
+				}
+				cat = &c->lcats[c->lcat_of[a->fidx[cid]]];
+			}
+			if (a->kind == A_KEYWORD) {
+				for (k = 0; k < cd->nfields; k++)
+					if (is_keyword_field(&cd->fields[k]) &&
+					    (r = cat_add(cat, cd, (int)i, a, (int)k)) < 0)
+						goto out;
+			} else if (a->fidx[cid] >= 0 && (r = cat_add(cat, cd, (int)i, a, a->fidx[cid])) < 0) {
+				goto out;
+			}
+			continue;
+		}
 		if (a->lazy) {
 			struct fdb *f;
 			if (a->fidx[cid] < 0 || a->kind == A_RE)
@@ -843,6 +989,11 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 			goto out;
 	for (i = 0; i < c->nlfdbs; i++)
 		if ((r = build_fdb(d, cd, &c->lfdbs[i], rep)) < 0)
+			goto out;
+	if ((r = build_cat(d, cd, &c->tcat, rep)) < 0)
+		goto out;
+	for (i = 0; i < c->nlcats; i++)
+		if ((r = build_cat(d, cd, &c->lcats[i], rep)) < 0)
 			goto out;
 	r = 0;
 out:
@@ -938,6 +1089,18 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 				if (c->fdbs[i].ldb && hs_alloc_scratch(c->fdbs[i].ldb, &d->scratch) != HS_SUCCESS)
 					return -ENOMEM;
 			}
+			if (c->tcat.db) {
+				d->st.databases++;
+				if (hs_alloc_scratch(c->tcat.db, &d->scratch) != HS_SUCCESS)
+					return -ENOMEM;
+			}
+			for (i = 0; i < c->nlcats; i++) {
+				if (!c->lcats[i].db)
+					continue;
+				d->st.databases++;
+				if (hs_alloc_scratch(c->lcats[i].db, &d->scratch) != HS_SUCCESS)
+					return -ENOMEM;
+			}
 			for (i = 0; i < c->nlfdbs; i++) {
 				d->st.databases++;
 				if (c->lfdbs[i].db && hs_alloc_scratch(c->lfdbs[i].db, &d->scratch) != HS_SUCCESS)
@@ -972,6 +1135,25 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 		if (ru->ok && rf_corr_init_(ru->corr) < 0)
 			return -ENOMEM;
 	}
+	for (i = 0; i < d->nnodes; i++) {
+		struct node *x = d->nodes[i];
+		unsigned k;
+		bool all = (x->kind == N_AND || x->kind == N_OR) && x->n;
+		for (k = 0; all && k < x->n; k++)
+			all = x->kids[k] && x->kids[k]->kind == N_ATOM; /* kids of a rule that failed may be NULL */
+		if (!all)
+			continue;
+		x->katoms = malloc(x->n * sizeof(int));
+		if (!x->katoms)
+			return -ENOMEM;
+		for (k = 0; k < x->n; k++)
+			x->katoms[k] = x->kids[k]->atom;
+	}
+	d->alazy = calloc(d->natoms + 1, 1);
+	if (!d->alazy)
+		return -ENOMEM;
+	for (i = 0; i < d->natoms; i++)
+		d->alazy[i] = d->atoms[i].lazy;
 	d->bits = calloc((d->natoms + 64) / 64, sizeof(uint64_t));
 	d->setlist = calloc(d->natoms + 1, sizeof(int));
 	d->cand = calloc(d->nrules + 1, sizeof(int));
@@ -1032,6 +1214,7 @@ void rf_detect_stats(const struct rf_detect *d, struct rf_detect_stats *st)
 
 static bool lazy_eval(struct rf_detect *d, struct atom *a);
 static void scan_fdb(struct rf_detect *d, const struct fdb *f);
+static void scan_cat(struct rf_detect *d, struct catdb *cat);
 static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to,
 		       unsigned flags, void *ctx);
 
@@ -1050,6 +1233,15 @@ static inline void setbit(struct rf_detect *d, int a)
 	}
 }
 
+static inline bool atom_value(struct rf_detect *d, int a)
+{
+	if ((unsigned)a >= d->natoms)
+		return false;
+	if (d->alazy[a])
+		return lazy_eval(d, &d->atoms[a]);
+	return bit(d, a);
+}
+
 bool rf_detect_eval_bits_(struct rf_detect *d, const struct node *n, unsigned depth)
 {
 	unsigned i, c = 0;
@@ -1058,21 +1250,29 @@ bool rf_detect_eval_bits_(struct rf_detect *d, const struct node *n, unsigned de
 		return false; /* cannot happen for trees the parser built; checked anyway */
 	switch (n->kind) {
 	case N_ATOM:
-		if ((unsigned)n->atom >= d->natoms)
-			return false;
-		if (d->atoms[n->atom].lazy)
-			return lazy_eval(d, &d->atoms[n->atom]);
-		return bit(d, n->atom);
+		return atom_value(d, n->atom);
 	case N_CONST:
 		return n->k;
 	case N_NOT:
 		return !rf_detect_eval_bits_(d, n->kids[0], depth + 1);
 	case N_AND:
+		if (n->katoms) {
+			for (i = 0; i < n->n; i++)
+				if (!atom_value(d, n->katoms[i]))
+					return false;
+			return true;
+		}
 		for (i = 0; i < n->n; i++)
 			if (!rf_detect_eval_bits_(d, n->kids[i], depth + 1))
 				return false;
 		return true;
 	case N_OR:
+		if (n->katoms) {
+			for (i = 0; i < n->n; i++)
+				if (atom_value(d, n->katoms[i]))
+					return true;
+			return false;
+		}
 		for (i = 0; i < n->n; i++)
 			if (rf_detect_eval_bits_(d, n->kids[i], depth + 1))
 				return true;
@@ -1136,6 +1336,19 @@ static bool lazy_eval(struct rf_detect *d, struct atom *a)
 	int fidx = a->fidx[cid], li;
 	struct fval *v;
 
+	if (fidx < 0 && a->kind != A_KEYWORD)
+		return false;
+	if (a->lit) {
+		struct catdb *cat;
+		if (fidx < 0 || c->lcat_of[fidx] < 0)
+			return false;
+		cat = &c->lcats[c->lcat_of[fidx]];
+		if (cat->stamp != d->stamp) {
+			cat->stamp = d->stamp;
+			scan_cat(d, cat);
+		}
+		return bit(d, (int)(a - d->atoms));
+	}
 	if (fidx < 0)
 		return false;
 	li = a->kind == A_RE ? -1 : c->lfdb_of[fidx];
@@ -1192,6 +1405,60 @@ static int on_lit_match(unsigned id, unsigned long long from, unsigned long long
 		return 0;
 	setbit(s->d, s->f->ids[id]);
 	return 0;
+}
+
+struct catctx {
+	struct rf_detect *d;
+	const struct catdb *cat;
+};
+
+static int on_cat_match(unsigned id, unsigned long long from, unsigned long long to,
+			unsigned flags, void *ctx)
+{
+	struct catctx *s = ctx;
+	const struct litinfo *li;
+	unsigned long long st, en;
+
+	(void)from; (void)flags;
+	if (id >= s->cat->n)
+		return 0;
+	li = &s->cat->info[id];
+	st = s->cat->seg_start[li->slot];
+	en = s->cat->seg_end[li->slot];
+	if (to > en || to < st + li->llen)
+		return 0; /* in another field's segment */
+	if ((li->anch & 1) && to - li->llen != st)
+		return 0;
+	if ((li->anch & 2) && to != en)
+		return 0;
+	setbit(s->d, s->cat->info[id].atom);
+	return 0;
+}
+
+/* Lay the fields of CAT out in its buffer and scan them once. */
+static void scan_cat(struct rf_detect *d, struct catdb *cat)
+{
+	struct catctx sc = {.d = d, .cat = cat};
+	size_t o = 0;
+	unsigned s;
+
+	if (!cat->db)
+		return;
+	for (s = 0; s < cat->nslots; s++) {
+		struct fval *v;
+		size_t len = 0;
+		cat->seg_start[s] = (uint32_t)o;
+		if (rf_detect_field_(d, cat->slot_field[s], &v) == 0) {
+			len = v->len;
+			if (len > cat->bufsz - o - 1)
+				len = cat->bufsz - o - 1; /* cannot happen: sized from the schema */
+			memcpy(cat->buf + o, v->s, len);
+		}
+		o += len;
+		cat->seg_end[s] = (uint32_t)o;
+		cat->buf[o++] = 0;
+	}
+	hs_scan(cat->db, cat->buf, (unsigned)o, 0, d->scratch, on_cat_match, &sc);
 }
 
 /* Scan the value of field F->field through both databases of F. */
@@ -1272,6 +1539,7 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 		return nhits;
 	}
 	/* matcher: scan each field once */
+	scan_cat(d, &c->tcat);
 	for (i = 0; i < c->nfdbs; i++)
 		scan_fdb(d, &c->fdbs[i]);
 	for (i = 0; i < c->neager; i++)
