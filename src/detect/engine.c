@@ -334,6 +334,24 @@ static void rule_atoms(const struct node *n, int *out, unsigned *nout, unsigned 
 		rule_atoms(n->kids[i], out, nout, max, depth + 1);
 }
 
+/* Longest run of literal bytes in a pattern (regular expressions: 2, a guess). */
+static size_t literal_run(const struct atom *a)
+{
+	size_t i, run = 0, best = 0;
+
+	if (a->kind == A_RE || !a->tok)
+		return 2;
+	for (i = 0; i < a->ntok; i++) {
+		if (a->tok[i] < 256) {
+			if (++run > best)
+				best = run;
+		} else {
+			run = 0;
+		}
+	}
+	return best;
+}
+
 /* Cost of scanning a field, for choosing trigger fields: paths are short, command
  * lines long. */
 static int field_cost(const struct rule *r, const char *field)
@@ -374,7 +392,7 @@ static int choose_triggers(struct rf_detect *d)
 		const char *best = NULL, *fields[64];
 		bool have_best = false, kw = false;
 		unsigned nf = 0;
-		int bestcost = 99;
+		int bestcost = 1 << 30;
 
 		if (!r->ok || r->corr)
 			continue;
@@ -409,7 +427,24 @@ static int choose_triggers(struct rf_detect *d)
 				struct atom *a = &d->atoms[ids[j]];
 				known[ids[j]] = !uses_hs(a) || (f ? a->field && !strcmp(a->field, f) : !a->field);
 			}
+			/* Prefer the field whose weakest pattern is the most selective: a
+			 * short literal ('/cat') makes the rule a candidate often, a long
+			 * one ('/etc/shadow') rarely. Field length breaks ties. */
 			cost = field_cost(r, f);
+			{
+				size_t minrun = (size_t)-1;
+				for (j = 0; j < n; j++) {
+					struct atom *a = &d->atoms[ids[j]];
+					if (uses_hs(a) && (f ? a->field && !strcmp(a->field, f) : !a->field)) {
+						size_t run = literal_run(a);
+						if (run < minrun)
+							minrun = run;
+					}
+				}
+				if (minrun > 16)
+					minrun = 16;
+				cost += 100 - 4 * (int)minrun;
+			}
 			if (eval3(r->cond, known, 0) == 0 && cost < bestcost) {
 				best = f;
 				have_best = true;
