@@ -54,6 +54,8 @@ struct atom {
 	int16_t ridx[RF_CLASSES_MAX]; /* A_FIELDREF: the other field's index */
 	int *rules;    /* rules that use the atom */
 	unsigned nrules, caprules;
+	int *trules;   /* matcher: rules that need the atom to become a candidate */
+	unsigned ntrules;
 	bool dead;     /* refused by Hyperscan: its rules are invalid */
 	bool trigger;  /* matcher: scanned, because some rule needs it to become a candidate */
 	bool lazy;     /* matcher: a pattern that is not scanned but evaluated on demand */

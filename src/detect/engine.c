@@ -400,7 +400,7 @@ static int choose_triggers(struct rf_detect *d)
 		rule_atoms(r->cond, ids, &n, sizeof(ids) / sizeof(ids[0]), 0);
 		if (n == sizeof(ids) / sizeof(ids[0])) {
 			for (j = 0; j < n; j++)
-				d->atoms[ids[j]].trigger = true;
+				d->atoms[ids[j]].trigger = true; /* and no trules: the rule is always a candidate */
 			/* too many to reason about: the rule's atoms may lie beyond ids[] */
 			r->always = true;
 			continue;
@@ -456,8 +456,13 @@ static int choose_triggers(struct rf_detect *d)
 		for (j = 0; j < n; j++) {
 			struct atom *a = &d->atoms[ids[j]];
 			if (!have_best || !uses_hs(a) ||
-			    (best ? a->field && !strcmp(a->field, best) : !a->field))
+			    (best ? a->field && !strcmp(a->field, best) : !a->field)) {
 				a->trigger = true;
+				if (push_int(&a->trules, &a->ntrules, (int)i) < 0) {
+					free(known);
+					return -ENOMEM;
+				}
+			}
 		}
 	}
 	free(known);
@@ -1583,11 +1588,11 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 	/* candidate rules: those with an atom set, and those true with none */
 	for (i = 0; i < d->nset; i++) {
 		struct atom *a = &d->atoms[d->setlist[i]];
-		for (j = 0; j < a->nrules; j++) {
-			struct rule *r = &d->rules[a->rules[j]];
+		for (j = 0; j < a->ntrules; j++) {
+			struct rule *r = &d->rules[a->trules[j]];
 			if (r->stamp != d->stamp && r->ok && (r->classes >> ev->class_id & 1)) {
 				r->stamp = d->stamp;
-				d->cand[ncand++] = a->rules[j];
+				d->cand[ncand++] = a->trules[j];
 			}
 		}
 	}

@@ -327,6 +327,7 @@ static void atom_release(struct atom *a)
 	free(a->re);
 	free(a->ref);
 	free(a->rules);
+	free(a->trules);
 	if (a->posix_ok)
 		regfree(&a->posix);
 	if (a->lazy_db)
