@@ -1244,7 +1244,8 @@ static int parse_logsource(struct pctx *p, yaml_node_t *ls)
 			    "service '%s': log services are not fed by the ringfence sensor (it produces process, file and network events)",
 			    service);
 	if (!category)
-		return fail(p, RF_RULE_UNSUPPORTED, ls, "logsource names no category");
+		return fail(p, RF_RULE_UNSUPPORTED, ls,
+			    "logsource has no category: rules on raw Linux log lines (syslog, shell history) need a log source the sensor does not produce");
 	for (c = 0; c < RF_CLASSES_MAX; c++) {
 		const struct rf_class_desc *cd = rf_schema_class(c);
 		if (cd && cd->sigma_category && !strcmp(cd->sigma_category, category))
