@@ -379,7 +379,8 @@ static int parse_body(const uint8_t *buf, size_t len, struct rf_meta *m, struct 
 	return 0;
 }
 
-int rf_meta_parse(const uint8_t *buf, size_t len, struct rf_meta *m, struct rf_content_err *e)
+static int parse_envelope(const uint8_t *buf, size_t len, struct rf_meta *m,
+			  struct rf_content_err *e)
 {
 	struct rf_tlv_iter it = {buf, len, 0, "metadata envelope"};
 	struct rf_tlv t;
@@ -420,7 +421,14 @@ int rf_meta_parse(const uint8_t *buf, size_t len, struct rf_meta *m, struct rf_c
 	if (!m->body)
 		return rf_content_err_set(e, RF_CE_FORMAT, -EBADMSG,
 					  "metadata envelope: no signed body");
-	return parse_body(m->body, m->body_len, m, e);
+	return 0;
+}
+
+int rf_meta_parse(const uint8_t *buf, size_t len, struct rf_meta *m, struct rf_content_err *e)
+{
+	int r = parse_envelope(buf, len, m, e);
+
+	return r < 0 ? r : parse_body(m->body, m->body_len, m, e);
 }
 
 static void sig_message(const struct rf_meta *m, struct rf_buf *b)
@@ -563,7 +571,8 @@ int rf_meta_sign(uint8_t **buf, size_t *len, const uint8_t sk[RF_SECKEY_LEN])
 	unsigned i;
 	int r;
 
-	r = rf_meta_parse(*buf, *len, &m, NULL);
+	/* only the envelope: a signer may sign fields its own version does not know */
+	r = parse_envelope(*buf, *len, &m, NULL);
 	if (r < 0)
 		return r;
 	sig_message(&m, &msg);

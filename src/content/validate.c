@@ -272,6 +272,11 @@ int rf_content_type_register(const struct rf_content_type *t)
 }
 
 /* --- sandbox ----------------------------------------------------------------- */
+/* Exit codes of the validator child; anything else (a sanitizer's 1, a signal) is
+ * a crash. */
+#define VALIDATE_EXIT_INVALID 10
+#define VALIDATE_EXIT_SANDBOX 11
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -373,7 +378,15 @@ int rf_content_validate_sandboxed(const char *type, const char *payload_dir,
 		char err[sizeof(e->msg)] = "";
 		int rc;
 
+		static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP,
+					   SIGSYS, SIGXCPU};
+		size_t i;
+
 		close(pfd[0]);
+		/* the parent's handlers (a test framework's, a sanitizer's) must not
+		 * turn a crash of the validator into anything but a crash */
+		for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			signal(sigs[i], SIG_DFL);
 		limit(RLIMIT_CPU, RF_CONTENT_VALIDATE_CPU_S);
 		limit(RLIMIT_FSIZE, 0);
 		limit(RLIMIT_CORE, 0);
@@ -385,14 +398,14 @@ int rf_content_validate_sandboxed(const char *type, const char *payload_dir,
 		if (sandbox_enter() < 0) {
 			static const char m[] = "could not enter the validator sandbox";
 			(void)!write(pfd[1], m, sizeof(m) - 1);
-			_exit(3);
+			_exit(VALIDATE_EXIT_SANDBOX);
 		}
 		rf_content_crash_point("validator");
 		rc = t->validate(payload_dir, err, sizeof(err));
 		if (rc < 0 && !err[0])
 			snprintf(err, sizeof(err), "validator refused the content (%d)", rc);
 		(void)!write(pfd[1], err, strlen(err));
-		_exit(rc < 0 ? 1 : 0);
+		_exit(rc < 0 ? VALIDATE_EXIT_INVALID : 0);
 	}
 	close(pfd[1]);
 	deadline = now_ms() + timeout_ms;
@@ -440,8 +453,9 @@ int rf_content_validate_sandboxed(const char *type, const char *payload_dir,
 					  "content refused",
 					  type, WTERMSIG(status), strsignal(WTERMSIG(status)));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		int code = WIFEXITED(status) && WEXITSTATUS(status) == 1 ? RF_CE_INVALID
-									 : RF_CE_VALIDATOR_CRASH;
+		int code = WIFEXITED(status) && WEXITSTATUS(status) == VALIDATE_EXIT_INVALID
+				   ? RF_CE_INVALID
+				   : RF_CE_VALIDATOR_CRASH;
 		return rf_content_err_set(e, code, -EINVAL, "%s content refused: %s", type,
 					  msg[0] ? msg : "validator failed without a reason");
 	}
