@@ -48,6 +48,8 @@ static const char usage_text[] =
 	"  recover CLIENT               what the daemon does at start: clean up, count the\n"
 	"                               start, roll back after too many unproven starts\n"
 	"  check CLIENT                 verify the store's slots against their bundles\n"
+	"  current [--good] CLIENT      print the payload directory of the current (or last\n"
+	"                               known good) version\n"
 	"\n"
 	"A refusal prints 'refused (CODE): reason'; exit status 0 ok, 1 refused or failed,\n"
 	"2 bad usage. Content types: fieldmap, sigma (refused until a Sigma compiler is\n"
@@ -63,7 +65,7 @@ struct opts {
 	unsigned nroot_keys, ntargets_keys;
 	unsigned long long version, targets_version, expires;
 	unsigned root_thr, targets_thr, schema, shadow_cpu, shadow_tmo, validate_tmo;
-	bool have_version, have_targets_version, have_schema;
+	bool have_version, have_targets_version, have_schema, good;
 	char *pos[4];
 	unsigned npos;
 };
@@ -101,6 +103,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			if (o->npos >= 4)
 				return usage_err("too many arguments at '%s'", a);
 			o->pos[o->npos++] = argv[i];
+		} else if (!strcmp(a, "--good")) {
+			o->good = true;
 		} else if (!strcmp(a, "--store") || !strcmp(a, "-o") || !strcmp(a, "--type") ||
 			   !strcmp(a, "--client") || !strcmp(a, "--root") ||
 			   !strcmp(a, "--capture") || !strcmp(a, "--shadow") ||
@@ -691,6 +695,25 @@ static int cmd_check(struct opts *o)
 	return 0;
 }
 
+static int cmd_current(struct opts *o)
+{
+	char path[4096];
+	int r;
+
+	if (client_arg(o, "current"))
+		return 2;
+	r = o->good ? rf_content_last_good(o->store, o->pos[0], path, sizeof(path))
+		    : rf_content_current(o->store, o->pos[0], path, sizeof(path));
+	if (r < 0) {
+		rf_err("current: %s: %s", o->pos[0],
+		       r == -ENOENT ? (o->good ? "no known good version" : "no content installed")
+				    : strerror(-r));
+		return 1;
+	}
+	printf("%s\n", path);
+	return 0;
+}
+
 static int cmd_validate(struct opts *o)
 {
 	struct rf_content_err e = {0};
@@ -715,7 +738,7 @@ int rf_cmd_content(int argc, char **argv)
 		{"sign", cmd_sign}, {"init", cmd_init}, {"verify", cmd_verify},
 		{"install", cmd_install}, {"list", cmd_list}, {"rollback", cmd_rollback},
 		{"mark-good", cmd_mark_good}, {"recover", cmd_recover}, {"check", cmd_check},
-		{"validate", cmd_validate},
+		{"validate", cmd_validate}, {"current", cmd_current},
 	};
 	struct opts o;
 	size_t i;
