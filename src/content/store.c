@@ -600,14 +600,18 @@ int rf_content_install(const char *bundle_path, const struct rf_install_opts *o,
 		goto out;
 	}
 	if (v.new_root) {
+		struct rf_buf rb = {0};
+
 		root_path(store, p, sizeof(p));
-		r = rf_meta_file_write(p, v.new_root, v.new_root_len);
+		rf_buf_add(&rb, RF_META_FILE_MAGIC, 8);
+		rf_buf_add(&rb, v.new_root, v.new_root_len);
+		r = rb.failed ? -ENOMEM : rf_write_atomic(p, rb.p, rb.len, "root");
+		free(rb.p);
 		if (r < 0) {
 			IOERR(e, r, "root");
 			marker_remove(store, v.target.client);
 			goto out;
 		}
-		rf_content_crash_point("root-rotated");
 	}
 	if (!have_state) {
 		snprintf(st.type, sizeof(st.type), "%s", v.target.type);

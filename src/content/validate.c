@@ -400,7 +400,6 @@ int rf_content_validate_sandboxed(const char *type, const char *payload_dir,
 			(void)!write(pfd[1], m, sizeof(m) - 1);
 			_exit(VALIDATE_EXIT_SANDBOX);
 		}
-		rf_content_crash_point("validator");
 		rc = t->validate(payload_dir, err, sizeof(err));
 		if (rc < 0 && !err[0])
 			snprintf(err, sizeof(err), "validator refused the content (%d)", rc);
