@@ -30,10 +30,39 @@
 #include "content/content_int.h"
 #include <sodium.h>
 
+/* RINGFENCE_FILL_AT=step with RINGFENCE_FILL_FILE=path: at STEP, grow PATH until
+ * its file system is full, so that the next write of the installer meets ENOSPC. */
+static void fill_disk(const char *step)
+{
+	const char *want = getenv("RINGFENCE_FILL_AT"), *path = getenv("RINGFENCE_FILL_FILE");
+	static const char zero[4096];
+	size_t chunk = sizeof(zero);
+	int fd;
+
+	if (!want || !path || strcmp(want, step))
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	size_t total = 0;
+
+	/* at most 64 MiB: meant for a tiny tmpfs, never for a real disk */
+	while (chunk && total < (64u << 20)) {
+		ssize_t w = write(fd, zero, chunk);
+		if (w < 0)
+			chunk /= 2;
+		else
+			total += (size_t)w;
+	}
+	close(fd);
+	fprintf(stderr, "ringfence: RINGFENCE_FILL_AT=%s: file system of %s filled\n", step, path);
+}
+
 void rf_content_crash_point(const char *step)
 {
 	const char *want = getenv("RINGFENCE_CRASH_AT");
 
+	fill_disk(step);
 	if (want && !strcmp(want, step)) {
 		fprintf(stderr, "ringfence: RINGFENCE_CRASH_AT=%s: killing myself\n", step);
 		kill(getpid(), SIGKILL);
