@@ -4,6 +4,9 @@
 #   content_setup DIR   -> keys and root.rfm in DIR, store DIR/store initialised
 #   fm_bundle DIR VERSION OUT 'template ...' [extra build options...]
 RF_SHADOW_CLIENT=${RF_SHADOW_CLIENT:-$RF_BUILD/tests/helpers/shadow_client}
+# recorded events for the shadow run: a small real capture (12 events, process_exec
+# among them) kept with the capture reader's fuzz corpus
+RF_SHADOW_CAPTURE=${RF_SHADOW_CAPTURE:-$RF_TOP/tests/fuzz/corpus/capture/live-small.rfcap}
 
 content_setup() {
 	local d=$1

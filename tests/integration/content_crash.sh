@@ -9,8 +9,8 @@ source "$RF_TOP/tests/helpers/content_lib.sh"
 
 T=$(tmpdir)
 content_setup "$T" || { fail "set up keys and trusted root"; done_testing; exit 1; }
-CAP=$T/capture.bin
-head -c 4096 /dev/urandom > "$CAP"
+CAP=$RF_SHADOW_CAPTURE
+test -r "$CAP" || { fail "shadow capture $CAP missing"; done_testing; exit 1; }
 SHADOW="$RF_SHADOW_CLIENT {content} {capture}"
 install() { "$RF_BIN" content install --store "$1" --shadow "$SHADOW" --capture "$CAP" "$2"; }
 
