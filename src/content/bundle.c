@@ -430,6 +430,10 @@ int rf_archive_walk(const uint8_t *buf, size_t len, rf_archive_cb cb, void *ctx,
 		if (nlen > len - off || size > len - off - nlen)
 			return rf_content_err_set(e, RF_CE_FORMAT, -EBADMSG,
 						  "payload: entry at byte %zu runs past the end", off - 16);
+		if (nlen == 0 || nlen > RF_ARCHIVE_NAME_MAX)
+			return rf_content_err_set(e, RF_CE_FORMAT, -EBADMSG,
+						  "payload: name of %u bytes at byte %zu (1..%u allowed)",
+						  nlen, off, RF_ARCHIVE_NAME_MAX);
 		memcpy(name, buf + off, nlen);
 		name[nlen] = 0;
 		if (memchr(name, 0, nlen) || !path_ok(name, nlen))

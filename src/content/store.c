@@ -455,7 +455,9 @@ static int write_file_in(int dfd, const char *name, const uint8_t *buf, size_t l
 }
 
 #define IOERR(e, r, what) \
-	rf_content_err_set(e, RF_CE_IO, r, "%s: %s (the store is unchanged)", what, strerror(-(r)))
+	rf_content_err_set(e, RF_CE_IO, r,                                                       \
+			   "%s: %s (the store keeps its previous state and good version)", what, \
+			   strerror(-(r)))
 
 int rf_content_install(const char *bundle_path, const struct rf_install_opts *o,
 		       struct rf_content_state *out, struct rf_content_err *e)

@@ -613,6 +613,17 @@ static void test_archive_rejects(void **state)
 	a = one_entry(RF_AR_DIR, "d", "data");
 	assert_true(rf_archive_walk(a.p, a.len, NULL, NULL, &e) < 0);
 	free(a.p);
+	/* a name longer than the limit (found by fuzz_bundle: it overflowed the name
+	 * buffer before the length was checked) */
+	{
+		char longname[RF_ARCHIVE_NAME_MAX + 2];
+		memset(longname, 'a', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = 0;
+		a = one_entry(RF_AR_FILE, longname, "x");
+		assert_true(rf_archive_walk(a.p, a.len, NULL, NULL, &e) < 0);
+		assert_int_equal(e.code, RF_CE_FORMAT);
+		free(a.p);
+	}
 	/* a size that runs past the end */
 	a = one_entry(RF_AR_FILE, "f", "abc");
 	wr64(a.p + 8 + 8, 1u << 30);
