@@ -39,7 +39,7 @@ static const char usage_text[] =
 	"  init ROOT.rfm                trust this root metadata (first use)\n"
 	"  verify [--root ROOT.rfm] BUNDLE\n"
 	"                               check signatures, expiry, rollback, length and hash\n"
-	"  install [--shadow 'CMD {content} {capture}'] [--capture FILE]\n"
+	"  install (--shadow 'CMD {content} {capture}' [--capture FILE] | --no-shadow)\n"
 	"       [--shadow-cpu SEC] [--shadow-timeout MS] [--validate-timeout MS] BUNDLE\n"
 	"                               verify, validate (sandboxed), shadow-run, activate\n"
 	"  list [CLIENT]                show current and known-good versions\n"
@@ -53,7 +53,7 @@ static const char usage_text[] =
 	"\n"
 	"A refusal prints 'refused (CODE): reason'; exit status 0 ok, 1 refused or failed,\n"
 	"2 bad usage. Content types: fieldmap, sigma (refused until a Sigma compiler is\n"
-	"linked). Without --shadow the shadow run is skipped and install says so.\n";
+	"linked). The shadow run is skipped only when --no-shadow says so.\n";
 
 struct opts {
 	const char *store, *out, *type, *client, *root_file, *capture, *shadow;
@@ -65,7 +65,7 @@ struct opts {
 	unsigned nroot_keys, ntargets_keys;
 	unsigned long long version, targets_version, expires;
 	unsigned root_thr, targets_thr, schema, shadow_cpu, shadow_tmo, validate_tmo;
-	bool have_version, have_targets_version, have_schema, good;
+	bool have_version, have_targets_version, have_schema, good, no_shadow;
 	char *pos[4];
 	unsigned npos;
 };
@@ -105,6 +105,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->pos[o->npos++] = argv[i];
 		} else if (!strcmp(a, "--good")) {
 			o->good = true;
+		} else if (!strcmp(a, "--no-shadow")) {
+			o->no_shadow = true;
 		} else if (!strcmp(a, "--store") || !strcmp(a, "-o") || !strcmp(a, "--type") ||
 			   !strcmp(a, "--client") || !strcmp(a, "--root") ||
 			   !strcmp(a, "--capture") || !strcmp(a, "--shadow") ||
@@ -525,6 +527,9 @@ static int cmd_install(struct opts *o)
 
 	if (o->npos != 1)
 		return usage_err("install needs one BUNDLE%s", "");
+	if (!o->shadow == !o->no_shadow)
+		return usage_err("install needs either --shadow 'CMD {content} {capture}' or, "
+				 "to skip the shadow run deliberately, --no-shadow%s", "");
 	io.store = o->store;
 	io.validate_timeout_ms = o->validate_tmo;
 	if (o->shadow) {
@@ -536,7 +541,7 @@ static int cmd_install(struct opts *o)
 		sh.timeout_ms = o->shadow_tmo;
 		io.shadow = &sh;
 	} else {
-		rf_warn("install: no --shadow command given: the shadow run is skipped");
+		rf_warn("install: --no-shadow: the shadow run is skipped");
 	}
 	r = rf_content_install(o->pos[0], &io, &st, &e);
 	if (sh.argv) {

@@ -501,7 +501,7 @@ int rf_content_install(const char *bundle_path, const struct rf_install_opts *o,
 	}
 	if ((r = cpath(cdir, sizeof(cdir), store, b.hdr.client, NULL)) < 0)
 		goto out;
-	if ((r = mkdir_p(cdir)) < 0) {
+	if ((r = mkdir_p(cdir)) < 0 || (r = rf_fsync_dir(store)) < 0) {
 		IOERR(e, r, cdir);
 		goto out;
 	}

@@ -31,6 +31,10 @@ refused() {
 
 # --- a good update goes live ----------------------------------------------------
 fm_bundle 1 "$T/v1.rfb" "template t1 process_exec 0 7:int 10"
+out=$("$RF_BIN" content install --store "$STORE" "$T/v1.rfb" 2>&1)
+is "install without --shadow or --no-shadow is a usage error" $? 2
+grep -q -- "--no-shadow" <<<"$out"
+check "and the message names --no-shadow" test $? -eq 0
 out=$(install "$T/v1.rfb" 2>&1)
 check "good v1 installs: $out" test $? -eq 0
 is "v1 is current" "$(state_field current)" 1
