@@ -23,6 +23,10 @@
 #define RF_PROC_TABLE_MAX    65536u  /* live + recently exited processes in the process table */
 #define RF_PROC_EXITED_TTL_NS (5ull * 1000000000ull) /* how long an exited process stays for late lookups */
 #define RF_USER_CACHE_MAX    1024u   /* uid -> name entries cached */
+#define RF_EXCLUDED_PIDS_MAX 256u    /* ringfence's own processes excluded in the kernel */
+#define RF_STASH_MAX         16384u  /* syscalls in flight between sys_enter and sys_exit */
+#define RF_PATH_EXCL_MAX     8u      /* path-prefix exclusions for file events */
+#define RF_PATH_EXCL_LEN     64u     /* bytes of one path-prefix exclusion */
 
 /* Capture files */
 #define RF_CAPTURE_HEADER_MAX 4096u  /* bytes in a capture file header */
