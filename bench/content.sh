@@ -2,12 +2,12 @@
 # Content pipeline timings: verify, validate and activate a bundle holding all of
 # /work/shared/sigma/rules-linux, and the store's part of returning to last known
 # good. Prints figures; pass/fail is not its business.
-#   bench/content.sh [BUILD_DIR]   (default build)
+#   bench/content.sh [BUILD_DIR]   (default $RF_BUILD, else build; run by bench/run.sh)
 # Each figure is the median of RUNS runs (default 5) of one `ringfence content ...`
 # process, process start-up included.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-build}
+build=${1:-${RF_BUILD:-build}}
 case $build in /*) ;; *) build=$top/$build ;; esac
 export RF_TOP=$top RF_BUILD=$build RF_BIN=$build/ringfence
 RUNS=${RUNS:-5}
@@ -23,7 +23,7 @@ content_setup "$T" || exit 1
 nfiles=$(find "$RULES" -type f | wc -l)
 bytes=$(du -sb "$RULES" | cut -f1)
 
-ms() { echo "scale=1; $1 / 1000000" | bc; }
+ms() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1000000 }'; }
 # median_ns CMD...: run CMD RUNS times, print the median wall time in ns
 median_ns() {
 	local i t0 t1 ts=()
