@@ -4,9 +4,13 @@
 #   content_setup DIR   -> keys and root.rfm in DIR, store DIR/store initialised
 #   fm_bundle DIR VERSION OUT 'template ...' [extra build options...]
 RF_SHADOW_CLIENT=${RF_SHADOW_CLIENT:-$RF_BUILD/tests/helpers/shadow_client}
-# recorded events for the shadow run: a small real capture (12 events, process_exec
-# among them) kept with the capture reader's fuzz corpus
-RF_SHADOW_CAPTURE=${RF_SHADOW_CAPTURE:-$RF_TOP/tests/fuzz/corpus/capture/live-small.rfcap}
+# recorded events for the shadow run: a small capture (12 events, process_exec among
+# them) made with this build, so it always matches the event schema
+if [ -z "${RF_SHADOW_CAPTURE:-}" ]; then
+	RF_SHADOW_CAPTURE=$(mktemp /tmp/rf-shadow.XXXXXX)
+	on_exit "rm -f '$RF_SHADOW_CAPTURE'" # tests/lib.sh, sourced first
+	"$RF_BUILD/tests/helpers/make_capture" "$RF_SHADOW_CAPTURE" >/dev/null || exit 1
+fi
 
 content_setup() {
 	local d=$1
