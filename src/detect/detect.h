@@ -96,6 +96,16 @@ struct rf_detect *rf_detect_open(const char *const *dirs, int ndirs, int mode,
  */
 int rf_detect_compile_dir(const char *dir, struct rf_detect_report *rep);
 
+/*
+ * The same, as the content pipeline's "sigma" validator wants it
+ * (src/content/content.h: `rf_content_sigma_compile = rf_detect_validate_dir;`):
+ * returns 0 when every rule compiled or is unsupported (valid Sigma for a log source
+ * the sensor does not feed: accepted, never run), -EINVAL when a rule is invalid
+ * (ERR: "file:line:col: rule ID: reason (N invalid of M)"), -ENOENT when nothing
+ * compiles, -errno when the directory cannot be read.
+ */
+int rf_detect_validate_dir(const char *dir, char *err, size_t errlen);
+
 /* A detection. Strings belong to the engine and live as long as it does. */
 struct rf_detect_hit {
 	const char *rule_id;    /* "" when the rule has none */

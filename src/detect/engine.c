@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1243,6 +1244,36 @@ int rf_detect_compile_dir(const char *dir, struct rf_detect_report *rep)
 	if (r < 0)
 		return r;
 	return rep->invalid ? 2 : rep->unsupported ? 1 : 0;
+}
+
+/* See detect.h. Invalid rules refuse the directory, naming the first one;
+ * unsupported rules (valid Sigma for log sources the sensor does not feed) are
+ * accepted and never run. */
+int rf_detect_validate_dir(const char *payload_dir, char *err, size_t errlen)
+{
+	struct rf_detect_report rep = {0};
+	size_t i;
+	int r = rf_detect_compile_dir(payload_dir, &rep);
+
+	if (r == 2 || r < 0) {
+		for (i = 0; i < rep.n; i++)
+			if (rep.v[i].status == RF_RULE_INVALID)
+				break;
+		if (i < rep.n)
+			snprintf(err, errlen, "%s:%u:%u: rule %s: %s (%u invalid of %zu)", rep.v[i].file,
+				 rep.v[i].line, rep.v[i].col, rep.v[i].id ? rep.v[i].id : "(no id)",
+				 rep.v[i].reason ? rep.v[i].reason : "invalid", rep.invalid, rep.n);
+		else
+			snprintf(err, errlen, "cannot compile the rules: %s", strerror(r < 0 ? -r : EINVAL));
+		r = r < 0 ? r : -EINVAL;
+	} else if (rep.compiled == 0) {
+		snprintf(err, errlen, "sigma payload holds no rule that compiles (%u unsupported)", rep.unsupported);
+		r = -ENOENT;
+	} else {
+		r = 0;
+	}
+	rf_detect_report_free(&rep);
+	return r;
 }
 
 void rf_detect_stats(const struct rf_detect *d, struct rf_detect_stats *st)

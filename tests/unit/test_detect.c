@@ -511,6 +511,14 @@ static void test_compile_dir(void **state)
 	assert_int_equal(rep.invalid, 1);
 	assert_int_equal(rep.v[0].line, 5);
 	rf_detect_report_free(&rep);
+	/* the content pipeline's validator refuses the same */
+	{
+		char err[512] = "";
+		assert_int_equal(rf_detect_validate_dir(DEFAULT_DIR, err, sizeof(err)), 0);
+		assert_int_equal(rf_detect_validate_dir(dir, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "bad.yml:5:5"));
+		assert_non_null(strstr(err, "DestinationHostname"));
+	}
 	unlink(path);
 	/* unsupported only */
 	snprintf(path, sizeof(path), "%s/svc.yml", dir);
@@ -519,6 +527,11 @@ static void test_compile_dir(void **state)
 	fclose(f);
 	assert_int_equal(rf_detect_compile_dir(dir, &rep), 1);
 	rf_detect_report_free(&rep);
+	{
+		char err[512] = "";
+		assert_int_equal(rf_detect_validate_dir(dir, err, sizeof(err)), -ENOENT);
+		assert_non_null(strstr(err, "no rule that compiles"));
+	}
 	unlink(path);
 	rmdir(dir);
 	/* a directory that does not exist */
