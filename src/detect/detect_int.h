@@ -73,7 +73,17 @@ struct node {
 	int k;         /* N_ATLEAST: how many; N_CONST: value */
 	unsigned n;
 	struct node **kids;
-	int *katoms;   /* AND / OR whose kids are all atoms: their atom ids (no pointer chase) */
+};
+
+/* A condition compiled for the matcher: the rule's tree (identifiers expanded) in
+ * preorder, in one array, so that evaluating it touches a few cache lines instead of
+ * scattered nodes. */
+struct cnode {
+	uint8_t kind;  /* enum node_kind */
+	uint8_t pad;
+	uint16_t n;    /* kids (they follow, each subtree `size` entries long) */
+	uint32_t v;    /* N_ATOM: atom; else the subtree's size in entries, itself included */
+	uint32_t k;    /* N_ATLEAST: how many; N_CONST: value */
 };
 
 enum corr_type { C_EVENT_COUNT = 1, C_VALUE_COUNT, C_TEMPORAL, C_TEMPORAL_ORDERED };
@@ -110,6 +120,8 @@ struct rule {
 	unsigned ntags;
 	uint64_t classes;   /* bit per class id */
 	struct node *cond;
+	struct cnode *code; /* matcher: cond flattened */
+	unsigned ncode;
 	bool ok;            /* loaded; not invalid or unsupported */
 	bool always;        /* condition true with every atom false: evaluate on every event */
 	bool emit;          /* report hits (false for rules only used by correlations) */
@@ -229,7 +241,6 @@ int rf_detect_re_to_posix_(const char *re, char **out);
 int rf_detect_parse_ip_(const char *s, uint8_t out[16]);
 
 /* engine.c */
-bool rf_detect_eval_bits_(struct rf_detect *d, const struct node *n, unsigned depth);
 bool rf_detect_eval_naive_(struct rf_detect *d, const struct node *n, unsigned depth);
 
 #endif

@@ -51,7 +51,6 @@ void rf_detect_free(struct rf_detect *d)
 	free(d->atom_hash);
 	for (i = 0; i < d->nnodes; i++) {
 		free(d->nodes[i]->kids);
-		free(d->nodes[i]->katoms);
 		free(d->nodes[i]);
 	}
 	free(d->nodes);
@@ -1042,6 +1041,31 @@ out:
 	return r;
 }
 
+/* Entries of the flattened tree (identifiers expanded); -E2BIG past the limit. */
+static int flat_size(const struct node *x, unsigned depth, unsigned *n)
+{
+	unsigned i;
+
+	if (depth > RF_RULE_DEPTH_MAX + 8 || ++*n > RF_RULE_NODES_MAX)
+		return -E2BIG;
+	for (i = 0; i < x->n; i++)
+		if (flat_size(x->kids[i], depth + 1, n) < 0)
+			return -E2BIG;
+	return 0;
+}
+
+static void flatten(const struct node *x, struct cnode *code, unsigned *n)
+{
+	unsigned me = (*n)++, i;
+
+	code[me].kind = (uint8_t)x->kind;
+	code[me].n = (uint16_t)x->n;
+	code[me].k = (uint32_t)x->k;
+	for (i = 0; i < x->n; i++)
+		flatten(x->kids[i], code, n);
+	code[me].v = x->kind == N_ATOM ? (uint32_t)x->atom : *n - me;
+}
+
 int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *rep)
 {
 	unsigned i, cid;
@@ -1176,19 +1200,22 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 		if (ru->ok && rf_corr_init_(ru->corr) < 0)
 			return -ENOMEM;
 	}
-	for (i = 0; i < d->nnodes; i++) {
-		struct node *x = d->nodes[i];
-		unsigned k;
-		bool all = (x->kind == N_AND || x->kind == N_OR) && x->n;
-		for (k = 0; all && k < x->n; k++)
-			all = x->kids[k] && x->kids[k]->kind == N_ATOM; /* kids of a rule that failed may be NULL */
-		if (!all)
+	for (i = 0; mode == RF_DETECT_HYPERSCAN && i < d->nrules; i++) {
+		struct rule *ru = &d->rules[i];
+		unsigned n = 0;
+		if (!ru->ok || ru->corr)
 			continue;
-		x->katoms = malloc(x->n * sizeof(int));
-		if (!x->katoms)
+		if (flat_size(ru->cond, 0, &n) < 0) {
+			invalidate(d, ru, RF_RULE_INVALID,
+				   "condition too large once its search identifiers are expanded (RF_RULE_NODES_MAX)", rep);
+			continue;
+		}
+		ru->code = calloc(n, sizeof(*ru->code));
+		if (!ru->code)
 			return -ENOMEM;
-		for (k = 0; k < x->n; k++)
-			x->katoms[k] = x->kids[k]->atom;
+		ru->ncode = n;
+		n = 0;
+		flatten(ru->cond, ru->code, &n);
 	}
 	d->alazy = calloc(d->natoms + 1, 1);
 	if (!d->alazy)
@@ -1313,45 +1340,40 @@ static inline bool atom_value(struct rf_detect *d, int a)
 	return bit(d, a);
 }
 
-bool rf_detect_eval_bits_(struct rf_detect *d, const struct node *n, unsigned depth)
+/* Evaluate the flattened condition at entry I of CODE (NCODE entries): short-circuit,
+ * every index checked against the array (the code is ours, checked anyway). */
+static bool eval_code(struct rf_detect *d, const struct cnode *code, unsigned ncode, unsigned i,
+		      unsigned depth)
 {
-	unsigned i, c = 0;
+	const struct cnode *c;
+	unsigned j, k, hits = 0;
 
-	if (depth > RF_RULE_DEPTH_MAX + 8)
-		return false; /* cannot happen for trees the parser built; checked anyway */
-	switch (n->kind) {
-	case N_ATOM:
-		return atom_value(d, n->atom);
-	case N_CONST:
-		return n->k;
-	case N_NOT:
-		return !rf_detect_eval_bits_(d, n->kids[0], depth + 1);
-	case N_AND:
-		if (n->katoms) {
-			for (i = 0; i < n->n; i++)
-				if (!atom_value(d, n->katoms[i]))
-					return false;
-			return true;
-		}
-		for (i = 0; i < n->n; i++)
-			if (!rf_detect_eval_bits_(d, n->kids[i], depth + 1))
-				return false;
-		return true;
-	case N_OR:
-		if (n->katoms) {
-			for (i = 0; i < n->n; i++)
-				if (atom_value(d, n->katoms[i]))
-					return true;
-			return false;
-		}
-		for (i = 0; i < n->n; i++)
-			if (rf_detect_eval_bits_(d, n->kids[i], depth + 1))
-				return true;
+	if (i >= ncode || depth > RF_RULE_DEPTH_MAX + 8)
 		return false;
+	c = &code[i];
+	switch (c->kind) {
+	case N_ATOM:
+		return atom_value(d, (int)c->v);
+	case N_CONST:
+		return c->k != 0;
+	case N_NOT:
+		return !eval_code(d, code, ncode, i + 1, depth + 1);
+	case N_AND:
+	case N_OR:
+		for (j = i + 1, k = 0; k < c->n && j < ncode; k++) {
+			bool v = code[j].kind == N_ATOM ? atom_value(d, (int)code[j].v)
+							: eval_code(d, code, ncode, j, depth + 1);
+			if (c->kind == N_AND ? !v : v)
+				return v;
+			j += code[j].kind == N_ATOM ? 1 : code[j].v;
+		}
+		return c->kind == N_AND;
 	case N_ATLEAST:
-		for (i = 0; i < n->n && c < (unsigned)n->k; i++)
-			c += rf_detect_eval_bits_(d, n->kids[i], depth + 1);
-		return c >= (unsigned)n->k;
+		for (j = i + 1, k = 0; k < c->n && j < ncode && hits < c->k; k++) {
+			hits += eval_code(d, code, ncode, j, depth + 1);
+			j += code[j].kind == N_ATOM ? 1 : code[j].v;
+		}
+		return hits >= c->k;
 	}
 	return false;
 }
@@ -1642,7 +1664,7 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 		d->cand[j] = x;
 	}
 	for (i = 0; i < ncand; i++)
-		if (rf_detect_eval_bits_(d, d->rules[d->cand[i]].cond, 0))
+		if (eval_code(d, d->rules[d->cand[i]].code, d->rules[d->cand[i]].ncode, 0, 0))
 			nhits += hit(d, d->cand[i], cb, ctx);
 	for (i = 0; i < d->nset; i++) {
 		unsigned a = (unsigned)d->setlist[i];

@@ -1457,6 +1457,7 @@ static void rule_release(struct rule *r)
 		free(r->tags[i]);
 	free(r->tags);
 	free(r->corrs);
+	free(r->code);
 	if (r->corr) {
 		struct corr *c = r->corr;
 		for (i = 0; i < c->nrefs; i++)
