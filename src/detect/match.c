@@ -6,6 +6,7 @@
  * field references).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,10 +387,15 @@ int rf_detect_re_to_posix_(const char *re, char **out)
 			case 'n': rep = "\n"; break;
 			default:
 				if (inclass) {
-					/* POSIX brackets have no escapes: place the character itself */
+					/* POSIX brackets have no escapes: place the character
+					 * itself, unless it means something there */
+					if (e == ']' || e == '-' || e == '^' || e == '\\' || e == '[')
+						goto bad;
 					s[o++] = e;
 					continue;
 				}
+				if (isalnum((unsigned char)e) && e != 'b' && e != 'B')
+					goto bad; /* \1, \z, \A, \x..: no POSIX spelling */
 				s[o++] = '\\';
 				s[o++] = e;
 				continue;
@@ -422,8 +428,22 @@ int rf_detect_re_to_posix_(const char *re, char **out)
 			}
 			goto bad;
 		}
-		if ((c == '*' || c == '+' || c == '?' || c == '}') && re[i + 1] == '?')
-			goto bad; /* lazy quantifier */
+		if ((c == '*' || c == '+' || c == '?' || c == '}') && (re[i + 1] == '?' || re[i + 1] == '+'))
+			goto bad; /* lazy or possessive quantifier */
+		if (c == '{') {
+			/* only {n}, {n,} and {n,m}: PCRE reads anything else literally */
+			size_t j = i + 1, d1 = 0, d2 = 0;
+			while (re[j] >= '0' && re[j] <= '9')
+				j++, d1++;
+			if (re[j] == ',') {
+				j++;
+				while (re[j] >= '0' && re[j] <= '9')
+					j++, d2++;
+			}
+			if (!d1 || re[j] != '}')
+				goto bad;
+			(void)d2;
+		}
 		s[o++] = c;
 	}
 	s[o] = 0;

@@ -443,6 +443,29 @@ static void test_bad_event(void **state)
 	rf_detect_report_free(NULL);
 }
 
+/* Regular expressions the naive evaluator (POSIX regex.h) cannot express are
+ * reported unsupported in naive mode, never silently mistranslated. */
+static void test_naive_regex_refusals(void **state)
+{
+	static const char *const res[] = {"a(?=b)", "a*?b", "a++", "x{,3}", "x{a}", "[a\\]b]", "[a\\-z]",
+					  "\\1", "\\Aabc", "(?i)abc"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(res) / sizeof(res[0]); i++) {
+		char text[512];
+		struct rf_detect_report rep = {0};
+		struct rf_detect *d = rf_detect_new();
+		snprintf(text, sizeof(text), HDR "detection:\n  sel:\n    CommandLine|re: '%s'\n  condition: sel\n", res[i]);
+		rf_detect_load_buffer(d, "re.yml", text, strlen(text), &rep);
+		assert_int_equal(rf_detect_compile(d, RF_DETECT_NAIVE, &rep), 0);
+		if (rep.unsupported != 1 || !strstr(rep.v[0].reason, "no POSIX equivalent"))
+			fail_msg("regex '%s': %s", res[i], rep.n ? rep.v[0].reason : "(no report)");
+		rf_detect_free(d);
+		rf_detect_report_free(&rep);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_bad_rule_does_not_stop_others),
 		cmocka_unit_test(test_hyperscan_refusal),
 		cmocka_unit_test(test_bad_event),
+		cmocka_unit_test(test_naive_regex_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
