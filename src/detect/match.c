@@ -112,16 +112,27 @@ int rf_detect_field_(struct rf_detect *d, int fidx, struct fval **out)
 	case RF_FT_PATH:
 	case RF_FT_ARGV:
 		if (f->source == RF_FS_DERIVED) {
-			int n;
+			/* argv joined with spaces (as rf_event_str_copy, in one pass) */
+			const struct rf_field_desc *src;
+			const char *a;
+			size_t n = 0;
+			char *p, *end;
 			if (!(b = fbuf(d, fidx)))
 				return -ENOMEM;
-			n = rf_event_str_copy(d->ev, d->evc, f, b, RF_ARGV_MAX + 64);
-			if (n == -ENOSPC)
-				n = (int)strlen(b);
-			if (n < 0)
-				n = 0, b[0] = 0;
+			if (f->from >= 0 && f->from < d->evc->nfields) {
+				src = &d->evc->fields[f->from];
+				if (rf_event_str(d->ev, src, &a, &n) < 0)
+					n = 0;
+				if (n > RF_ARGV_MAX + 63)
+					n = RF_ARGV_MAX + 63;
+				memcpy(b, a, n);
+				if (src->type == RF_FT_ARGV)
+					for (p = b, end = b + n; (p = memchr(p, 0, (size_t)(end - p))); p++)
+						*p = ' ';
+			}
+			b[n] = 0;
 			v->s = b;
-			v->len = (size_t)n;
+			v->len = n;
 			v->present = n > 0;
 		} else {
 			struct rf_str sd;
