@@ -25,6 +25,27 @@ fast=$(awk '/^matcher/ {print $3}' "$BENCH_TMP/rules.out")
 speedup=$(awk '/^speed-up/ {print $2}' "$BENCH_TMP/rules.out")
 echo "goal: >= 2000000 events/s: $([ "${fast%.*}" -ge 2000000 ] 2>/dev/null && echo met || echo NOT met)"
 echo "goal: >= 10x naive: $(awk -v s="${speedup%x}" 'BEGIN {print (s >= 10) ? "met" : "NOT met"}')"
+
+# Replayed events: record the process_exec events of a small workload of everyday
+# commands (needs root for the sensor), then run the same comparison over them.
+if [ -z "${RF_BENCH_CAPTURE:-}" ] && [ "$(id -u)" = 0 ]; then
+	rec=$BENCH_TMP/workload.rfcap
+	"$RF_BIN" record "$rec" --for 6 --class process_exec >/dev/null 2>"$BENCH_TMP/rec.err" &
+	rp=$!
+	sleep 2
+	for i in $(seq 40); do
+		ls -la /etc >/dev/null; id >/dev/null; uname -a >/dev/null; cat /etc/hostname >/dev/null
+		grep -c root /etc/group >/dev/null; date +%s >/dev/null; ps -e >/dev/null 2>&1
+		sh -c 'echo $((1+1))' >/dev/null; env >/dev/null; find /etc -maxdepth 1 -name "*.conf" >/dev/null
+		head -n1 /etc/os-release >/dev/null; wc -l /etc/passwd >/dev/null; sort /etc/hostname >/dev/null
+		awk '{print $1}' /etc/hostname >/dev/null; sed -n 1p /etc/hostname >/dev/null
+	done
+	wait $rp
+	n=$("$RF_BIN" replay "$rec" 2>/dev/null | grep -c process_exec)
+	echo
+	echo "Replayed: $n process_exec events of an everyday-command workload, recorded by the sensor"
+	"${pin[@]}" "$RF_BIN" rules bench --rules "$SIGMA" --seconds "$secs" --capture "$rec" 2>/dev/null
+fi
 echo
 echo "Default pack (rules/default):"
 "${pin[@]}" "$RF_BIN" rules bench --rules "$RF_TOP/rules/default" --seconds "$secs" "${cap[@]}" 2>/dev/null

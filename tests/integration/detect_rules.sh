@@ -66,4 +66,5 @@ check "missing directory: reported" grep -q "cannot read" <<<"$out"
 out=$("$RF_BIN" rules bench --rules "$RF_TOP/rules/default" --seconds 0.05 2>&1); rc=$?
 is "rules bench runs" "$rc" 0
 check "rules bench prints both engines" grep -q "naive evaluator:" <<<"$out"
+check "rules bench: both engines find the same detections" grep -q "detections (matcher), [0-9]* (naive evaluator)$" <<<"$out"
 done_testing
