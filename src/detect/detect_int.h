@@ -132,13 +132,10 @@ struct rule {
 	uint32_t stamp;
 };
 
-struct fdb {            /* the Hyperscan databases of one field of one class */
+struct fdb {            /* one field's wildcard patterns and regular expressions */
 	int field;
-	hs_database_t *ldb; /* plain literals (anchoring checked on the match's end offset) */
-	hs_database_t *db;  /* wildcard patterns and regular expressions */
+	hs_database_t *db;
 	int *ids;           /* Hyperscan id (index) -> atom */
-	uint8_t *lanch;     /* per index: 1 anchored at the start, 2 at the end */
-	uint32_t *llen;     /* per index: literal length */
 	unsigned n, cap;
 	bool empty_matches; /* scan even an empty value */
 	uint32_t stamp;     /* lazy databases: event stamp of the last scan */

@@ -58,10 +58,7 @@ void rf_detect_free(struct rf_detect *d)
 		struct cls *c = &d->cls[i];
 		for (j = 0; j < c->nfdbs; j++) {
 			hs_free_database(c->fdbs[j].db);
-			hs_free_database(c->fdbs[j].ldb);
 			free(c->fdbs[j].ids);
-			free(c->fdbs[j].lanch);
-			free(c->fdbs[j].llen);
 		}
 		free(c->fdbs);
 		hs_free_database(c->tcat.db);
@@ -75,10 +72,7 @@ void rf_detect_free(struct rf_detect *d)
 		free(c->lcats);
 		for (j = 0; j < c->nlfdbs; j++) {
 			hs_free_database(c->lfdbs[j].db);
-			hs_free_database(c->lfdbs[j].ldb);
 			free(c->lfdbs[j].ids);
-			free(c->lfdbs[j].lanch);
-			free(c->lfdbs[j].llen);
 		}
 		free(c->lfdbs);
 		free(c->rules);
@@ -663,92 +657,49 @@ static void kill_atom(struct rf_detect *d, const struct rf_class_desc *cd, struc
 		invalidate(d, &d->rules[a->rules[k]], RF_RULE_INVALID, why, rep);
 }
 
-/* Build the two databases of a field; on a pattern Hyperscan refuses, mark that atom
- * dead, its rules invalid, and retry without it. */
+/* Build the database of a field's wildcard patterns and regular expressions (plain
+ * literals are in the class's literal databases); on a pattern Hyperscan refuses,
+ * mark that atom dead, its rules invalid, and retry without it. */
 static int build_fdb(struct rf_detect *d, const struct rf_class_desc *cd, struct fdb *f,
 		     struct rf_detect_report *rep)
 {
-	unsigned cnt = f->n ? f->n : 1, i, n, nl;
-	const char **exprs = calloc(cnt, sizeof(char *)), **lits = calloc(cnt, sizeof(char *));
-	unsigned *flags = calloc(cnt, sizeof(unsigned)), *lflags = calloc(cnt, sizeof(unsigned));
-	unsigned *ids = calloc(cnt, sizeof(unsigned)), *lids = calloc(cnt, sizeof(unsigned));
-	size_t *llens = calloc(cnt, sizeof(size_t));
+	unsigned cnt = f->n ? f->n : 1, i, n;
+	const char **exprs = calloc(cnt, sizeof(char *));
+	unsigned *flags = calloc(cnt, sizeof(unsigned)), *ids = calloc(cnt, sizeof(unsigned));
 	char **owned = calloc(cnt, sizeof(char *));
 	int ret = 0;
 
-	f->lanch = calloc(cnt, 1);
-	f->llen = calloc(cnt, sizeof(uint32_t));
-	if (!exprs || !lits || !flags || !lflags || !ids || !lids || !llens || !owned || !f->lanch || !f->llen) {
+	if (!exprs || !flags || !ids || !owned) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < f->n; i++) {
 		struct atom *a = &d->atoms[f->ids[i]];
-		uint8_t an;
-		size_t from, len;
-		if (simple_literal(a, &an, &from, &len)) {
-			owned[i] = malloc(len + 1);
-			if (!owned[i]) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			for (size_t k = 0; k < len; k++)
-				owned[i][k] = (char)a->tok[from + k];
-			owned[i][len] = 0;
-			f->lanch[i] = an;
-			f->llen[i] = (uint32_t)len;
-			llens[i] = len;
-		} else if (a->kind != A_RE) {
-			if (rf_detect_glob_to_hs_(a->tok, a->ntok, &owned[i]) < 0) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			f->lanch[i] = 0xff; /* not a literal */
-		} else {
-			f->lanch[i] = 0xff;
+		if (a->kind != A_RE && rf_detect_glob_to_hs_(a->tok, a->ntok, &owned[i]) < 0) {
+			ret = -ENOMEM;
+			goto out;
 		}
 	}
 	for (;;) {
 		hs_compile_error_t *err = NULL;
-		n = nl = 0;
+		n = 0;
 		f->empty_matches = false;
 		for (i = 0; i < f->n; i++) {
 			struct atom *a = &d->atoms[f->ids[i]];
 			if (a->dead)
 				continue;
-			if (f->lanch[i] != 0xff) {
-				lits[nl] = owned[i];
-				llens[nl] = f->llen[i];
-				/* the first occurrence decides for contains and startswith */
-				lflags[nl] = (a->cased ? 0 : HS_FLAG_CASELESS) |
-					     (f->lanch[i] & 2 ? 0 : HS_FLAG_SINGLEMATCH);
-				lids[nl++] = i;
-			} else if (a->kind == A_RE) {
+			if (a->kind == A_RE) {
 				exprs[n] = a->re;
 				flags[n] = re_hsflags(a);
-				ids[n++] = i;
 			} else {
 				exprs[n] = owned[i];
 				flags[n] = HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL | (a->cased ? 0 : HS_FLAG_CASELESS);
-				ids[n++] = i;
 			}
+			ids[n++] = i;
 		}
 		if (f->db)
 			hs_free_database(f->db);
-		if (f->ldb)
-			hs_free_database(f->ldb);
-		f->db = f->ldb = NULL;
-		if (nl && hs_compile_lit_multi(lits, lflags, lids, llens, nl, HS_MODE_BLOCK, NULL,
-					       &f->ldb, &err) != HS_SUCCESS) {
-			if (err && err->expression >= 0 && (unsigned)err->expression < nl) {
-				kill_atom(d, cd, &d->atoms[f->ids[lids[err->expression]]], err->message, rep);
-				hs_free_compile_error(err);
-				continue;
-			}
-			hs_free_compile_error(err);
-			ret = -EINVAL;
-			goto out;
-		}
+		f->db = NULL;
 		if (!n)
 			goto out;
 		if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &f->db, &err) == HS_SUCCESS) {
@@ -780,12 +731,8 @@ out:
 		free(owned[i]);
 	free(owned);
 	free(exprs);
-	free(lits);
 	free(flags);
-	free(lflags);
 	free(ids);
-	free(lids);
-	free(llens);
 	return ret;
 }
 
@@ -1151,8 +1098,6 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 				d->st.databases++;
 				if (c->fdbs[i].db && hs_alloc_scratch(c->fdbs[i].db, &d->scratch) != HS_SUCCESS)
 					return -ENOMEM;
-				if (c->fdbs[i].ldb && hs_alloc_scratch(c->fdbs[i].ldb, &d->scratch) != HS_SUCCESS)
-					return -ENOMEM;
 			}
 			if (c->tcat.db) {
 				d->st.databases++;
@@ -1169,8 +1114,6 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 			for (i = 0; i < c->nlfdbs; i++) {
 				d->st.databases++;
 				if (c->lfdbs[i].db && hs_alloc_scratch(c->lfdbs[i].db, &d->scratch) != HS_SUCCESS)
-					return -ENOMEM;
-				if (c->lfdbs[i].ldb && hs_alloc_scratch(c->lfdbs[i].ldb, &d->scratch) != HS_SUCCESS)
 					return -ENOMEM;
 			}
 		}
@@ -1482,24 +1425,6 @@ static int on_hs_match(unsigned id, unsigned long long from, unsigned long long 
 	return 0;
 }
 
-static int on_lit_match(unsigned id, unsigned long long from, unsigned long long to,
-			unsigned flags, void *ctx)
-{
-	struct scanctx *s = ctx;
-	uint8_t an;
-
-	(void)from; (void)flags;
-	if (id >= s->f->n)
-		return 0;
-	an = s->f->lanch[id];
-	if ((an & 1) && to != s->f->llen[id])
-		return 0; /* not at the start: a match ending at len(literal) started at 0 */
-	if ((an & 2) && to != s->len)
-		return 0;
-	setbit(s->d, s->f->ids[id]);
-	return 0;
-}
-
 struct catctx {
 	struct rf_detect *d;
 	const struct catdb *cat;
@@ -1554,7 +1479,7 @@ static void scan_cat(struct rf_detect *d, struct catdb *cat)
 	hs_scan(cat->db, cat->buf, (unsigned)o, 0, d->scratch, on_cat_match, &sc);
 }
 
-/* Scan the value of field F->field through both databases of F. */
+/* Scan the value of field F->field through F's database. */
 static void scan_fdb(struct rf_detect *d, const struct fdb *f)
 {
 	struct scanctx sc = {.d = d, .f = f};
@@ -1563,8 +1488,6 @@ static void scan_fdb(struct rf_detect *d, const struct fdb *f)
 	if (rf_detect_field_(d, f->field, &v) < 0)
 		return;
 	sc.len = v->len;
-	if (f->ldb && v->len)
-		hs_scan(f->ldb, v->s, (unsigned)v->len, 0, d->scratch, on_lit_match, &sc);
 	if (f->db && (v->len || f->empty_matches))
 		hs_scan(f->db, v->len ? v->s : "", (unsigned)v->len, 0, d->scratch, on_hs_match, &sc);
 }
