@@ -977,6 +977,41 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 	for (i = 0; i < c->nlfdbs; i++)
 		if ((r = build_fdb(d, cd, &c->lfdbs[i], rep)) < 0)
 			goto out;
+	/* A field with few trigger literals costs more in the shared scan (every byte of
+	 * its value is scanned) than testing those literals directly. */
+	{
+		unsigned per[RF_FIELDS_MAX] = {0}, o = 0, ns = 0, s;
+		int16_t remap[RF_FIELDS_MAX];
+		for (i = 0; i < c->tcat.n; i++)
+			per[c->tcat.info[i].slot]++;
+		for (s = 0; s < c->tcat.nslots; s++) {
+			remap[s] = -1;
+			if (per[s] > DETECT_SMALL_FIELD) {
+				remap[s] = (int16_t)ns;
+				c->tcat.slot_field[ns++] = c->tcat.slot_field[s];
+			}
+		}
+		for (i = 0; i < c->tcat.n; i++) {
+			struct litinfo li = c->tcat.info[i];
+			if (remap[li.slot] < 0) {
+				/* keywords may be here for several fields: once is enough */
+				for (j = 0; j < c->neager && c->eager[j] != li.atom; j++)
+					;
+				if (j == c->neager && (r = push_int(&c->eager, &c->neager, li.atom)) < 0)
+					goto out;
+				continue;
+			}
+			li.slot = (uint16_t)remap[li.slot];
+			c->tcat.info[o++] = li;
+		}
+		c->tcat.n = o;
+		c->tcat.nslots = ns;
+		c->tcat.bufsz = 0;
+		for (s = 0; s < ns; s++) {
+			const struct rf_field_desc *f = &cd->fields[c->tcat.slot_field[s]];
+			c->tcat.bufsz += (f->source == RF_FS_DERIVED ? RF_ARGV_MAX + 64 : f->max ? f->max : 64) + 1;
+		}
+	}
 	if ((r = build_cat(d, cd, &c->tcat, rep)) < 0)
 		goto out;
 	for (i = 0; i < c->nlcats; i++)
