@@ -229,8 +229,14 @@ int rf_corr_feed_(struct rf_detect *d, int corr_rule, int base, rf_detect_hit_cb
 		int w;
 		if (value_of(d, field_for(c, b, c->groupby[i]), &s, &len) < 0)
 			return -ENOMEM;
-		if (kl + len + 2 >= sizeof(d->keybuf))
-			len = sizeof(d->keybuf) - kl - 2 > 0 ? sizeof(d->keybuf) - kl - 2 : 0;
+		{
+			/* values longer than the key has room for are cut (RF_CORR_KEY_MAX) */
+			size_t room = sizeof(d->keybuf) - kl;
+			if (room < 2)
+				len = 0;
+			else if (len > room - 2)
+				len = room - 2;
+		}
 		memcpy(d->keybuf + kl, s, len);
 		kl += len;
 		d->keybuf[kl++] = '\x1f';

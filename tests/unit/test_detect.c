@@ -73,7 +73,7 @@ static struct rf_detect *compile_text(const char *text, int mode)
 static struct hits feed(struct rf_detect *d, const char *user, const char *image, const char *cmd,
 			double t)
 {
-	unsigned char buf[4096];
+	unsigned char buf[8192];
 	char ts[32];
 	struct hits h = {0};
 	int n;
@@ -624,6 +624,29 @@ static void test_rules_test_cli(void **state)
 	unlink(cap);
 }
 
+/* Group-by values longer than a group key are cut, not overrun. */
+static void test_long_group_key(void **state)
+{
+	static const char text[] =
+		"title: same long command\nid: 00000000-0000-4000-8000-0000000000c5\n"
+		"correlation:\n  type: event_count\n  rules: [shell_exec]\n  group-by: [CommandLine, User, Image]\n"
+		"  timespan: 10s\n  condition: {gte: 2}\n---\n" BASE_SH;
+	struct rf_detect *d = compile_text(text, RF_DETECT_HYPERSCAN);
+	char *cmd = malloc(4000);
+	struct hits h;
+
+	(void)state;
+	assert_non_null(cmd);
+	memset(cmd, 'x', 3999);
+	cmd[3999] = 0;
+	h = feed(d, "alice", "/bin/sh", cmd, 0);
+	assert_int_equal(h.n, 0);
+	h = feed(d, "alice", "/bin/sh", cmd, 1);
+	assert_int_equal(h.corr, 1);
+	free(cmd);
+	rf_detect_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_temporal),
 		cmocka_unit_test(test_temporal_ordered),
 		cmocka_unit_test(test_group_limit),
+		cmocka_unit_test(test_long_group_key),
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_output),
 		cmocka_unit_test(test_compile_dir),
