@@ -230,7 +230,8 @@ int rf_corr_feed_(struct rf_detect *d, int corr_rule, int base, rf_detect_hit_cb
 		if (value_of(d, field_for(c, b, c->groupby[i]), &s, &len) < 0)
 			return -ENOMEM;
 		{
-			/* values longer than the key has room for are cut (RF_CORR_KEY_MAX) */
+			/* values longer than the key has room for are cut (RF_CORR_KEY_MAX);
+			 * kl stays below sizeof(keybuf) so that the final NUL fits */
 			size_t room = sizeof(d->keybuf) - kl;
 			if (room < 2)
 				len = 0;
@@ -239,7 +240,8 @@ int rf_corr_feed_(struct rf_detect *d, int corr_rule, int base, rf_detect_hit_cb
 		}
 		memcpy(d->keybuf + kl, s, len);
 		kl += len;
-		d->keybuf[kl++] = '\x1f';
+		if (kl + 1 < sizeof(d->keybuf))
+			d->keybuf[kl++] = '\x1f';
 		w = snprintf(d->groupbuf + gl, sizeof(d->groupbuf) - gl, "%s%s=%.*s", i ? ", " : "",
 			     c->groupby[i], (int)(len > 200 ? 200 : len), s);
 		if (w > 0 && gl + (size_t)w < sizeof(d->groupbuf))
