@@ -100,13 +100,6 @@ int main(int argc, char **argv)
 		}
 		mask |= 1ull << d->id;
 	}
-	r = rf_client_subscribe(c, mask, modes);
-	if (r < 0) {
-		printf("refused=%s\n", rf_strerror(r));
-		fprintf(stderr, "rf_testclient: subscribe: %s\n", rf_client_error(c));
-		rf_client_close(c);
-		return 3;
-	}
 	for (int i = 0; i < nmutes; i++) {
 		switch (mutes[i].kind) {
 		case 'p': r = rf_client_mute_process(c, (uint32_t)atoi(mutes[i].arg), 0); break;
@@ -126,6 +119,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "rf_testclient: invert: %s\n", rf_strerror(r));
 			return 1;
 		}
+	/* mute first: the source may start as soon as we subscribe */
+	r = rf_client_subscribe(c, mask, modes);
+	if (r < 0) {
+		printf("refused=%s\n", rf_strerror(r));
+		fprintf(stderr, "rf_testclient: subscribe: %s\n", rf_client_error(c));
+		rf_client_close(c);
+		return 3;
+	}
 	if (latency && expect)
 		lat = calloc(expect, sizeof(*lat));
 	if (ready) {
