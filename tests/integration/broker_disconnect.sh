@@ -16,9 +16,10 @@ start_daemon --synthetic process_fork,process_exit --rate 20000
 nfd() { ls "/proc/$DPID/fd" | wc -l; }
 nmaps() { wc -l < "/proc/$DPID/maps"; }
 clients_now() { status_json | jq '.clients | length'; }
+no_clients() { [ "$(clients_now)" = 0 ]; }
 # one client first, so that lazily allocated state (first connection) is in the baseline
 out=$(client --name churn --classes process_fork --expect 100 2>/dev/null)
-wait_for 5 test "$(clients_now)" = 0
+wait_for 5 no_clients
 fd0=$(nfd); maps0=$(nmaps)
 diag "before: $fd0 fds, $maps0 mappings"
 for i in $(seq 1 10); do
@@ -31,14 +32,14 @@ for i in $(seq 1 10); do
 	kill -KILL $k 2>/dev/null
 	wait $k $q 2>/dev/null
 done
-check "all clients gone" wait_for 10 test "$(clients_now)" = 0
+check "all clients gone" wait_for 10 no_clients
 fd1=$(nfd); maps1=$(nmaps)
 diag "after 20 clients: $fd1 fds, $maps1 mappings"
 is "no descriptor left behind" "$fd1" "$fd0"
 is "no mapping (ring) left behind" "$maps1" "$maps0"
 out=$("$RF_CTLSEND" "$SOCK" --with-fds "$RF_TOP/tests/fuzz/corpus/control/hello_ok" "$RF_TOP/tests/fuzz/corpus/control/garbage")
 diag "rf_ctlsend --with-fds: $out"
-wait_for 5 test "$(clients_now)" = 0
+wait_for 5 no_clients
 is "descriptors attached by a client are not kept" "$(nfd)" "$fd0"
 kill -TERM "$DPID"
 wait "$DPID"; rc=$?
