@@ -37,7 +37,7 @@ GEN      := $(BUILD)/gen
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -fPIC $(SANFLAGS)
-CPPFLAGS += -Iinclude -Ilib -Isrc -I$(GEN) -I$(GEN)/ringfence
+CPPFLAGS += -Iinclude -Ilib -Isrc -Ibpf -I$(GEN) -I$(GEN)/ringfence
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   := -lbpf -lelf -lz -lsodium -lseccomp -lyaml -lhs -lcurl -lsqlite3 -lpthread -lm
 

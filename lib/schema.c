@@ -214,3 +214,82 @@ int rf_event_str_copy(const struct rf_event_hdr *ev, const struct rf_class_desc 
 				buf[i] = ' ';
 	return r ? r : (int)len;
 }
+
+const struct rf_field_desc *rf_schema_field(unsigned class_id, const char *name)
+{
+	const struct rf_class_desc *c = rf_schema_class(class_id);
+	int i = rf_schema_field_index(c, name);
+
+	return i < 0 ? NULL : &c->fields[i];
+}
+
+int rf_event_init(void *buf, size_t cap, unsigned class_id)
+{
+	const struct rf_class_desc *c = rf_schema_class(class_id);
+	struct rf_event_hdr *h = buf;
+
+	if (!c || cap < c->fixed_size)
+		return -EINVAL;
+	memset(buf, 0, c->fixed_size);
+	h->class_id = (uint16_t)class_id;
+	h->size = c->fixed_size;
+	return 0;
+}
+
+int rf_event_set_str(struct rf_event_hdr *ev, size_t cap, const struct rf_field_desc *f,
+		     const char *s, size_t len)
+{
+	unsigned char *p = (unsigned char *)ev;
+	struct rf_str d;
+
+	if (!f || !is_str(f) || f->source == RF_FS_DERIVED || !f->max)
+		return -EINVAL;
+	if (cap > RF_EVENT_MAX)
+		cap = RF_EVENT_MAX;
+	if (len + 1 > f->max) {
+		len = f->max - 1u;
+		ev->flags |= RF_EVF_TRUNCATED;
+	}
+	if ((size_t)ev->size + len + 1 > cap) {
+		ev->flags |= RF_EVF_TRUNCATED;
+		return -ENOSPC;
+	}
+	d.off = ev->size;
+	d.len = (uint16_t)len;
+	memcpy(p + d.off, s, len);
+	p[d.off + len] = 0;
+	memcpy(p + f->offset, &d, sizeof(d));
+	ev->size = (uint16_t)(ev->size + len + 1);
+	return 0;
+}
+
+int rf_event_set_u64(struct rf_event_hdr *ev, const struct rf_field_desc *f, uint64_t v)
+{
+	unsigned char *p = (unsigned char *)ev;
+
+	if (!f || f->source == RF_FS_DERIVED)
+		return -EINVAL;
+	switch (f->type) {
+	case RF_FT_U8:
+	case RF_FT_BOOL:
+		p[f->offset] = (uint8_t)v;
+		return 0;
+	case RF_FT_U16: {
+		uint16_t x = (uint16_t)v;
+		memcpy(p + f->offset, &x, 2);
+		return 0;
+	}
+	case RF_FT_U32:
+	case RF_FT_S32: {
+		uint32_t x = (uint32_t)v;
+		memcpy(p + f->offset, &x, 4);
+		return 0;
+	}
+	case RF_FT_U64:
+	case RF_FT_S64:
+		memcpy(p + f->offset, &v, 8);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}

@@ -101,6 +101,23 @@ int rf_event_str(const struct rf_event_hdr *ev, const struct rf_field_desc *f,
 int rf_event_str_copy(const struct rf_event_hdr *ev, const struct rf_class_desc *c,
 		      const struct rf_field_desc *f, char *buf, size_t bufsz);
 
+/*
+ * Building events (sensors, tests, replay tools). The event's hdr.size is the end of
+ * the data written so far; `cap` is the size of the buffer the event lives in.
+ * rf_event_init zeroes the fixed part and sets class_id and size.
+ * rf_event_set_str appends `len` bytes of `s` as the value of string field `f` (not a
+ * derived one) and NUL-terminates it. A value longer than the field's max is cut and
+ * RF_EVF_TRUNCATED is set. Returns 0, -EINVAL (wrong field kind) or -ENOSPC (no room
+ * left in buf: the field stays empty and RF_EVF_TRUNCATED is set).
+ * rf_event_set_u64 stores v into a numeric field of any width (cut to its size).
+ */
+int rf_event_init(void *buf, size_t cap, unsigned class_id);
+int rf_event_set_str(struct rf_event_hdr *ev, size_t cap, const struct rf_field_desc *f,
+		     const char *s, size_t len);
+int rf_event_set_u64(struct rf_event_hdr *ev, const struct rf_field_desc *f, uint64_t v);
+/* Field descriptor by name for a class id, or NULL. For code that builds events. */
+const struct rf_field_desc *rf_schema_field(unsigned class_id, const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,6 +22,7 @@ struct rf_sensor_opts {
 	uint64_t class_mask; /* bit (1 << class id) per class to emit; 0 = all */
 	bool no_bpf;         /* do not try eBPF: use the degraded fallback */
 	bool bootstrap;      /* fill the process table from /proc at start (default on) */
+	uint32_t ring_bytes; /* kernel ring buffer size: a power of two >= 4096; 0 = RF_RINGBUF_BYTES */
 };
 
 /* Called once per event, in the thread that calls rf_sensor_poll(). `ev` is validated

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: MIT
+/*
+ * proctable.c: process table. Open hashing on pid with chains of slot indexes into
+ * one preallocated slot array, so memory is bounded by `max` entries plus their
+ * strings (each capped at the schema's limits).
+ *
+ * Known weakness: eviction when full scans for the oldest exited entry, O(max); it
+ * only happens when the table is full, which a sane host never reaches.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proctable/proctable.h"
+#include "ringfence/limits.h"
+
+#define NIL UINT32_MAX
+
+struct slot {
+	struct rf_proc p;
+	uint32_t next; /* chain in bucket, or free list */
+	bool used;
+};
+
+struct rf_proctable {
+	struct slot *slots;
+	uint32_t *buckets;
+	uint32_t max, nbuckets, free_head;
+	struct rf_proctable_stats st;
+};
+
+static uint64_t tick_ns;
+
+uint64_t rf_proctable_ticks_to_ns(uint64_t ticks)
+{
+	if (!tick_ns) {
+		long hz = sysconf(_SC_CLK_TCK);
+		tick_ns = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+	}
+	return ticks * tick_ns;
+}
+
+struct rf_proctable *rf_proctable_new(unsigned max)
+{
+	struct rf_proctable *t = calloc(1, sizeof(*t));
+	uint32_t i;
+
+	if (!t)
+		return NULL;
+	t->max = max ? max : RF_PROC_TABLE_MAX;
+	for (t->nbuckets = 1; t->nbuckets < t->max; t->nbuckets <<= 1)
+		;
+	t->slots = calloc(t->max, sizeof(*t->slots));
+	t->buckets = malloc(t->nbuckets * sizeof(*t->buckets));
+	if (!t->slots || !t->buckets)
+		return rf_proctable_free(t);
+	for (i = 0; i < t->nbuckets; i++)
+		t->buckets[i] = NIL;
+	for (i = 0; i < t->max; i++)
+		t->slots[i].next = i + 1 < t->max ? i + 1 : NIL;
+	t->free_head = 0;
+	rf_proctable_ticks_to_ns(0);
+	return t;
+}
+
+static void clear_proc(struct rf_proc *p)
+{
+	free(p->exe);
+	free(p->cmdline);
+	free(p->cgroup);
+	memset(p, 0, sizeof(*p));
+}
+
+struct rf_proctable *rf_proctable_free(struct rf_proctable *t)
+{
+	uint32_t i;
+
+	if (!t)
+		return NULL;
+	for (i = 0; t->slots && i < t->max; i++)
+		if (t->slots[i].used)
+			clear_proc(&t->slots[i].p);
+	free(t->slots);
+	free(t->buckets);
+	free(t);
+	return NULL;
+}
+
+static uint32_t bucket(const struct rf_proctable *t, uint32_t pid)
+{
+	return (pid * 2654435761u) & (t->nbuckets - 1);
+}
+
+static bool same_start(const struct rf_proc *p, uint64_t start_ns)
+{
+	if (p->start_ns == start_ns)
+		return true;
+	/* /proc gives ticks: compare at that resolution */
+	return p->coarse && tick_ns && p->start_ns / tick_ns == start_ns / tick_ns;
+}
+
+struct rf_proc *rf_proctable_lookup(struct rf_proctable *t, uint32_t pid, uint64_t start_ns)
+{
+	struct rf_proc *best = NULL;
+	uint32_t i;
+
+	for (i = t->buckets[bucket(t, pid)]; i != NIL; i = t->slots[i].next) {
+		struct rf_proc *p = &t->slots[i].p;
+		if (p->pid != pid)
+			continue;
+		if (start_ns && same_start(p, start_ns))
+			return p;
+		if (!start_ns && (!best || p->start_ns > best->start_ns))
+			best = p;
+	}
+	return best;
+}
+
+static void unlink_slot(struct rf_proctable *t, uint32_t idx)
+{
+	uint32_t *pp = &t->buckets[bucket(t, t->slots[idx].p.pid)];
+
+	while (*pp != NIL && *pp != idx)
+		pp = &t->slots[*pp].next;
+	if (*pp == idx)
+		*pp = t->slots[idx].next;
+	if (!t->slots[idx].p.exited_ns)
+		t->st.live--;
+	clear_proc(&t->slots[idx].p);
+	t->slots[idx].used = false;
+	t->slots[idx].next = t->free_head;
+	t->free_head = idx;
+	t->st.entries--;
+}
+
+static struct rf_proc *insert(struct rf_proctable *t, uint32_t pid, uint64_t start_ns)
+{
+	uint32_t idx, b;
+	struct slot *s;
+
+	if (t->free_head == NIL) {
+		/* full: evict the entry that exited longest ago, if any */
+		uint32_t i, victim = NIL;
+		for (i = 0; i < t->max; i++)
+			if (t->slots[i].used && t->slots[i].p.exited_ns &&
+			    (victim == NIL || t->slots[i].p.exited_ns < t->slots[victim].p.exited_ns))
+				victim = i;
+		if (victim == NIL) {
+			t->st.full++;
+			return NULL;
+		}
+		unlink_slot(t, victim);
+		t->st.evicted++;
+	}
+	idx = t->free_head;
+	s = &t->slots[idx];
+	t->free_head = s->next;
+	memset(&s->p, 0, sizeof(s->p));
+	s->p.pid = pid;
+	s->p.start_ns = start_ns;
+	s->p.exe = strdup("");
+	s->p.cmdline = strdup("");
+	s->p.cgroup = strdup("");
+	s->used = true;
+	b = bucket(t, pid);
+	s->next = t->buckets[b];
+	t->buckets[b] = idx;
+	t->st.entries++;
+	t->st.live++;
+	if (!s->p.exe || !s->p.cmdline || !s->p.cgroup) {
+		unlink_slot(t, idx);
+		return NULL;
+	}
+	return &s->p;
+}
+
+/* Replace *dst with a copy of src (cut at max bytes); keeps the old value on ENOMEM. */
+static void set_str(char **dst, const char *src, size_t max)
+{
+	char *n = strndup(src ? src : "", max - 1);
+
+	if (n) {
+		free(*dst);
+		*dst = n;
+	}
+}
+
+/* A live entry for pid with another start time is a process that has gone (we
+ * missed its exit): mark it exited so lookups by key never confuse the two. */
+static void retire_stale(struct rf_proctable *t, uint32_t pid, uint64_t start_ns)
+{
+	uint32_t i;
+
+	for (i = t->buckets[bucket(t, pid)]; i != NIL; i = t->slots[i].next) {
+		struct rf_proc *p = &t->slots[i].p;
+		if (p->pid == pid && !p->exited_ns && !same_start(p, start_ns)) {
+			p->exited_ns = 1; /* as old as possible: first to be evicted */
+			t->st.live--;
+		}
+	}
+}
+
+int rf_proctable_fork(struct rf_proctable *t, uint32_t ppid, uint64_t pstart, uint32_t pid,
+		      uint64_t start_ns)
+{
+	struct rf_proc *c, *par;
+
+	if (rf_proctable_lookup(t, pid, start_ns))
+		return 0;
+	retire_stale(t, pid, start_ns);
+	c = insert(t, pid, start_ns);
+	if (!c)
+		return -ENOSPC;
+	c->ppid = ppid;
+	c->parent_start_ns = pstart;
+	par = rf_proctable_lookup(t, ppid, pstart);
+	if (par) {
+		c->uid = par->uid;
+		set_str(&c->exe, par->exe, RF_PATH_MAX);
+		set_str(&c->cmdline, par->cmdline, RF_ARGV_MAX);
+		set_str(&c->cgroup, par->cgroup, 128);
+	}
+	return 0;
+}
+
+int rf_proctable_exec(struct rf_proctable *t, const struct rf_proc *np)
+{
+	struct rf_proc *p = rf_proctable_lookup(t, np->pid, np->start_ns);
+
+	if (!p) {
+		retire_stale(t, np->pid, np->start_ns);
+		p = insert(t, np->pid, np->start_ns);
+		if (!p)
+			return -ENOSPC;
+	}
+	p->ppid = np->ppid;
+	p->parent_start_ns = np->parent_start_ns;
+	p->uid = np->uid;
+	p->coarse = np->coarse;
+	set_str(&p->exe, np->exe, RF_PATH_MAX);
+	set_str(&p->cmdline, np->cmdline, RF_ARGV_MAX);
+	set_str(&p->cgroup, np->cgroup, 128);
+	return 0;
+}
+
+void rf_proctable_exit(struct rf_proctable *t, uint32_t pid, uint64_t start_ns, uint64_t now_ns)
+{
+	struct rf_proc *p = rf_proctable_lookup(t, pid, start_ns);
+
+	if (p && !p->exited_ns) {
+		p->exited_ns = now_ns ? now_ns : 1;
+		t->st.live--;
+	}
+}
+
+void rf_proctable_expire(struct rf_proctable *t, uint64_t now_ns)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->max; i++) {
+		struct rf_proc *p = &t->slots[i].p;
+		if (t->slots[i].used && p->exited_ns && p->exited_ns + RF_PROC_EXITED_TTL_NS < now_ns) {
+			unlink_slot(t, i);
+			t->st.expired++;
+		}
+	}
+}
+
+void rf_proctable_stats(const struct rf_proctable *t, struct rf_proctable_stats *st)
+{
+	*st = t->st;
+}
+
+/* Read a small file whole; returns bytes read (NUL-terminated) or -1. */
+static ssize_t read_small(int dirfd, const char *name, char *buf, size_t sz)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	ssize_t n, tot = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)tot < sz - 1 && (n = read(fd, buf + tot, sz - 1 - tot)) > 0)
+		tot += n;
+	close(fd);
+	buf[tot] = 0;
+	return tot;
+}
+
+static int load_pid(struct rf_proctable *t, int procfd, const char *name)
+{
+	char stat[1024], buf[RF_ARGV_MAX], exe[RF_PATH_MAX], cg[512], *p;
+	struct rf_proc np = {0};
+	unsigned long long start = 0;
+	int dfd, ppid = 0, ret = -1;
+	ssize_t n;
+
+	dfd = openat(procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	/* stat: pid (comm) state ppid ... field 22 starttime; comm may hold spaces and ')' */
+	if (read_small(dfd, "stat", stat, sizeof(stat)) <= 0 || !(p = strrchr(stat, ')')))
+		goto out;
+	if (sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &ppid, &start) != 2)
+		goto out;
+	np.pid = (uint32_t)strtoul(name, NULL, 10);
+	np.ppid = (uint32_t)ppid;
+	np.start_ns = rf_proctable_ticks_to_ns(start);
+	np.coarse = true;
+	if (read_small(dfd, "status", stat, sizeof(stat)) > 0 && (p = strstr(stat, "\nUid:")))
+		np.uid = (uint32_t)strtoul(p + 5, NULL, 10);
+	n = readlinkat(dfd, "exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	np.exe = exe;
+	n = read_small(dfd, "cmdline", buf, sizeof(buf));
+	if (n < 0)
+		n = 0;
+	while (n > 0 && !buf[n - 1])
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[n] = 0;
+	np.cmdline = buf;
+	cg[0] = 0;
+	if (read_small(dfd, "cgroup", cg, sizeof(cg)) > 0 && (p = strstr(cg, "0::"))) {
+		char *e = strchr(p, '\n'), *slash;
+		if (e)
+			*e = 0;
+		slash = strrchr(p, '/');
+		memmove(cg, slash ? slash + 1 : "", strlen(slash ? slash + 1 : "") + 1);
+	} else {
+		cg[0] = 0;
+	}
+	np.cgroup = cg;
+	ret = rf_proctable_exec(t, &np);
+out:
+	close(dfd);
+	return ret;
+}
+
+int rf_proctable_bootstrap(struct rf_proctable *t, const char *procfs)
+{
+	DIR *d = opendir(procfs);
+	struct dirent *e;
+	int added = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		if (load_pid(t, dirfd(d), e->d_name) == 0)
+			added++;
+	}
+	closedir(d);
+	t->st.bootstrapped += (uint64_t)added;
+	/* parents' start times: fill from the table where known */
+	for (uint32_t i = 0; i < t->max; i++) {
+		struct rf_proc *p = &t->slots[i].p, *par;
+		if (!t->slots[i].used || p->parent_start_ns)
+			continue;
+		par = rf_proctable_lookup(t, p->ppid, 0);
+		if (par)
+			p->parent_start_ns = par->start_ns;
+	}
+	return added;
+}

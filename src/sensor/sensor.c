@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sensor.c: load the eBPF sensor (bpf/sensor.bpf.c), consume its ring buffer and
+ * account its drops; fall back to the process connector when eBPF is impossible.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "common/log.h"
+#include "ringfence/schema.h"
+#include "sensor/sensor_int.h"
+#include "sensor_bpf.h"  /* bpf/: struct rf_cpu_stats */
+#include "sensor.skel.h" /* generated from bpf/sensor.bpf.c */
+
+static char libbpf_last[512];
+
+/* libbpf's messages: keep the last warning (it names the cause of a failed load) and
+ * show everything only with RINGFENCE_DEBUG. */
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+	va_list cp;
+
+	if (getenv("RINGFENCE_DEBUG")) { /* whole messages: verifier logs are long */
+		va_copy(cp, ap);
+		vfprintf(stderr, fmt, cp);
+		va_end(cp);
+	}
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = 0;
+	if (lvl == LIBBPF_WARN && n)
+		snprintf(libbpf_last, sizeof(libbpf_last), "%s", line);
+	return 0;
+}
+
+/* Does sched_process_exit pass group_dead (kernel 6.16+)? Ask the kernel's BTF. */
+static bool exit_has_group_dead(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	bool has = false;
+	int id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
+	if (id > 0) {
+		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* pointer */
+		if (t && btf_is_ptr(t)) {
+			t = btf__type_by_id(btf, t->type);
+			has = t && btf_is_func_proto(t) && btf_vlen(t) >= 3;
+		}
+	}
+	btf__free(btf);
+	return has;
+}
+
+/* Root, or CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON in the effective set. */
+static bool have_bpf_caps(void)
+{
+	char line[256];
+	unsigned long long eff = 0;
+	FILE *f;
+
+	if (geteuid() == 0)
+		return true;
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff & (1ull << 21)) || ((eff & (1ull << 39)) && (eff & (1ull << 38)));
+}
+
+static void read_kernel_drops(struct rf_sensor *s)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, c;
+	unsigned k;
+	struct rf_cpu_stats *v;
+	__u32 key = 0;
+
+	if (ncpu <= 0)
+		return;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	fd = bpf_map__fd(s->skel->maps.rf_stats);
+	if (!v || bpf_map_lookup_elem(fd, &key, v) < 0) {
+		free(v);
+		return;
+	}
+	for (k = 0; k < RF_CLASS_COUNT; k++) {
+		uint64_t sum = 0;
+		for (c = 0; c < ncpu; c++)
+			sum += v[c].dropped[k];
+		if (sum > s->kdropped_class[k]) {
+			rf_sensor_account_drops(s, k, sum - s->kdropped_class[k]);
+			s->kdropped_class[k] = sum;
+		}
+	}
+	free(v);
+}
+
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	struct rf_sensor *s = ctx;
+	uint64_t hint = __atomic_load_n(&s->skel->bss->rf_drop_hint, __ATOMIC_RELAXED);
+
+	/* the kernel dropped something since we last looked: make the gap visible
+	 * before the events that came after it */
+	if (hint != s->last_drop_hint) {
+		s->last_drop_hint = hint;
+		read_kernel_drops(s);
+	}
+	return rf_sensor_deliver(s, data, len);
+}
+
+/* The process classes always flow from the kernel: the process table needs them.
+ * Classes nobody asked for are dropped in user space before numbering. */
+static uint64_t kernel_mask(uint64_t want)
+{
+	if (!want)
+		return ~0ull;
+	return want | (1ull << RF_CLASS_PROCESS_EXEC) | (1ull << RF_CLASS_PROCESS_FORK) |
+	       (1ull << RF_CLASS_PROCESS_EXIT);
+}
+
+static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
+{
+	struct rf_sensor_bpf *skel;
+	int err;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(why, whylen, "the kernel has no BTF (/sys/kernel/btf/vmlinux missing): "
+				      "needs CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	if (!have_bpf_caps()) {
+		snprintf(why, whylen, "no privilege to load eBPF: run as root (or with "
+				      "CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)");
+		return -EPERM;
+	}
+	libbpf_set_print(libbpf_print);
+	skel = rf_sensor_bpf__open();
+	if (!skel) {
+		snprintf(why, whylen, "cannot open the eBPF object: %s", strerror(errno));
+		return -errno;
+	}
+	if (s->opts.ring_bytes &&
+	    (err = bpf_map__set_max_entries(skel->maps.rf_events, s->opts.ring_bytes)) < 0) {
+		snprintf(why, whylen, "bad ring buffer size %u: %s", s->opts.ring_bytes, strerror(-err));
+		rf_sensor_bpf__destroy(skel);
+		return err;
+	}
+	skel->rodata->rf_self_tgid = (__u32)getpid();
+	skel->rodata->rf_exit_has_group_dead = exit_has_group_dead();
+	skel->data->rf_class_mask = kernel_mask(s->opts.class_mask);
+	err = rf_sensor_bpf__load(skel);
+	if (err) {
+		snprintf(why, whylen, "the kernel refused the eBPF sensor (%s)%s%s", strerror(-err),
+			 libbpf_last[0] ? ": " : "", libbpf_last);
+		rf_sensor_bpf__destroy(skel);
+		return err;
+	}
+	err = rf_sensor_bpf__attach(skel);
+	if (err) {
+		snprintf(why, whylen, "cannot attach the eBPF sensor to its tracepoints (%s)%s%s",
+			 strerror(-err), libbpf_last[0] ? ": " : "", libbpf_last);
+		rf_sensor_bpf__destroy(skel);
+		return err;
+	}
+	s->skel = skel;
+	s->rb = ring_buffer__new(bpf_map__fd(skel->maps.rf_events), on_sample, s, NULL);
+	if (!s->rb) {
+		err = -errno;
+		snprintf(why, whylen, "cannot map the eBPF ring buffer: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int rf_sensor_open(const struct rf_sensor_opts *opts, rf_sensor_cb cb, void *ctx,
+		   struct rf_sensor **ret, char *why, size_t whylen)
+{
+	struct rf_sensor *s = calloc(1, sizeof(*s));
+	char bpf_why[512] = "";
+	int err;
+
+	if (!s) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	s->cb = cb;
+	s->ctx = ctx;
+	s->opts = *opts;
+	s->nl_fd = -1;
+	s->boot_to_epoch_ns = rf_sensor_clock_offset(CLOCK_BOOTTIME, CLOCK_REALTIME);
+	s->mono_to_boot_ns = rf_sensor_clock_offset(CLOCK_MONOTONIC, CLOCK_BOOTTIME);
+	s->pt = rf_proctable_new(0);
+	if (!s->pt) {
+		free(s);
+		snprintf(why, whylen, "out of memory for the process table");
+		return -ENOMEM;
+	}
+	/* bootstrap before the sensor starts, so no exec can slip between the two
+	 * unseen; events for processes that start meanwhile update the table anyway */
+	if (opts->bootstrap)
+		(void)rf_proctable_bootstrap(s->pt, "/proc");
+
+	if (opts->no_bpf) {
+		snprintf(bpf_why, sizeof(bpf_why), "--no-bpf given");
+		err = -ENOTSUP;
+	} else {
+		err = bpf_open(s, bpf_why, sizeof(bpf_why));
+	}
+	if (err) {
+		if (s->skel) {
+			ring_buffer__free(s->rb);
+			rf_sensor_bpf__destroy(s->skel);
+			s->rb = NULL;
+			s->skel = NULL;
+		}
+		snprintf(s->degraded, sizeof(s->degraded), "%s", bpf_why);
+		err = rf_sensor_fallback_open(s, why, whylen);
+		if (err) {
+			char fb[256];
+			snprintf(fb, sizeof(fb), "%s", why);
+			snprintf(why, whylen, "eBPF sensor unavailable (%s) and the fallback failed too (%s)",
+				 bpf_why, fb);
+			rf_sensor_free(s);
+			return err;
+		}
+	}
+	*ret = s;
+	return 0;
+}
+
+int rf_sensor_fd(const struct rf_sensor *s)
+{
+	return s->rb ? ring_buffer__epoll_fd(s->rb) : s->nl_fd;
+}
+
+int rf_sensor_poll(struct rf_sensor *s, int timeout_ms)
+{
+	int n;
+
+	if (!s->rb)
+		return rf_sensor_fallback_poll(s, timeout_ms);
+	n = ring_buffer__poll(s->rb, timeout_ms);
+	/* drops at the very end of a burst show up only in the counters */
+	if (n >= 0 && __atomic_load_n(&s->skel->bss->rf_drop_hint, __ATOMIC_RELAXED) != s->last_drop_hint) {
+		s->last_drop_hint = s->skel->bss->rf_drop_hint;
+		read_kernel_drops(s);
+	}
+	return n;
+}
+
+void rf_sensor_stats(struct rf_sensor *s, struct rf_sensor_stats *st)
+{
+	if (s->skel)
+		read_kernel_drops(s);
+	*st = s->st;
+}
+
+const char *rf_sensor_degraded(const struct rf_sensor *s)
+{
+	return s->degraded[0] ? s->degraded : NULL;
+}
+
+int rf_sensor_set_classes(struct rf_sensor *s, uint64_t class_mask)
+{
+	s->opts.class_mask = class_mask;
+	if (s->skel)
+		__atomic_store_n(&s->skel->data->rf_class_mask, kernel_mask(class_mask),
+				 __ATOMIC_RELAXED);
+	return 0;
+}
+
+struct rf_proctable *rf_sensor_proctable(struct rf_sensor *s)
+{
+	return s->pt;
+}
+
+struct rf_sensor *rf_sensor_free(struct rf_sensor *s)
+{
+	if (!s)
+		return NULL;
+	ring_buffer__free(s->rb);
+	rf_sensor_bpf__destroy(s->skel);
+	rf_sensor_fallback_close(s);
+	rf_proctable_free(s->pt);
+	free(s);
+	return NULL;
+}

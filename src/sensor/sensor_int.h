@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by the eBPF sensor (sensor.c), the fallback (fallback.c) and the
+ * normalisation step (normalise.c). */
+#ifndef RF_SENSOR_INT_H
+#define RF_SENSOR_INT_H
+
+#include "proctable/proctable.h"
+#include "sensor/sensor.h"
+
+struct rf_sensor_bpf;
+struct ring_buffer;
+
+struct rf_user_cache {
+	uint32_t uid[RF_USER_CACHE_MAX];
+	char name[RF_USER_CACHE_MAX][64];
+	bool used[RF_USER_CACHE_MAX];
+};
+
+struct rf_sensor {
+	rf_sensor_cb cb;
+	void *ctx;
+	struct rf_sensor_opts opts;
+	struct rf_proctable *pt;
+	/* eBPF */
+	struct rf_sensor_bpf *skel;
+	struct ring_buffer *rb;
+	uint64_t last_drop_hint;
+	uint64_t kdropped_class[RF_CLASS_COUNT]; /* drops read from the kernel so far */
+	/* fallback */
+	int nl_fd;
+	char degraded[256]; /* "" when the eBPF sensor runs */
+	/* numbering and time */
+	uint64_t seq, class_seq[RF_CLASS_COUNT];
+	int64_t boot_to_epoch_ns;  /* add to CLOCK_BOOTTIME ns to get epoch ns */
+	int64_t mono_to_boot_ns;   /* add to CLOCK_MONOTONIC ns to get CLOCK_BOOTTIME ns */
+	uint64_t last_expire_ns;
+	int stop_err;
+	struct rf_sensor_stats st;
+	struct rf_user_cache users;
+	_Alignas(8) unsigned char buf[RF_EVENT_MAX];
+};
+
+/* normalise.c: take one raw event (kernel strings only, boot-time timestamp), check
+ * it, enrich it into s->buf, number it and hand it to the callback. Returns the
+ * callback's result, or 0 for an event that was dropped as invalid (counted). */
+int rf_sensor_deliver(struct rf_sensor *s, const void *raw, size_t len);
+/* Account n drops of class cls: the next events' seq and class_seq skip over them. */
+void rf_sensor_account_drops(struct rf_sensor *s, unsigned cls, uint64_t n);
+int64_t rf_sensor_clock_offset(int clk_from, int clk_to);
+
+/* fallback.c */
+int rf_sensor_fallback_open(struct rf_sensor *s, char *why, size_t whylen);
+int rf_sensor_fallback_poll(struct rf_sensor *s, int timeout_ms);
+void rf_sensor_fallback_close(struct rf_sensor *s);
+
+#endif
