@@ -26,15 +26,17 @@
 #include "common/log.h"
 #include "daemon/broker.h"
 #include "daemon/source.h"
+#include "sensor/sensor.h"
 #include "ringfence/ringfence.h"
 
 #define PUMP_BATCH 256u
 
-static const char tag_listen, tag_signal, tag_tick, tag_source;
+static const char tag_listen, tag_signal, tag_tick, tag_source, tag_sensor;
 
 struct daemon {
 	struct rf_broker b;
 	struct rf_source *src;
+	struct rf_sensor *sensor;
 	int ep, lfd, sfd, tick_fd, src_fd;
 	unsigned wait_clients;
 	bool src_started;
@@ -51,6 +53,7 @@ static void usage(FILE *o)
 		"  --socket PATH        control socket (default " RF_DEFAULT_SOCKET ")\n"
 		"  --config DIR         configuration directory; manifests in DIR/clients.d/*.conf\n"
 		"                       (default /etc/ringfence)\n"
+		"  --no-bpf             live sensor without eBPF (degraded fallback)\n"
 		"  --synthetic CLASSES  generate events of these classes (comma-separated names,\n"
 		"                       e.g. process_fork,process_exit) instead of the sensor\n"
 		"  --replay FILE        play the events of a capture file instead of the sensor\n"
@@ -59,8 +62,9 @@ static void usage(FILE *o)
 		"  --count N            stop the source after N events (replay: loop the file)\n"
 		"  --wait-clients N     start the source once N clients have subscribed\n"
 		"  --help               this text\n\n"
-		"The live eBPF sensor is not built into this version yet: give --synthetic or\n"
-		"--replay. docs/client-api.md describes manifests, the protocol and the errors.\n");
+		"Without --synthetic or --replay the events come from the live sensor (eBPF,\n"
+		"or the degraded fallback). docs/client-api.md describes manifests, the\n"
+		"protocol and the errors; dist/ringfenced.service runs it under systemd.\n");
 }
 
 static uint64_t mono_ns(void)
@@ -311,6 +315,30 @@ static void reap_dead(struct daemon *d)
 	d->b.any_dead = false;
 }
 
+static int sensor_cb(const struct rf_event_hdr *ev, void *ctx)
+{
+	rf_broker_dispatch(ctx, ev);
+	return 0;
+}
+
+static int sensor_open(struct daemon *d, bool no_bpf, char *err, size_t errlen)
+{
+	struct rf_sensor_opts so = {.no_bpf = no_bpf, .bootstrap = true};
+	char why[256];
+	int r;
+
+	/* All classes: the sensor's class mask could follow the union of the
+	 * subscriptions (rf_sensor_set_classes); not done yet. */
+	r = rf_sensor_open(&so, sensor_cb, &d->b, &d->sensor, why, sizeof(why));
+	if (r < 0) {
+		snprintf(err, errlen, "sensor: %s", why);
+		return r;
+	}
+	if (rf_sensor_degraded(d->sensor))
+		rf_warn("sensor DEGRADED: %s", rf_sensor_degraded(d->sensor));
+	return 0;
+}
+
 static int add_fd(int ep, int fd, const void *tag)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = (void *)tag};
@@ -329,6 +357,7 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"replay-rate", required_argument, NULL, 'r'},
 		{"count", required_argument, NULL, 'n'},
 		{"wait-clients", required_argument, NULL, 'w'},
+		{"no-bpf", no_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -339,7 +368,7 @@ int rf_cmd_daemon(int argc, char **argv)
 	char err[512];
 	sigset_t mask;
 	int o, r, ret = 1, timeout;
-	bool stop = false;
+	bool stop = false, no_bpf = false;
 
 	d.sock_path = RF_DEFAULT_SOCKET;
 	optind = 1;
@@ -369,16 +398,13 @@ int rf_cmd_daemon(int argc, char **argv)
 			else
 				d.wait_clients = v > RF_CLIENTS_MAX ? RF_CLIENTS_MAX : (unsigned)v;
 			break;
+		case 'B': no_bpf = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (optind < argc || (synth && replay)) {
 		rf_err("daemon: give at most one of --synthetic and --replay, and no other arguments");
-		return 2;
-	}
-	if (!synth && !replay) {
-		rf_err("daemon: the live sensor is not built into this version yet: give --synthetic CLASSES or --replay FILE");
 		return 2;
 	}
 	if (synth && parse_classes(synth, &classes) < 0)
@@ -391,13 +417,16 @@ int rf_cmd_daemon(int argc, char **argv)
 	rf_broker_init(&d.b, &ms, config);
 	if (synth)
 		r = rf_source_synthetic(classes, rate, count, &d.src, err, sizeof(err));
-	else
+	else if (replay)
 		r = rf_source_replay(replay, rate, count, &d.src, err, sizeof(err));
+	else
+		r = sensor_open(&d, no_bpf, err, sizeof(err));
 	if (r < 0) {
 		rf_err("daemon: %s", err);
 		goto out;
 	}
-	snprintf(d.b.source_name, sizeof(d.b.source_name), "%s", rf_source_name(d.src));
+	snprintf(d.b.source_name, sizeof(d.b.source_name), "%s",
+		 d.src ? rf_source_name(d.src) : rf_sensor_degraded(d.sensor) ? "sensor (degraded)" : "sensor");
 	d.rx = malloc(RF_CTL_MSG_MAX + 1);
 	d.tx = malloc(RF_BROKER_REPLY_MAX);
 	if (!d.rx || !d.tx)
@@ -422,7 +451,8 @@ int rf_cmd_daemon(int argc, char **argv)
 	struct itimerspec tick = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	timerfd_settime(d.tick_fd, 0, &tick, NULL);
 	if (add_fd(d.ep, d.lfd, &tag_listen) || add_fd(d.ep, d.sfd, &tag_signal) ||
-	    add_fd(d.ep, d.tick_fd, &tag_tick) || add_fd(d.ep, d.src_fd, &tag_source)) {
+	    add_fd(d.ep, d.tick_fd, &tag_tick) || add_fd(d.ep, d.src_fd, &tag_source) ||
+	    (d.sensor && add_fd(d.ep, rf_sensor_fd(d.sensor), &tag_sensor))) {
 		rf_err("daemon: epoll_ctl: %s", strerror(errno));
 		goto out;
 	}
@@ -453,6 +483,13 @@ int rf_cmd_daemon(int argc, char **argv)
 				rf_broker_tick(&d.b);
 			} else if (tag == &tag_source) {
 				(void)!read(d.src_fd, &x, sizeof(x));
+			} else if (tag == &tag_sensor) {
+				r = rf_sensor_poll(d.sensor, 0);
+				if (r < 0 && r != -EINTR && r != -EAGAIN) {
+					rf_err("daemon: sensor: %s", strerror(-r));
+					goto out;
+				}
+				rf_broker_flush(&d.b);
 			} else {
 				conn_input(&d, evs[i].data.ptr, evs[i].events);
 				/* conn may be gone: no later event of this batch refers to it,
@@ -473,6 +510,7 @@ out:
 	}
 	rf_broker_fini(&d.b);
 	rf_source_free(d.src);
+	rf_sensor_free(d.sensor);
 	if (d.lfd >= 0) {
 		close(d.lfd);
 		unlink(d.sock_path);
