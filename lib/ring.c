@@ -38,6 +38,7 @@ int rf_ring_reader_init(struct rf_ring_reader *r, void *map, size_t map_len,
 	r->data = (const unsigned char *)map + RF_RING_HDR_BYTES;
 	r->size = data_bytes;
 	r->tail = __atomic_load_n(&r->hdr->tail, __ATOMIC_ACQUIRE);
+	r->head = r->published = r->tail;
 	if (r->tail & 7) {
 		*why = "ring tail not aligned";
 		return -EBADMSG;
@@ -46,13 +47,19 @@ int rf_ring_reader_init(struct rf_ring_reader *r, void *map, size_t map_len,
 	return 0;
 }
 
+static void publish_tail(struct rf_ring_reader *r)
+{
+	if (r->published != r->tail) {
+		r->published = r->tail;
+		__atomic_store_n(&r->hdr->tail, r->tail, __ATOMIC_RELEASE);
+	}
+}
+
 void rf_ring_reader_release(struct rf_ring_reader *r)
 {
-	if (!r->release)
-		return;
 	r->tail += r->release;
 	r->release = 0;
-	__atomic_store_n(&r->hdr->tail, r->tail, __ATOMIC_RELEASE);
+	publish_tail(r);
 }
 
 bool rf_ring_reader_pending(const struct rf_ring_reader *r)
@@ -78,7 +85,7 @@ static int corrupt(struct rf_ring_reader *r, const char **why, const char *reaso
 int rf_ring_read(struct rf_ring_reader *r, const struct rf_event_hdr **ev, const char **why)
 {
 	const char *dummy, *vwhy;
-	uint64_t head, avail, pos, rest, need;
+	uint64_t avail, pos, rest, need;
 	struct rf_ring_rec rec;
 	const struct rf_event_hdr *e;
 
@@ -87,14 +94,26 @@ int rf_ring_read(struct rf_ring_reader *r, const struct rf_event_hdr **ev, const
 	*why = NULL;
 	if (r->corrupt)
 		return corrupt(r, why, "ring was found corrupt before");
-	rf_ring_reader_release(r);
+	/* Give back the last event. The tail is stored into the mapping only every
+	 * 1/16 of the ring, or when the ring is empty: fewer writes to the cache line
+	 * the producer reads. */
+	r->tail += r->release;
+	r->release = 0;
+	if (r->tail - r->published >= r->size / 16)
+		publish_tail(r);
 	for (;;) {
-		head = __atomic_load_n(&r->hdr->head, __ATOMIC_ACQUIRE);
-		if (head == r->tail)
-			return 0;
-		avail = head - r->tail; /* unsigned: a head behind the tail is huge */
-		if (avail > r->size || (head & 7))
-			return corrupt(r, why, "ring head out of range");
+		if (r->tail == r->head) {
+			/* The head is read only when we caught up with our last copy. */
+			r->head = __atomic_load_n(&r->hdr->head, __ATOMIC_ACQUIRE);
+			if (r->head == r->tail) {
+				publish_tail(r);
+				return 0;
+			}
+			/* unsigned: a head behind the tail is huge */
+			if (r->head - r->tail > r->size || (r->head & 7))
+				return corrupt(r, why, "ring head out of range");
+		}
+		avail = r->head - r->tail;
 		pos = r->tail & (r->size - 1);
 		rest = r->size - pos; /* >= 8: everything is 8-aligned */
 		memcpy(&rec, r->data + pos, sizeof(rec));
@@ -102,7 +121,6 @@ int rf_ring_read(struct rf_ring_reader *r, const struct rf_event_hdr **ev, const
 			if (rec.len != rest - sizeof(rec) || rest > avail)
 				return corrupt(r, why, "ring padding record does not end the data area");
 			r->tail += rest;
-			__atomic_store_n(&r->hdr->tail, r->tail, __ATOMIC_RELEASE);
 			continue;
 		}
 		if (rec.kind != RF_REC_EVENT || rec.reserved)

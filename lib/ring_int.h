@@ -17,6 +17,8 @@ struct rf_ring_reader {
 	uint64_t size;            /* our copy of data_bytes (from the control message) */
 	uint64_t tail;            /* our copy of the tail: never read back from the mapping */
 	uint64_t release;         /* bytes of the event handed out, given back on the next read */
+	uint64_t head;            /* last head read from the mapping (checked) */
+	uint64_t published;       /* tail last stored into the mapping */
 	uint64_t last_seq;        /* hdr.seq of the last event (0: none yet) */
 	uint64_t gaps;            /* events missing according to hdr.seq */
 	bool corrupt;             /* sticky: once the ring lied, it is never read again */

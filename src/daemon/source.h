@@ -8,8 +8,8 @@
  *  - replay: the events of a capture file (read into memory at start, validated),
  *    played once, or looped until `count` events.
  * Both are paced to `rate` events/s (0: as fast as possible) and stamp hdr.ts_ns
- * with the time they hand the event over (CLOCK_REALTIME), so that clients can
- * measure the latency of the daemon.
+ * with the time they hand the event over (CLOCK_REALTIME; above 100,000 events/s
+ * read once per 64 events), so that clients can measure the latency of the daemon.
  */
 #ifndef RF_SOURCE_H
 #define RF_SOURCE_H

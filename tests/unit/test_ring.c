@@ -164,7 +164,7 @@ static void corrupt_case(void (*breakit)(struct pair *p), const char *what)
 static struct rf_ring_rec *rec0(struct pair *p) { return (struct rf_ring_rec *)p->w.data; }
 static void br_head_far(struct pair *p) { p->w.hdr->head = RF_RING_MIN * 3; }
 static void br_head_misaligned(struct pair *p) { p->w.hdr->head = 3; }
-static void br_head_behind(struct pair *p) { p->r.tail = 80; p->w.hdr->head = 8; }
+static void br_head_behind(struct pair *p) { p->r.tail = p->r.head = 80; p->w.hdr->head = 8; }
 static void br_len_huge(struct pair *p) { rec0(p)->len = 0xfffffff0u; }
 static void br_len_small(struct pair *p) { rec0(p)->len = 4; }
 static void br_len_past_head(struct pair *p) { rec0(p)->len = 200; }
@@ -176,7 +176,7 @@ static void br_event_size(struct pair *p) { ((struct rf_event_hdr *)(rec0(p) + 1
 static void br_len_past_end(struct pair *p)
 {
 	/* a record at the very end that claims to run past the data area */
-	p->r.tail = RF_RING_MIN - 16;
+	p->r.tail = p->r.head = RF_RING_MIN - 16;
 	p->w.hdr->head = RF_RING_MIN + 64;
 	struct rf_ring_rec *r = (struct rf_ring_rec *)(p->w.data + RF_RING_MIN - 16);
 	r->kind = RF_REC_EVENT;
