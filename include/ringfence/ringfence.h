@@ -97,11 +97,13 @@ int rf_client_fd(const struct rf_client *c);
  * take a sequence number). An event is muted when any of the three sets mutes it:
  *  - process: the acting process (hdr.pid, and hdr.start_ns unless start_ns is 0);
  *  - executable: the event's executable path (the field with Sigma name Image, e.g.
- *    process_exec.exe), exact or by prefix;
+ *    process_exec.exe), exact or by prefix; for classes without one (process_fork,
+ *    process_exit) the acting process's executable from the live sensor's process
+ *    table;
  *  - target: the event's target path (Sigma name TargetFilename), exact or prefix.
- * An event without the field a set looks at (or with it empty) is not affected by
- * that set. With a set
- * inverted, only events that match it are delivered (the set becomes an allow list).
+ * An event without the value a set looks at (or with it empty) is not affected by
+ * that set. With a set inverted, only events that match it are delivered (the set
+ * becomes an allow list). docs/client-api.md has examples.
  * At most RF_MUTE_MAX entries per kind (-ENOSPC beyond).
  * Paths are absolute (-EINVAL otherwise), copied.
  */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon/broker.h"
+#include "proctable/proctable.h"
 #include "ringfence/ringfence.h"
 
 static uint64_t mono_ns(void)
@@ -170,7 +171,20 @@ bool rf_broker_muted(const struct rf_broker *b, const struct rf_conn *c,
 	if (set_mutes(hit, m->inverted & (1u << RF_MUTESET_PROCESS)))
 		return true;
 	f = ev->class_id < RF_CLASSES_MAX ? b->exe_field[ev->class_id] : NULL;
-	if (f && rf_event_str(ev, f, &s, &len) == 0 && len) {
+	len = 0;
+	if (f) {
+		if (rf_event_str(ev, f, &s, &len) < 0)
+			len = 0;
+	} else if (b->proctable && (m->exe_lit.n || m->exe_pre.n ||
+				    (m->inverted & (1u << RF_MUTESET_EXE)))) {
+		/* no executable in the event: the acting process's, from the table */
+		const struct rf_proc *p = rf_proctable_lookup(b->proctable, ev->pid, ev->start_ns);
+		if (p && p->exe[0]) {
+			s = p->exe;
+			len = strlen(s);
+		}
+	}
+	if (len) {
 		hit = path_match(&m->exe_lit, s, len, false) || path_match(&m->exe_pre, s, len, true);
 		if (set_mutes(hit, m->inverted & (1u << RF_MUTESET_EXE)))
 			return true;

@@ -71,6 +71,9 @@ struct rf_broker {
 	uint32_t nsubs[RF_CLASSES_MAX];
 	/* per class: the Image and TargetFilename string fields (NULL: none) */
 	const struct rf_field_desc *exe_field[RF_CLASSES_MAX], *target_field[RF_CLASSES_MAX];
+	/* process table of the live sensor (NULL otherwise): the executable of events
+	 * whose class carries none (fork, exit) for executable muting */
+	struct rf_proctable *proctable;
 	uint32_t next_id;
 	uint64_t start_ns;
 	uint64_t source_events, source_per_s, last_source;

@@ -334,6 +334,7 @@ static int sensor_open(struct daemon *d, bool no_bpf, char *err, size_t errlen)
 		snprintf(err, errlen, "sensor: %s", why);
 		return r;
 	}
+	d->b.proctable = rf_sensor_proctable(d->sensor);
 	if (rf_sensor_degraded(d->sensor))
 		rf_warn("sensor DEGRADED: %s", rf_sensor_degraded(d->sensor));
 	return 0;
