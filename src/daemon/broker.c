@@ -603,6 +603,12 @@ void rf_broker_tick(struct rf_broker *b)
 
 		c->eps = c->delivered - c->last_delivered;
 		c->last_delivered = c->delivered;
+		/* A ring that is never full would never have its tail checked by the
+		 * writer: check every client once a second. */
+		if (c->identified && !c->dead && rf_ring_writer_check(&c->ring) < 0) {
+			c->dead = true;
+			b->any_dead = true;
+		}
 	}
 	b->source_per_s = b->source_events - b->last_source;
 	b->last_source = b->source_events;

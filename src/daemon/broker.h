@@ -107,7 +107,8 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 void rf_broker_dispatch(struct rf_broker *b, const struct rf_event_hdr *ev);
 /* Publish what dispatch wrote and wake sleeping clients; call after each batch. */
 void rf_broker_flush(struct rf_broker *b);
-/* Once a second: per-client and source events/s. */
+/* Once a second: per-client and source events/s; clients whose ring tail is
+ * impossible are marked dead (the caller disconnects them). */
 void rf_broker_tick(struct rf_broker *b);
 /* Is ev muted for c? (exposed for tests) */
 bool rf_broker_muted(const struct rf_broker *b, const struct rf_conn *c,

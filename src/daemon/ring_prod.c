@@ -72,8 +72,10 @@ int rf_ring_writer_put(struct rf_ring_writer *w, const struct rf_event_hdr *ev, 
 	if (w->size - (w->head - w->tail_cache) < total) {
 		uint64_t t = __atomic_load_n(&w->hdr->tail, __ATOMIC_ACQUIRE);
 
-		if (w->head - t > w->size)
-			return -EBADMSG; /* ahead of the head, or more than a ring behind */
+		/* the counters start at 0 and never wrap (2^64 bytes): a tail ahead of the
+		 * head, or more than a ring behind it, is a lie */
+		if (t > w->head || w->head - t > w->size)
+			return -EBADMSG;
 		w->tail_cache = t;
 		if (w->size - (w->head - t) < total) {
 			w->dropped++;
@@ -126,9 +128,16 @@ uint64_t rf_ring_writer_used(struct rf_ring_writer *w)
 	if (!w->hdr)
 		return 0;
 	t = __atomic_load_n(&w->hdr->tail, __ATOMIC_ACQUIRE);
-	if (w->head - t > w->size)
+	if (t > w->head || w->head - t > w->size)
 		return w->size; /* corrupt; reported elsewhere */
 	return w->head - t;
+}
+
+int rf_ring_writer_check(struct rf_ring_writer *w)
+{
+	uint64_t t = __atomic_load_n(&w->hdr->tail, __ATOMIC_ACQUIRE);
+
+	return t > w->head || w->head - t > w->size ? -EBADMSG : 0;
 }
 
 int rf_ring_writer_take_memfd(struct rf_ring_writer *w)

@@ -36,6 +36,8 @@ int rf_ring_writer_put(struct rf_ring_writer *w, const struct rf_event_hdr *ev, 
 void rf_ring_writer_publish(struct rf_ring_writer *w);
 /* Bytes the client has not consumed yet (as far as we can tell). */
 uint64_t rf_ring_writer_used(struct rf_ring_writer *w);
+/* Check the tail the client published: 0, or -EBADMSG when it is impossible. */
+int rf_ring_writer_check(struct rf_ring_writer *w);
 /* The memfd, for passing to the client; the caller owns (and closes) it after. */
 int rf_ring_writer_take_memfd(struct rf_ring_writer *w);
 /* Unmap and close; accepts a writer after a failed create or a destroy (not a

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ringfence/ring.h"
 #include "ringfence/ringfence.h"
 
 static uint64_t now_ns(clockid_t c)
@@ -44,7 +45,7 @@ int main(int argc, char **argv)
 		{"mute-target", 1, 0, 't'}, {"mute-target-prefix", 1, 0, 'T'},
 		{"invert", 1, 0, 'i'}, {"ready", 1, 0, 'r'}, {"pause", 1, 0, 'P'},
 		{"expect", 1, 0, 'x'}, {"idle-ms", 1, 0, 'I'}, {"latency", 0, 0, 'L'},
-		{"ring", 1, 0, 'R'}, {"modes", 1, 0, 'm'}, {0},
+		{"ring", 1, 0, 'R'}, {"modes", 1, 0, 'm'}, {"corrupt-tail", 0, 0, 'C'}, {0},
 	};
 	struct rf_client_opts o = {.size = sizeof(o), .abi_version = RF_ABI_VERSION};
 	struct rf_client *c = NULL;
@@ -52,7 +53,7 @@ int main(int argc, char **argv)
 	uint64_t expect = 0, read_n = 0, per_class[RF_CLASSES_MAX] = {0}, pids = 0, seqerr = 0;
 	uint64_t last_seq = 0, mask = 0, t_first = 0, t_last = 0, *lat = NULL, nlat = 0;
 	uint32_t modes = RF_SUB_NOTIFY;
-	int idle_ms = 1000, opt, r, latency = 0;
+	int idle_ms = 1000, opt, r, latency = 0, corrupt_tail = 0;
 	char why[256], buf[1024], *save = NULL, *tok;
 	struct {
 		int kind;
@@ -82,6 +83,7 @@ int main(int argc, char **argv)
 		case 'L': latency = 1; break;
 		case 'R': o.ring_bytes = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'm': modes = !strcmp(optarg, "auth") ? RF_SUB_AUTH : RF_SUB_NOTIFY; break;
+		case 'C': corrupt_tail = 1; break;
 		default: return 2;
 		}
 	}
@@ -133,6 +135,29 @@ int main(int argc, char **argv)
 		FILE *f = fopen(ready, "w");
 		if (f)
 			fclose(f);
+	}
+	if (corrupt_tail) {
+		/* a hostile client: find our ring's mapping and publish an impossible tail */
+		FILE *m = fopen("/proc/self/maps", "r");
+		char line[512];
+		unsigned long lo = 0;
+		while (m && fgets(line, sizeof(line), m))
+			if (strstr(line, "memfd:ringfence-ring") && !lo)
+				lo = strtoul(line, NULL, 16);
+		if (m)
+			fclose(m);
+		if (!lo) {
+			fprintf(stderr, "rf_testclient: ring mapping not found\n");
+			return 1;
+		}
+		((struct rf_ring_hdr *)lo)->tail = (uint64_t)-4096;
+		sleep(2);
+		const struct rf_event_hdr *ev;
+		while ((r = rf_client_next(c, &ev, 2000)) > 0)
+			;
+		printf("after_corrupt_next=%d\n", r);
+		rf_client_close(c);
+		return 0;
 	}
 	while (pause_file && access(pause_file, F_OK) != 0)
 		usleep(10000);

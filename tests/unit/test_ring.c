@@ -238,6 +238,19 @@ static void test_writer_refuses_bad_tail(void **state)
 	assert_int_equal(rf_ring_writer_put(&p->w, &e.hdr, sizeof(e), 1, 1), -EBADMSG);
 	assert_int_equal(rf_ring_writer_create(&p->w, RF_RING_MIN + 1) , -EINVAL);
 	pair_free(p);
+	/* nearly empty ring, tail "ahead" by wrapping around 2^64: caught by the
+	 * once-a-second check as well */
+	p = pair_new();
+	assert_int_equal(rf_ring_writer_put(&p->w, &e.hdr, sizeof(e), 1, 1), 0);
+	assert_int_equal(rf_ring_writer_check(&p->w), 0);
+	p->w.hdr->tail = (uint64_t)-4096;
+	assert_int_equal(rf_ring_writer_check(&p->w), -EBADMSG);
+	assert_int_equal(rf_ring_writer_used(&p->w), RF_RING_MIN);
+	p->w.hdr->tail = p->w.head + 8;
+	assert_int_equal(rf_ring_writer_check(&p->w), -EBADMSG);
+	p->w.hdr->tail = 0;
+	assert_int_equal(rf_ring_writer_check(&p->w), 0);
+	pair_free(p);
 }
 
 static void test_wakeup_flag(void **state)
