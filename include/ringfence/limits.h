@@ -38,6 +38,7 @@
 #define RF_MUTE_MAX          1024u   /* mute entries of one kind per client */
 #define RF_CTL_MSG_MAX       8192u   /* bytes of one control message from a client */
 #define RF_CTL_PENDING_MAX   16u     /* control connections not yet identified (HELLO) */
+#define RF_CTL_HELLO_TIMEOUT_S 5u    /* seconds an unidentified connection may stay open */
 #define RF_REPLAY_EVENTS_MAX (1u << 22) /* events a replay source keeps in memory */
 
 #endif /* RINGFENCE_LIMITS_H */

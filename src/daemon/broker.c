@@ -601,6 +601,10 @@ void rf_broker_tick(struct rf_broker *b)
 	for (i = 0; i < b->nconns; i++) {
 		struct rf_conn *c = b->conns[i];
 
+		if (!c->identified && ++c->age_s > RF_CTL_HELLO_TIMEOUT_S) {
+			c->dead = true; /* holds a pending slot without identifying */
+			b->any_dead = true;
+		}
 		c->eps = c->delivered - c->last_delivered;
 		c->last_delivered = c->delivered;
 		/* A ring that is never full would never have its tail checked by the

@@ -47,6 +47,7 @@ struct rf_conn {
 	uid_t uid;
 	gid_t gid;
 	uint32_t id;
+	uint32_t age_s;      /* ticks (seconds) since accept */
 	bool identified;     /* HELLO accepted: has a ring */
 	bool dead;           /* to be closed by the owner (corrupt ring, ...) */
 	struct rf_manifest man; /* copy of the manifest it identified with */
@@ -108,7 +109,8 @@ void rf_broker_dispatch(struct rf_broker *b, const struct rf_event_hdr *ev);
 /* Publish what dispatch wrote and wake sleeping clients; call after each batch. */
 void rf_broker_flush(struct rf_broker *b);
 /* Once a second: per-client and source events/s; clients whose ring tail is
- * impossible are marked dead (the caller disconnects them). */
+ * impossible, and connections without HELLO for RF_CTL_HELLO_TIMEOUT_S, are marked
+ * dead (the caller disconnects them). */
 void rf_broker_tick(struct rf_broker *b);
 /* Is ev muted for c? (exposed for tests) */
 bool rf_broker_muted(const struct rf_broker *b, const struct rf_conn *c,

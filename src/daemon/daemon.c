@@ -305,13 +305,22 @@ static void reap_dead(struct daemon *d)
 
 	if (!d->b.any_dead)
 		return;
-	for (i = d->b.nconns; i-- > 0;)
-		if (d->b.conns[i]->dead) {
-			rf_warn("client '%s' (pid %d) corrupted its ring: disconnected",
-				d->b.conns[i]->man.name, (int)d->b.conns[i]->pid);
-			d->b.disconnected++;
-			conn_close(d, d->b.conns[i], "corrupt ring");
+	for (i = d->b.nconns; i-- > 0;) {
+		struct rf_conn *c = d->b.conns[i];
+
+		if (!c->dead)
+			continue;
+		d->b.disconnected++;
+		if (c->identified) {
+			rf_warn("client '%s' (pid %d) corrupted its ring: disconnected", c->man.name,
+				(int)c->pid);
+			conn_close(d, c, "corrupt ring");
+		} else {
+			rf_warn("connection from pid %d uid %u sent no HELLO within %u s: closed",
+				(int)c->pid, (unsigned)c->uid, RF_CTL_HELLO_TIMEOUT_S);
+			conn_close(d, c, "no HELLO");
 		}
+	}
 	d->b.any_dead = false;
 }
 

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * rf_ctlsend: send raw control messages to the daemon and check its answers.
- *   rf_ctlsend SOCKET [--oversize] [--with-fds] [--random N] FILE...
+ *   rf_ctlsend SOCKET [--oversize] [--with-fds] [--random N] [--silent S] FILE...
  * Each FILE holds records [u16 little-endian length][message] (the format of the
  * fuzz_control corpus); each record goes out as one packet on one connection per
  * file, and the answer must be a well-formed message (rf_proto_parse). --oversize
  * also sends a packet longer than RF_CTL_MSG_MAX, --with-fds attaches two file
  * descriptors to every packet (the daemon must not keep them), --random N sends N
- * random packets. Prints "answers=N errors=N bad=N" and exits 1 if any answer was
- * missing or malformed.
+ * random packets, --silent S connects, sends nothing and waits up to S seconds for
+ * the daemon to close the connection (prints silent_closed=1 or 0). Prints
+ * "answers=N errors=N bad=N" and exits 1 if any answer was missing or malformed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -112,6 +113,13 @@ int main(int argc, char **argv)
 			oversize = 1;
 		} else if (!strcmp(argv[i], "--with-fds")) {
 			with_fds = 1;
+		} else if (!strcmp(argv[i], "--silent") && i + 1 < argc) {
+			struct timeval tv = {.tv_sec = atol(argv[++i])};
+			char b;
+			fd = conn(sock);
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+			printf("silent_closed=%d\n", recv(fd, &b, 1, 0) == 0);
+			close(fd);
 		} else if (!strcmp(argv[i], "--random") && i + 1 < argc) {
 			nrandom = atol(argv[++i]);
 		} else {
