@@ -1,7 +1,8 @@
 #!/bin/bash
 # Fan-out benchmark of the broker (issue 4): events replayed from a capture file to
 # 1, 4 and 16 clients (events/s delivered per client, drops), a paced run at the
-# goal rate, and end-to-end latency (event timestamp -> client receipt) p50/p99 at
+# goal rate, the two fan-out designs compared without the daemon (copy per client,
+# write once + index), and end-to-end latency (event timestamp -> client receipt) p50/p99 at
 # 10,000 events/s: through the daemon alone (synthetic) and live (kernel timestamp,
 # eBPF sensor, daemon, ring, client) with a fork load.
 #   bench/fanout.sh [BUILD_DIR]      needs root (manifests identify clients as root)
@@ -24,7 +25,7 @@ pids=()
 cleanup() { local p; for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
 LIBS="-lbpf -lelf -lz -lsodium -lseccomp -lyaml -lhs -lcurl -lsqlite3 -lpthread -lm"
-for t in mkcapture forker; do
+for t in mkcapture forker modes; do
 	clang -O2 -D_GNU_SOURCE -Iinclude -Ilib -Isrc -I"$BUILD/gen" -I"$BUILD/gen/ringfence" \
 		-o "$T/$t" "bench/fanout_$t.c" "$BUILD/librf-core.a" "$BUILD/libringfence.a" $LIBS || exit 1
 done
@@ -72,6 +73,13 @@ for n in 1 4 16; do run "$T/small.cap" process_fork,process_exit "$n" "$COUNT" m
 for n in 1 4 16; do run "$T/exec.cap" process_exec "$n" $((COUNT / 2)) max "replay process_exec"; done
 echo "== paced at the goal rate: 5,000,000 events/s replayed to 4 clients"
 run "$T/small.cap" process_fork,process_exit 4 "$COUNT" 5000000 "replay fork/exit at 5M/s"
+
+echo "== transport alone: copy per client vs write once + index (one process, threads,"
+echo "   lossless; bench/fanout_modes.c)"
+for m in copy indexed; do
+	for n in 1 4 16; do "$T/modes" $m $n small $((COUNT / 2)); done
+	"$T/modes" $m 4 exec $((COUNT / 4))
+done
 
 echo "== latency at 10,000 events/s (event timestamp -> client receipt)"
 "$RF" daemon --socket "$T/sock" --config "$T/conf" --synthetic process_fork,process_exit \
