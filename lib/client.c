@@ -15,7 +15,7 @@
 #include "ring_int.h"
 #include "ringfence/ringfence.h"
 
-#define RF_CALL_TIMEOUT_S 5
+
 
 struct rf_client {
 	int sock;
@@ -192,7 +192,7 @@ int rf_client_open(const struct rf_client_opts *opts, struct rf_client **ret, ch
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct rf_msg_hello hello;
 	struct rf_msg reply;
-	struct timeval tv = {.tv_sec = RF_CALL_TIMEOUT_S};
+	struct timeval tv = {.tv_sec = RF_CTL_REPLY_TIMEOUT_S};
 	unsigned char buf[sizeof(struct rf_msg_stats) + 64];
 	const char *path, *rwhy;
 	int fds[2], nfds = 0, r;

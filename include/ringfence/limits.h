@@ -39,6 +39,7 @@
 #define RF_CTL_MSG_MAX       8192u   /* bytes of one control message from a client */
 #define RF_CTL_PENDING_MAX   16u     /* control connections not yet identified (HELLO) */
 #define RF_CTL_HELLO_TIMEOUT_S 5u    /* seconds an unidentified connection may stay open */
+#define RF_CTL_REPLY_TIMEOUT_S 5u    /* seconds libringfence waits for the daemon to answer a request */
 #define RF_REPLAY_EVENTS_MAX (1u << 22) /* events a replay source keeps in memory */
 
 #endif /* RINGFENCE_LIMITS_H */
