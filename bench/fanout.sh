@@ -5,11 +5,11 @@
 # write once + index), and end-to-end latency (event timestamp -> client receipt) p50/p99 at
 # 10,000 events/s: through the daemon alone (synthetic) and live (kernel timestamp,
 # eBPF sensor, daemon, ring, client) with a fork load.
-#   bench/fanout.sh [BUILD_DIR]      needs root (manifests identify clients as root)
+#   bench/fanout.sh [BUILD_DIR]      (default $RF_BUILD, else build) needs root (manifests identify clients as root)
 # Environment: RF_BENCH_RING (ring per client, default 1M), RF_BENCH_COUNT (events
 # per run, default 5000000). Figures only: nothing here passes or fails.
 set -u
-BUILD=${1:-build}
+BUILD=${1:-${RF_BUILD:-build}}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 RF=$BUILD/ringfence

@@ -1,12 +1,12 @@
 #!/bin/bash
-# `make bench`: runs every bench/*.sh (but this one) with the build directory and
-# prints their figures. Benchmarks report; they do not pass or fail.
+# make bench: every benchmark, one after another. Each prints its own figures.
+#   bench/run.sh BUILD_DIR
 set -u
-BUILD=${1:-build}
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top" || exit 1
-for b in bench/*.sh; do
-	[ "$(basename "$b")" = run.sh ] && continue
-	echo "### $b"
-	bash "$b" "$BUILD"
+export RF_BUILD=$(cd "${1:-build}" && pwd)
+export RF_BIN=$RF_BUILD/ringfence
+cd "$(dirname "$0")"
+for b in exec_storm.sh $(ls *.sh | grep -v -e '^run.sh$' -e '^lib.sh$' -e '^exec_storm.sh$'); do
+	echo "=== bench/$b"
+	bash "$b" || echo "bench/$b failed (exit $?)"
+	echo
 done

@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * common.bpf.h: maps, configuration and helpers shared by all of the sensor's
+ * programs (process, file, network, tamper). Included once, by sensor.bpf.c: the
+ * whole sensor is one BPF object and one skeleton.
+ */
+#ifndef RF_COMMON_BPF_H
+#define RF_COMMON_BPF_H
+
+/* Set by the loader before load (read-only to the programs). */
+const volatile __u32 rf_self_tgid = 0;          /* ringfence's own process: never reported */
+const volatile bool rf_exit_has_group_dead = 0; /* sched_process_exit passes group_dead (6.16+) */
+
+/* Written by user space at run time through the mmap'ed .data section. */
+__u64 rf_class_mask = ~0ull; /* bit (1 << class id): emit that class */
+__u64 rf_drop_hint = 0;      /* bumped on every drop: user space then reads rf_stats */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RF_RINGBUF_BYTES);
+} rf_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rf_cpu_stats);
+} rf_stats SEC(".maps");
+
+struct evbuf {
+	char b[RF_BPF_EVENT_BUF];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct evbuf);
+} rf_evbuf SEC(".maps");
+
+struct pathbuf {
+	char b[RF_BPF_PATH_BUF];
+	/* the walk's cursor lives in memory, not in a register: the verifier then sees
+	 * an unknown number in every iteration and can prune, instead of following each
+	 * distinct value through all RF_PATH_DEPTH_MAX iterations */
+	__u32 pos;
+	__u32 done;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pathbuf);
+} rf_pathbuf SEC(".maps");
+
+static const __u32 zero = 0;
+
+static __always_inline bool class_on(__u32 cls)
+{
+	return rf_class_mask & (1ull << cls);
+}
+
+/* ringfence's own helper processes (clients, supervisor), set at run time */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RF_EXCLUDED_PIDS_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} rf_excluded SEC(".maps");
+
+__u32 rf_excluded_count = 0; /* entries in rf_excluded: no lookup while it is 0 */
+
+/* ringfence itself and the processes it excludes are never reported */
+static __always_inline bool excluded(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return tgid == rf_self_tgid || (rf_excluded_count && bpf_map_lookup_elem(&rf_excluded, &tgid));
+}
+
+static __always_inline void count(__u32 cls, bool dropped)
+{
+	struct rf_cpu_stats *st = bpf_map_lookup_elem(&rf_stats, &zero);
+
+	if (cls >= RF_CLASS_COUNT)
+		return;
+	if (dropped)
+		rf_drop_hint++;
+	if (!st)
+		return;
+	if (dropped)
+		st->dropped[cls]++;
+	else
+		st->emitted[cls]++;
+}
+
+/*
+ * Wake-ups: waking the reader costs the writing CPU an interrupt, which at a million
+ * events a second would cost more than the events. So a record wakes the reader only
+ * when the last wake-up is at least RF_WAKEUP_MIN_NS old; the ones in between are
+ * picked up by that reader's next pass, and the reader, while events flow, polls at
+ * least every RF_POLL_ACTIVE_MS (user space, sensor.c). At low rates every event
+ * wakes the reader at once.
+ */
+__u64 rf_last_wakeup_ns = 0;
+
+static __always_inline __u64 wakeup_flags(__u64 now)
+{
+	if (now - rf_last_wakeup_ns < RF_WAKEUP_MIN_NS)
+		return BPF_RB_NO_WAKEUP;
+	rf_last_wakeup_ns = now;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
+static __always_inline void fill_hdr(struct rf_event_hdr *h, __u16 cls, __u16 size,
+				     struct task_struct *task)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+
+	h->size = size;
+	h->class_id = cls;
+	h->flags = 0;
+	h->cpu = (__u16)bpf_get_smp_processor_id();
+	h->seq = 0;
+	h->class_seq = 0;
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->pid = pt >> 32;
+	h->tid = (__u32)pt;
+	h->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+}
+
+/*
+ * Reading kernel memory from a tracepoint program costs a helper call per read, so
+ * the walk reads whole struct heads at once (one read per dentry, one per mount) and
+ * takes the fields it needs at their CO-RE-relocated offsets, which the verifier
+ * sees as constants. RF_HEAD is enough for every kernel the sensor supports; a
+ * kernel whose fields lie further out takes the per-field path (dead code elsewhere).
+ */
+#define RF_HEAD 64
+#define HEAD_FIELD(raw, type, field, out)                                            \
+	do {                                                                         \
+		__u32 o_ = bpf_core_field_offset(type, field);                       \
+		if (o_ + sizeof(out) <= RF_HEAD)                                     \
+			__builtin_memcpy(&(out), (raw) + o_, sizeof(out));           \
+		else                                                                 \
+			bpf_probe_read_kernel(&(out), sizeof(out), (void *)src_ + o_); \
+	} while (0)
+
+struct mount_head {
+	struct mount *parent;
+	struct dentry *mountpoint;
+	struct dentry *root;
+};
+
+static __always_inline void read_mount(struct mount *mnt, struct mount_head *mh)
+{
+	char raw[RF_HEAD] = {};
+	const char *src_ = (const char *)mnt;
+
+	bpf_probe_read_kernel(raw, sizeof(raw), mnt);
+	HEAD_FIELD(raw, struct mount, mnt_parent, mh->parent);
+	HEAD_FIELD(raw, struct mount, mnt_mountpoint, mh->mountpoint);
+	{
+		__u32 o_ = bpf_core_field_offset(struct mount, mnt) +
+			   bpf_core_field_offset(struct vfsmount, mnt_root);
+		if (o_ + 8 <= RF_HEAD)
+			__builtin_memcpy(&mh->root, raw + o_, 8);
+		else
+			bpf_probe_read_kernel(&mh->root, 8, (void *)src_ + o_);
+	}
+}
+
+/*
+ * Resolve a path given as (dentry, vfsmount) into the per-CPU path buffer, in
+ * pb[pos .. RF_PATH_MAX-1), built backwards from the last component, crossing mount
+ * points up to the root of the mount tree. Returns pos, with RF_WALK_PARTIAL set when
+ * the walk stopped early (deeper than RF_PATH_DEPTH_MAX, longer than RF_PATH_MAX, or
+ * a dentry that no mount root reaches, e.g. a detached mount), or -1.
+ *
+ * A global function: the verifier checks it once, on its own, instead of once per
+ * caller with the caller's state (which made the exec program too big to verify).
+ * The pointers arrive as numbers, so every read goes through bpf_probe_read_kernel.
+ */
+#define RF_WALK_PARTIAL 0x10000
+__noinline int rf_path_walk(__u64 dentry_p, __u64 vfsmnt_p)
+{
+	struct pathbuf *pbuf = bpf_map_lookup_elem(&rf_pathbuf, &zero);
+	struct dentry *dentry = (struct dentry *)dentry_p;
+	struct mount *mnt;
+	struct mount_head mh;
+	__u32 pos;
+	int i;
+
+	if (!pbuf || !dentry_p || !vfsmnt_p)
+		return -1;
+	mnt = (struct mount *)(vfsmnt_p - bpf_core_field_offset(struct mount, mnt));
+	read_mount(mnt, &mh);
+	pbuf->b[RF_PATH_MAX - 1] = 0;
+	pbuf->pos = RF_PATH_MAX - 1;
+	pbuf->done = 0;
+	for (i = 0; i < RF_PATH_DEPTH_MAX; i++) {
+		char raw[RF_HEAD] = {};
+		const char *src_ = (const char *)dentry;
+		struct dentry *parent = NULL;
+		const unsigned char *name = NULL;
+		__u32 len = 0;
+
+		bpf_probe_read_kernel(raw, sizeof(raw), dentry);
+		HEAD_FIELD(raw, struct dentry, d_parent, parent);
+		if (dentry == mh.root || dentry == parent) {
+			if (dentry != mh.root)
+				break; /* not reachable from a mount root */
+			if (mnt != mh.parent) {
+				dentry = mh.mountpoint;
+				mnt = mh.parent;
+				read_mount(mnt, &mh);
+				continue;
+			}
+			pbuf->done = 1;
+			break;
+		}
+		HEAD_FIELD(raw, struct dentry, d_name.len, len);
+		HEAD_FIELD(raw, struct dentry, d_name.name, name);
+		pos = pbuf->pos;
+		if (len > RF_BPF_NAME_MAX - 1 || len + 2 > pos || pos > RF_PATH_MAX - 1)
+			break;
+		pos -= len;
+		bpf_probe_read_kernel(pbuf->b + (pos & (RF_PATH_MAX - 1)),
+				      len & (RF_BPF_NAME_MAX - 1), name);
+		pos -= 1;
+		pbuf->b[pos & (RF_PATH_MAX - 1)] = '/';
+		pbuf->pos = pos;
+		dentry = parent;
+	}
+	pos = pbuf->pos;
+	if (pos == RF_PATH_MAX - 1) {
+		pos -= 1;
+		pbuf->b[RF_PATH_MAX - 2] = '/';
+	}
+	return (int)(pos & (RF_PATH_MAX - 1)) | (pbuf->done ? 0 : RF_WALK_PARTIAL);
+}
+
+/* (dentry, vfsmount) of the struct path at path_ptr, in one read */
+static __always_inline int path_walk_ptr(__u64 path_ptr)
+{
+	struct {
+		__u64 mnt, dentry;
+	} p = {};
+
+	/* struct path is { struct vfsmount *mnt; struct dentry *dentry; } on every kernel */
+	if (bpf_probe_read_kernel(&p, sizeof(p), (void *)path_ptr))
+		return -1;
+	return rf_path_walk(p.dentry, p.mnt);
+}
+
+/* Append the path the last walk left at pathbuf[pos..] to the event at *off. */
+static __always_inline void put_walked(char *buf, __u32 *off, struct rf_str *d, __u32 pos)
+{
+	struct pathbuf *pb = bpf_map_lookup_elem(&rf_pathbuf, &zero);
+	__u32 o = *off, len;
+
+	if (!pb || o > RF_BPF_EVENT_BUF - RF_PATH_MAX || pos >= RF_PATH_MAX - 1)
+		return;
+	len = RF_PATH_MAX - 1 - pos; /* without the NUL */
+	barrier_var(len);
+	if (bpf_probe_read_kernel(buf + o, (len + 1) & (RF_PATH_MAX - 1), pb->b + pos))
+		return;
+	d->off = o;
+	d->len = len;
+	*off = o + len + 1;
+}
+
+/* Append the path of the struct path at `path` to the event at *off. */
+static __always_inline void put_path(char *buf, __u32 *off, struct rf_str *d, __u64 path,
+				     bool *partial)
+{
+	int r;
+
+	if (*off > RF_BPF_EVENT_BUF - RF_PATH_MAX)
+		return;
+	r = path_walk_ptr(path);
+	if (r < 0)
+		return;
+	if (r & RF_WALK_PARTIAL)
+		*partial = true;
+	put_walked(buf, off, d, r & (RF_PATH_MAX - 1));
+}
+
+/* Append a NUL-terminated kernel string of at most max bytes (NUL included). */
+static __always_inline void put_kstr(char *buf, __u32 *off, struct rf_str *d, const void *src,
+				     __u32 max)
+{
+	__u32 o = *off;
+	long n;
+
+	if (!src || o > RF_BPF_EVENT_BUF - max)
+		return;
+	n = bpf_probe_read_kernel_str(buf + o, max, src);
+	if (n <= 1)
+		return;
+	d->off = o;
+	d->len = n - 1;
+	*off = o + n;
+}
+
+
+
+/* --- syscalls: arguments from sys_enter kept for sys_exit ----------------------- */
+struct rf_stash {
+	__u64 a[6];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RF_STASH_MAX);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct rf_stash);
+} rf_stash SEC(".maps");
+
+/* Keep the first nargs arguments (a constant). Only those: a per-syscall tracepoint's
+ * record holds just its own arguments, and the kernel refuses to attach a program
+ * that reads past it (EACCES). */
+static __always_inline void stash_args(const struct trace_event_raw_sys_enter *ctx, int nargs)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct rf_stash st = {};
+
+	/* one load per argument: the verifier allows only constant offsets into ctx */
+	if (nargs > 0) st.a[0] = ctx->args[0];
+	if (nargs > 1) st.a[1] = ctx->args[1];
+	if (nargs > 2) st.a[2] = ctx->args[2];
+	if (nargs > 3) st.a[3] = ctx->args[3];
+	if (nargs > 4) st.a[4] = ctx->args[4];
+	if (nargs > 5) st.a[5] = ctx->args[5];
+	bpf_map_update_elem(&rf_stash, &id, &st, BPF_ANY);
+}
+
+/* The arguments stashed at sys_enter, copied out and forgotten; false when there are
+ * none (the enter program was not attached yet, or the map was full). */
+static __always_inline bool stash_take(struct rf_stash *out)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct rf_stash *st = bpf_map_lookup_elem(&rf_stash, &id);
+
+	if (!st)
+		return false;
+	*out = *st;
+	bpf_map_delete_elem(&rf_stash, &id);
+	return true;
+}
+
+/* The struct file behind fd in the current process, or NULL. The task is a BTF
+ * pointer (direct loads, no helper calls); the descriptor table slot is not. */
+static __always_inline struct file *fd_file(long fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = t->files->fdt;
+	struct file **fds = fdt->fd;
+	struct file *f = NULL;
+
+	if (fd < 0 || fd >= fdt->max_fds)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* What the sensor needs of a struct file, in one read. */
+struct file_head {
+	__u32 mode;  /* f_mode */
+	__u32 flags; /* f_flags */
+	struct inode *inode;
+	__u64 path_mnt, path_dentry;
+};
+
+static __always_inline int read_file(struct file *f, struct file_head *fh)
+{
+	char raw[RF_HEAD * 2] = {};
+	const char *src_ = (const char *)f;
+	__u32 po = bpf_core_field_offset(struct file, f_path);
+
+	if (bpf_probe_read_kernel(raw, sizeof(raw), f))
+		return -1;
+#undef RF_HEAD_SAVE
+	{
+#define RF_HEAD_F (RF_HEAD * 2)
+		__u32 o_;
+		o_ = bpf_core_field_offset(struct file, f_mode);
+		if (o_ + 4 <= RF_HEAD_F) __builtin_memcpy(&fh->mode, raw + o_, 4);
+		else bpf_probe_read_kernel(&fh->mode, 4, (void *)src_ + o_);
+		o_ = bpf_core_field_offset(struct file, f_flags);
+		if (o_ + 4 <= RF_HEAD_F) __builtin_memcpy(&fh->flags, raw + o_, 4);
+		else bpf_probe_read_kernel(&fh->flags, 4, (void *)src_ + o_);
+		o_ = bpf_core_field_offset(struct file, f_inode);
+		if (o_ + 8 <= RF_HEAD_F) __builtin_memcpy(&fh->inode, raw + o_, 8);
+		else bpf_probe_read_kernel(&fh->inode, 8, (void *)src_ + o_);
+		if (po + 16 <= RF_HEAD_F) {
+			__builtin_memcpy(&fh->path_mnt, raw + po, 8);
+			__builtin_memcpy(&fh->path_dentry, raw + po + 8, 8);
+		} else {
+			bpf_probe_read_kernel(&fh->path_mnt, 8, (void *)src_ + po);
+			bpf_probe_read_kernel(&fh->path_dentry, 8, (void *)src_ + po + 8);
+		}
+#undef RF_HEAD_F
+	}
+	return 0;
+}
+
+static __always_inline __u64 file_path_ptr(struct file *f)
+{
+	return (__u64)f + bpf_core_field_offset(struct file, f_path);
+}
+
+static __always_inline __u32 current_uid(void)
+{
+	return (__u32)bpf_get_current_uid_gid();
+}
+
+/*
+ * A path given to a syscall as a user string, made absolute: as given when it starts
+ * with '/', else the resolved path of dirfd (AT_FDCWD: the cwd), '/', and the string.
+ * The name part is not normalised ("..", symlinks stay as given); docs/sensor.md.
+ */
+#define RF_AT_FDCWD -100
+static __always_inline void put_user_path(char *buf, __u32 *off, struct rf_str *d, long dirfd,
+					  const char *up, bool *partial)
+{
+	struct pathbuf *pb = bpf_map_lookup_elem(&rf_pathbuf, &zero);
+	__u32 o = *off, pos = RF_PATH_MAX, len;
+	char c = 0;
+	long n;
+	int r;
+
+	/* Built in the path buffer: the base ends at pb[RF_PATH_MAX - 2], pb[RF_PATH_MAX - 1]
+	 * becomes the '/', the user's string goes to the second half; then the whole is
+	 * copied into the event like any other path. */
+	if (!pb || !up || o > RF_BPF_EVENT_BUF - RF_PATH_MAX)
+		return;
+	if (bpf_probe_read_user(&c, 1, up))
+		return;
+	if (c != '/') {
+		__u64 base = 0;
+		if ((int)dirfd == RF_AT_FDCWD) {
+			struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+			base = (__u64)BPF_CORE_READ(t, fs) + bpf_core_field_offset(struct fs_struct, pwd);
+		} else {
+			struct file *f = fd_file(dirfd);
+			if (f)
+				base = file_path_ptr(f);
+		}
+		if (!base) {
+			*partial = true; /* unknown base: the name alone */
+		} else {
+			r = path_walk_ptr(base);
+			if (r < 0)
+				return;
+			if (r & RF_WALK_PARTIAL)
+				*partial = true;
+			pos = r & (RF_PATH_MAX - 1);
+			if (pos >= RF_PATH_MAX - 2)
+				pos = RF_PATH_MAX - 1; /* base is "/": the separator is the root */
+			pb->b[RF_PATH_MAX - 1] = '/';
+		}
+	}
+	n = bpf_probe_read_user_str(pb->b + RF_PATH_MAX, RF_PATH_MAX, up);
+	if (n < 1 || pos > RF_PATH_MAX)
+		return;
+	len = RF_PATH_MAX - pos + (__u32)n - 1; /* without the NUL */
+	if (len > RF_PATH_MAX - 1)
+		len = RF_PATH_MAX - 1; /* cut: keeps the start; the NUL is written below */
+	barrier_var(len); /* the compiler would drop the mask below: len is known to fit */
+	if (bpf_probe_read_kernel(buf + o, len & (RF_PATH_MAX - 1), pb->b + pos))
+		return;
+	{
+		__u32 idx = (o + len) & (RF_BPF_EVENT_BUF - 1);
+		barrier_var(idx);
+		buf[idx] = 0;
+	}
+	d->off = o;
+	d->len = len;
+	*off = o + len + 1;
+}
+
+/* Write the event built in buf (off bytes) to the ring buffer, counting a drop. */
+static __always_inline void submit(char *buf, __u32 off, __u16 cls, bool partial)
+{
+	struct rf_event_hdr *h = (void *)buf;
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	if (partial)
+		h->flags |= RF_EVF_PATH_PARTIAL;
+	fill_hdr(h, cls, off, t);
+	if (off > RF_BPF_EVENT_BUF - 1)
+		return;
+	count(cls, bpf_ringbuf_output(&rf_events, buf, off & (RF_BPF_EVENT_BUF - 1),
+				      wakeup_flags(h->ts_ns)) != 0);
+}
+
+/* The per-CPU event buffer with its fixed part of `size` bytes zeroed. */
+static __always_inline char *event_buf(__u32 size)
+{
+	struct evbuf *eb = bpf_map_lookup_elem(&rf_evbuf, &zero);
+
+	if (!eb || size > 256)
+		return NULL;
+	__builtin_memset(eb->b, 0, 256); /* constant size: one unrolled store sequence */
+	return eb->b;
+}
+
+#endif
