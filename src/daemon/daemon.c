@@ -62,6 +62,8 @@ static void usage(FILE *o)
 		"  --count N            stop the source after N events (replay: loop the file)\n"
 		"  --wait-clients N     start the source once N clients have subscribed\n"
 		"  --help               this text\n\n"
+		"SIGHUP reads the manifests again (connected clients keep theirs); SIGINT and\n"
+		"SIGTERM stop the daemon.\n"
 		"Without --synthetic or --replay the events come from the live sensor (eBPF,\n"
 		"or the degraded fallback). docs/client-api.md describes manifests, the\n"
 		"protocol and the errors; dist/ringfenced.service runs it under systemd.\n");
@@ -349,6 +351,23 @@ static int sensor_open(struct daemon *d, bool no_bpf, char *err, size_t errlen)
 	return 0;
 }
 
+/* SIGHUP: read the manifests again. Connected clients keep the manifest they
+ * identified with; a bad manifest keeps the old set. */
+static void reload(struct daemon *d, const char *config)
+{
+	struct rf_manifests ms;
+	char err[512];
+
+	if (rf_manifests_load(config, &ms, err, sizeof(err)) < 0) {
+		rf_err("daemon: SIGHUP: bad manifest, keeping the %zu loaded: %s",
+		       d->b.manifests.n, err);
+		return;
+	}
+	rf_manifests_free(&d->b.manifests);
+	d->b.manifests = ms;
+	rf_info("SIGHUP: %zu client manifests loaded from %s/clients.d", ms.n, config);
+}
+
 static int add_fd(int ep, int fd, const void *tag)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = (void *)tag};
@@ -485,9 +504,12 @@ int rf_cmd_daemon(int argc, char **argv)
 				accept_one(&d);
 			} else if (tag == &tag_signal) {
 				struct signalfd_siginfo si;
-				while (read(d.sfd, &si, sizeof(si)) == sizeof(si))
-					if (si.ssi_signo != SIGHUP)
+				while (read(d.sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP)
+						reload(&d, config);
+					else
 						stop = true;
+				}
 			} else if (tag == &tag_tick) {
 				(void)!read(d.tick_fd, &x, sizeof(x));
 				rf_broker_tick(&d.b);

@@ -42,6 +42,15 @@ is "exit/exec client read all its events" "$(kv read "$b")" 2000
 is "exit/exec client got exactly its classes" "$(kv process_fork "$b"):$(kv process_exit "$b"):$(kv process_exec "$b")" ":1000:1000"
 is "no gaps, no sequence errors (fork)" "$(kv gaps "$a"):$(kv seqerr "$a"):$(kv last_seq "$a")" "0:0:1000"
 is "no gaps, no sequence errors (exit/exec)" "$(kv gaps "$b"):$(kv seqerr "$b"):$(kv last_seq "$b")" "0:0:2000"
+# SIGHUP reads the manifests again: a new one is accepted, a broken one is ignored
+manifest late "classes=process_fork"
+kill -HUP "$DPID"
+check "SIGHUP reload logged" wait_for 5 grep -q "SIGHUP: 5 client manifests" "$DLOG"
+echo "this is not a manifest" > "$T/conf/clients.d/broken.conf"
+kill -HUP "$DPID"
+check "a broken manifest on SIGHUP keeps the loaded ones" wait_for 5 grep -q "SIGHUP: bad manifest, keeping the 5" "$DLOG"
+out=$(client --name late --classes process_fork --idle-ms 100 2>&1)
+is "client of the new manifest accepted" "$(kv refused "$out")" ""
 st=$(status_json)
 is "status counts the refused connections" "$(echo "$st" | jq .refused)" 3
 is "status shows the source's events" "$(echo "$st" | jq .source_events)" 3000
