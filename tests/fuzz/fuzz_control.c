@@ -16,6 +16,13 @@
 #include "daemon/broker.h"
 #include "ringfence/ringfence.h"
 
+/* The code under test is compiled into this file so that libFuzzer's coverage
+ * instrumentation (only this file gets -fsanitize=fuzzer) sees it; the archive
+ * members with the same symbols are then not linked. */
+#include "../../lib/proto.c"
+#include "../../src/daemon/broker.c"
+#include "../../src/daemon/ring_prod.c"
+
 static struct rf_manifests manifests(void)
 {
 	static struct rf_manifest m;

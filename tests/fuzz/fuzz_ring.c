@@ -13,6 +13,10 @@
 #include "ring_int.h"
 #include "ringfence/schema.h"
 
+/* Compiled in so that libFuzzer's coverage instrumentation sees it (see
+ * fuzz_control.c). */
+#include "../../lib/ring.c"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t len = RF_RING_HDR_BYTES + RF_RING_MIN;
