@@ -457,14 +457,16 @@ int rf_client_next(struct rf_client *c, const struct rf_event_hdr **ev, int time
 
 	if (!c || !ev)
 		return -EINVAL;
-	if (timeout_ms > 0)
-		deadline = now_ms() + timeout_ms;
 	for (;;) {
 		r = rf_ring_read(&c->rd, ev, NULL);
 		if (r != 0)
 			goto out;
 		if (timeout_ms == 0)
 			return 0;
+		/* the clock only when we have to wait: a clock read can cost more than
+		 * taking an event */
+		if (timeout_ms > 0 && !deadline)
+			deadline = now_ms() + timeout_ms;
 		rf_ring_reader_set_waiting(&c->rd, true);
 		r = rf_ring_read(&c->rd, ev, NULL);
 		if (r != 0) {
