@@ -6,7 +6,7 @@
 # 10,000 events/s: through the daemon alone (synthetic) and live (kernel timestamp,
 # eBPF sensor, daemon, ring, client) with a fork load.
 #   bench/fanout.sh [BUILD_DIR]      (default $RF_BUILD, else build) needs root (manifests identify clients as root)
-# Environment: RF_BENCH_RING (ring per client, default 1M), RF_BENCH_COUNT (events
+# Environment: RF_BENCH_RING (ring per client, default 4M), RF_BENCH_COUNT (events
 # per run, default 5000000). Figures only: nothing here passes or fails.
 set -u
 BUILD=${1:-${RF_BUILD:-build}}
@@ -14,7 +14,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 RF=$BUILD/ringfence
 TC=$BUILD/tests/helpers/rf_testclient
-RING=${RF_BENCH_RING:-1M}
+RING=${RF_BENCH_RING:-4M}
 COUNT=${RF_BENCH_COUNT:-5000000}
 if [ "$(id -u)" != 0 ]; then
 	echo "fanout: skipped (needs root: the test manifests name user root)"
