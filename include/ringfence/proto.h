@@ -176,6 +176,8 @@ struct rf_msg_status {
 	uint64_t source_per_s;  /* in the last full second */
 	uint64_t refused;       /* connections refused (identity, entitlement, limits) */
 	uint64_t disconnected;  /* clients dropped for a protocol error or a corrupt ring */
+	uint64_t source_dropped; /* events the source lost before the daemon saw them
+				  * (the kernel ring was full; sensor only) */
 	char source[32];        /* "sensor", "replay", "synthetic" */
 	/* struct rf_status_client[nclients], entry_size bytes each */
 };

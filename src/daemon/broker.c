@@ -474,6 +474,7 @@ static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
 	s->source_per_s = b->source_per_s;
 	s->refused = b->refused;
 	s->disconnected = b->disconnected;
+	s->source_dropped = b->source_dropped;
 	snprintf(s->source, sizeof(s->source), "%s", b->source_name);
 	return s->hdr.size;
 }

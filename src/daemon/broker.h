@@ -78,7 +78,7 @@ struct rf_broker {
 	uint32_t next_id;
 	uint64_t start_ns;
 	uint64_t source_events, source_per_s, last_source;
-	uint64_t refused, disconnected;
+	uint64_t refused, disconnected, source_dropped;
 	char source_name[32];
 	bool any_dead;
 };

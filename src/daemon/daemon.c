@@ -513,6 +513,14 @@ int rf_cmd_daemon(int argc, char **argv)
 			} else if (tag == &tag_tick) {
 				(void)!read(d.tick_fd, &x, sizeof(x));
 				rf_broker_tick(&d.b);
+				if (d.sensor) {
+					struct rf_sensor_stats ss;
+					rf_sensor_stats(d.sensor, &ss);
+					if (ss.dropped > d.b.source_dropped)
+						rf_warn("sensor lost %llu events (kernel ring full)",
+							(unsigned long long)(ss.dropped - d.b.source_dropped));
+					d.b.source_dropped = ss.dropped;
+				}
 			} else if (tag == &tag_source) {
 				(void)!read(d.src_fd, &x, sizeof(x));
 			} else if (tag == &tag_sensor) {

@@ -122,16 +122,19 @@ int rf_cmd_status(int argc, char **argv)
 	if (json) {
 		printf("{\"uptime_s\":%.3f,\"source\":", m.u.status.uptime_ns / 1e9);
 		json_str(stdout, m.u.status.source);
-		printf(",\"source_events\":%llu,\"source_events_per_s\":%llu,\"refused\":%llu,"
-		       "\"disconnected\":%llu,\"clients\":[",
+		printf(",\"source_events\":%llu,\"source_events_per_s\":%llu,\"source_dropped\":%llu,"
+		       "\"refused\":%llu,\"disconnected\":%llu,\"clients\":[",
 		       (unsigned long long)m.u.status.source_events,
 		       (unsigned long long)m.u.status.source_per_s,
+		       (unsigned long long)m.u.status.source_dropped,
 		       (unsigned long long)m.u.status.refused,
 		       (unsigned long long)m.u.status.disconnected);
 	} else {
-		printf("source %s: %llu events, %llu/s; up %.0f s; refused %llu, disconnected %llu\n",
+		printf("source %s: %llu events, %llu/s, %llu lost; up %.0f s; refused %llu, "
+		       "disconnected %llu\n",
 		       m.u.status.source, (unsigned long long)m.u.status.source_events,
-		       (unsigned long long)m.u.status.source_per_s, m.u.status.uptime_ns / 1e9,
+		       (unsigned long long)m.u.status.source_per_s,
+		       (unsigned long long)m.u.status.source_dropped, m.u.status.uptime_ns / 1e9,
 		       (unsigned long long)m.u.status.refused,
 		       (unsigned long long)m.u.status.disconnected);
 		printf("%-20s %7s %6s %-7s %10s %12s %10s %10s %6s %6s %s\n", "CLIENT", "PID", "UID",
