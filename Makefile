@@ -123,6 +123,16 @@ $(BUILD)/rf-detect: $(RF_DETECT_OBJS) $(BUILD)/libringfence.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lyaml -lhs -lz -lm
 all: $(BUILD)/rf-detect
 
+# --- examples: clients that use only the public API (include/ + libringfence.a) ---
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+.PHONY: examples
+all: $(EXAMPLE_BINS)
+examples: $(EXAMPLE_BINS)
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libringfence.a $(GENERATED)
+	@mkdir -p $(@D)
+	$(CC) -Iinclude -I$(GEN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libringfence.a -lpthread
+
 # --- tests -----------------------------------------------------------------
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/librf-core.a $(BUILD)/libringfence.a
 	@mkdir -p $(@D)

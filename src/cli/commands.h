@@ -10,5 +10,7 @@ int rf_cmd_record(int argc, char **argv);
 int rf_cmd_replay(int argc, char **argv);
 int rf_cmd_run(int argc, char **argv);
 int rf_cmd_rules(int argc, char **argv);
+int rf_cmd_daemon(int argc, char **argv);
+int rf_cmd_status(int argc, char **argv);
 
 #endif
