@@ -130,6 +130,10 @@ typedef void (*rf_detect_hit_cb)(const struct rf_detect_hit *hit,
 int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t len,
 		    rf_detect_hit_cb cb, void *ctx);
 
+/* Event classes (bit per enum rf_class_id) that compiled rules look at: what a client
+ * subscribes to. 0 before rf_detect_compile(). */
+uint64_t rf_detect_classes(const struct rf_detect *d);
+
 struct rf_detect_stats {
 	uint64_t events, hits, correlation_hits;
 	uint64_t groups_dropped; /* correlation groups refused because a table was full */

@@ -1281,6 +1281,17 @@ int rf_detect_validate_dir(const char *payload_dir, char *err, size_t errlen)
 	return r;
 }
 
+uint64_t rf_detect_classes(const struct rf_detect *d)
+{
+	uint64_t m = 0;
+	unsigned c;
+
+	for (c = 1; d->mode && c < RF_CLASSES_MAX; c++)
+		if (d->cls[c].nrules)
+			m |= 1ull << c;
+	return m;
+}
+
 void rf_detect_stats(const struct rf_detect *d, struct rf_detect_stats *st)
 {
 	*st = d->st;

@@ -59,4 +59,30 @@ check "default pack: exec from /tmp does not fire" bash -c "! grep -q '$(idof rf
 check "OCSF output: Detection Findings" grep -q '"class_uid":2004' "$t/ocsf.json"
 "$RF_BIN" rules test --rules "$RF_TOP/rules/default" --naive --json "$cap" >"$t/naive.json" 2>/dev/null
 is "naive evaluator finds the same detections" "$(md5sum <"$t/naive.json")" "$(md5sum <"$t/default.json")"
+
+# rf-detect as a live client of the daemon (public client API): the daemon replays
+# the capture into its ring; the same detections come out.
+n=$("$RF_BIN" replay "$cap" 2>/dev/null | grep -c -E "process_exec|file_create")
+mkdir -p "$t/conf/clients.d"
+cat >"$t/conf/clients.d/rf-detect.conf" <<CONF
+name = rf-detect
+executable = $(readlink -f "$RF_BUILD/rf-detect")
+user = root
+classes = *
+ring_size = 4M
+CONF
+"$RF_BIN" daemon --socket "$t/sock" --config "$t/conf" --replay "$cap" --count "$n" --wait-clients 1 2>"$t/daemon.log" &
+dpid=$!
+on_exit "kill -KILL $dpid 2>/dev/null"
+watchdog 60 $dpid
+wait_for 10 test -S "$t/sock"
+"$RF_BUILD/rf-detect" --rules "$RF_TOP/rules/default" --json --socket "$t/sock" --count "$n" --for 30 \
+	>"$t/live.json" 2>"$t/live.err"
+is "rf-detect live client exits 0" "$?" 0
+diag "$(tail -1 "$t/live.err")"
+check "live client read every replayed event, none lost" grep -q "rf-detect: $n events, 0 lost" "$t/live.err"
+check "live client: exec from /dev/shm" fired "$t/live.json" "$(idof rf_proc_exec_from_dev_shm)" "/dev/shm/$tag"
+check "live client: passwd copy created in /tmp (file event)" fired "$t/live.json" "$(idof rf_file_account_db_copy_in_tmp)" "$tag.passwd"
+is "live client: the same detections as from the file" "$(grep -c . "$t/live.json")" "$(grep -c . "$t/default.json")"
+kill -TERM $dpid 2>/dev/null; wait $dpid 2>/dev/null
 done_testing
