@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,14 @@
 #include "ringfence/ringfence.h"
 
 #define DIRS_MAX 64
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static void on_hit(const struct rf_detect_hit *h, const struct rf_event_hdr *ev, void *ctx)
 {
@@ -38,7 +47,8 @@ static void usage(FILE *o)
 		   "Without CAPTURE files: connect to the ringfence daemon as client NAME (default\n"
 		   "rf-detect; its manifest must allow the classes the rules need) and read live events.\n\n"
 		   "  --for SECONDS  live: stop after SECONDS     --count N  live: stop after N events\n"
-		   "  --socket PATH  daemon socket (default $RINGFENCE_SOCKET, else " RF_DEFAULT_SOCKET ")\n");
+		   "  --socket PATH  daemon socket (default $RINGFENCE_SOCKET, else " RF_DEFAULT_SOCKET ")\n"
+		   "SIGINT or SIGTERM stop a live run; the counts go to standard error.\n");
 }
 
 static double now_s(void)
@@ -58,6 +68,7 @@ static int run_live(struct rf_detect *d, const char *name, const char *sock, dou
 	const struct rf_event_hdr *ev;
 	struct rf_client *c = NULL;
 	unsigned long long n = 0, lost = 0, last = 0;
+
 	double t0 = now_s();
 	char why[256];
 	int r;
@@ -73,7 +84,14 @@ static int run_live(struct rf_detect *d, const char *name, const char *sock, dou
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((!count || n < count) && (secs <= 0 || now_s() - t0 < secs)) {
+	{
+		/* SIGINT/SIGTERM end the loop (no SA_RESTART: the wait returns -EINTR) */
+		struct sigaction sa = {.sa_handler = on_signal};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	while (!stop && (!count || n < count) && (secs <= 0 || now_s() - t0 < secs)) {
 		r = rf_client_next(c, &ev, 200);
 		if (r == 0)
 			continue;
