@@ -25,6 +25,7 @@ dropped=$(sed -n 's/.* \([0-9]*\) dropped,.*/\1/p' "$d/err")
 gaps=$(jq -s '[.[].class_seq] | sort | . as $s | ($s[-1] - $s[0] + 1 - ($s|length))' "$out")
 diag "storm execs reported: $seen of $N; dropped: $dropped; class_seq gaps: $gaps"
 check "drop counter reported in the summary" test -n "$dropped"
+is "no invalid records from the kernel" "$(sed -n 's/.* \([0-9]*\) invalid;.*/\1/p' "$d/err")" 0
 if [ "${dropped:-1}" = 0 ]; then
 	is "every exec of the storm reported" "$seen" "$N"
 	is "sequence numbers contiguous" "$gaps" 0
