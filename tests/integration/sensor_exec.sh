@@ -59,9 +59,9 @@ seqs_ok=$(jq -s '[.[].seq] as $s | ($s == [range($s[0]; $s[0] + ($s|length))])' 
 is "global sequence numbers contiguous" "$seqs_ok" true
 
 # exit codes and signals
-"$RF_BIN" events --json --class process_exit --for 20 >"$out" 2>/dev/null &
+"$RF_BIN" events --json --class process_exit,process_exec --for 20 >"$out" 2>/dev/null &
 rf=$!
-sleep 1.5
+for _ in $(seq 100); do /bin/sh -c ": rf-probe2-$$"; sleep 0.1; grep -q "rf-probe2-$$" "$out" && break; done
 bash -c 'exit 7' & p1=$!; wait $p1
 bash -c 'kill -TERM $$' & p2=$!; wait $p2
 sleep 0.5; kill -INT $rf; wait $rf
