@@ -65,6 +65,6 @@ for _ in $(seq 100); do /bin/sh -c ": rf-probe2-$$"; sleep 0.1; grep -q "rf-prob
 bash -c 'exit 7' & p1=$!; wait $p1
 bash -c 'kill -TERM $$' & p2=$!; wait $p2
 sleep 0.5; kill -INT $rf; wait $rf
-is "exit code 7 reported"  "$(jq -r --argjson p $p1 'select(.pid==$p) | .exit_code' "$out")" 7
-is "SIGTERM death reported" "$(jq -r --argjson p $p2 'select(.pid==$p) | .signal' "$out")" 15
+is "exit code 7 reported"  "$(jq -r --argjson p $p1 'select(.class=="process_exit" and .pid==$p) | .exit_code' "$out")" 7
+is "SIGTERM death reported" "$(jq -r --argjson p $p2 'select(.class=="process_exit" and .pid==$p) | .signal' "$out")" 15
 done_testing
