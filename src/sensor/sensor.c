@@ -186,7 +186,7 @@ static int attach_all(struct rf_sensor *s, char *why, size_t whylen)
 {
 	struct bpf_program *prog;
 	const char *tracefs_err = ensure_tracefs();
-	size_t u = 0;
+	size_t u = strlen(s->unavailable); /* may already name programs left out at load */
 
 	fill_path_excl(s);
 	bpf_object__for_each_program(prog, s->skel->obj) {
