@@ -4,7 +4,7 @@
 # executing a file from /dev/shm, plus a harmless command), then the recorded events
 # go through `ringfence rules test` (SigmaHQ's Linux rules and the default pack) and
 # the rf-detect client. The matching rules fire, unrelated ones do not. Needs root.
-# (detect_e2e.sh.pending does the same live through `ringfence run`.)
+# (detect_e2e.sh does the same live through `ringfence run`.)
 source "$(dirname "$0")/../lib.sh"
 need_root "detection through a live capture"
 SIGMA=$RF_TOP/../shared/sigma/rules-linux

@@ -4,7 +4,7 @@
 # like an intruder (base64 -d, copying /etc/passwd into /tmp, executing a file from
 # /dev/shm, plus a harmless command). The matching rule ids fire; unrelated ones do
 # not; nothing is lost. Needs root (eBPF, SO_PEERCRED identity).
-# (detect_e2e.sh.pending does the same through `ringfence run` once run uses the engine.)
+# (detect_e2e.sh does the same through `ringfence run`.)
 source "$(dirname "$0")/../lib.sh"
 need_root "live detection through the daemon"
 SIGMA=$RF_TOP/../shared/sigma/rules-linux
