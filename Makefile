@@ -112,9 +112,9 @@ $(BUILD)/librf-core.a: $(CORE_OBJS)
 $(BUILD)/ringfence: $(BUILD)/obj/src/cli/main.o $(BUILD)/librf-core.a $(BUILD)/libringfence.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libringfence.a
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/librf-core.a $(BUILD)/libringfence.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # --- tests -----------------------------------------------------------------
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/librf-core.a $(BUILD)/libringfence.a

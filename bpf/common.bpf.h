@@ -198,6 +198,7 @@ static __always_inline void put_path(char *buf, __u32 *off, struct rf_str *d, __
 	if (pos >= RF_PATH_MAX - 1)
 		return;
 	len = RF_PATH_MAX - 1 - pos; /* without the NUL */
+	barrier_var(len);
 	if (bpf_probe_read_kernel(buf + o, (len + 1) & (RF_PATH_MAX - 1), pb->b + pos))
 		return;
 	d->off = o;
@@ -235,12 +236,21 @@ struct {
 	__type(value, struct rf_stash);
 } rf_stash SEC(".maps");
 
-static __always_inline void stash_args(const struct trace_event_raw_sys_enter *ctx)
+/* Keep the first nargs arguments (a constant). Only those: a per-syscall tracepoint's
+ * record holds just its own arguments, and the kernel refuses to attach a program
+ * that reads past it (EACCES). */
+static __always_inline void stash_args(const struct trace_event_raw_sys_enter *ctx, int nargs)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct rf_stash st;
+	struct rf_stash st = {};
 
-	__builtin_memcpy(st.a, ctx->args, sizeof(st.a));
+	/* one load per argument: the verifier allows only constant offsets into ctx */
+	if (nargs > 0) st.a[0] = ctx->args[0];
+	if (nargs > 1) st.a[1] = ctx->args[1];
+	if (nargs > 2) st.a[2] = ctx->args[2];
+	if (nargs > 3) st.a[3] = ctx->args[3];
+	if (nargs > 4) st.a[4] = ctx->args[4];
+	if (nargs > 5) st.a[5] = ctx->args[5];
 	bpf_map_update_elem(&rf_stash, &id, &st, BPF_ANY);
 }
 
@@ -293,12 +303,15 @@ static __always_inline void put_user_path(char *buf, __u32 *off, struct rf_str *
 					  const char *up, bool *partial)
 {
 	struct pathbuf *pb = bpf_map_lookup_elem(&rf_pathbuf, &zero);
-	__u32 o = *off, blen = 0, pos, len;
+	__u32 o = *off, pos = RF_PATH_MAX, len;
 	char c = 0;
 	long n;
 	int r;
 
-	if (!pb || !up || o > RF_BPF_EVENT_BUF - 2 * RF_PATH_MAX)
+	/* Built in the path buffer: the base ends at pb[RF_PATH_MAX - 2], pb[RF_PATH_MAX - 1]
+	 * becomes the '/', the user's string goes to the second half; then the whole is
+	 * copied into the event like any other path. */
+	if (!pb || !up || o > RF_BPF_EVENT_BUF - RF_PATH_MAX)
 		return;
 	if (bpf_probe_read_user(&c, 1, up))
 		return;
@@ -313,7 +326,7 @@ static __always_inline void put_user_path(char *buf, __u32 *off, struct rf_str *
 				base = file_path_ptr(f);
 		}
 		if (!base) {
-			*partial = true;
+			*partial = true; /* unknown base: the name alone */
 		} else {
 			r = rf_path_walk(base);
 			if (r < 0)
@@ -321,24 +334,28 @@ static __always_inline void put_user_path(char *buf, __u32 *off, struct rf_str *
 			if (r & RF_WALK_PARTIAL)
 				*partial = true;
 			pos = r & (RF_PATH_MAX - 1);
-			if (pos >= RF_PATH_MAX - 1)
-				return;
-			len = RF_PATH_MAX - 1 - pos;
-			if (bpf_probe_read_kernel(buf + o, len & (RF_PATH_MAX - 1), pb->b + pos))
-				return;
-			blen = len & (RF_PATH_MAX - 1);
-			if (!(blen == 1 && buf[o & (RF_BPF_EVENT_BUF - 1)] == '/')) {
-				buf[(o + blen) & (RF_BPF_EVENT_BUF - 1)] = '/';
-				blen = (blen + 1) & (RF_PATH_MAX - 1);
-			}
+			if (pos >= RF_PATH_MAX - 2)
+				pos = RF_PATH_MAX - 1; /* base is "/": the separator is the root */
+			pb->b[RF_PATH_MAX - 1] = '/';
 		}
 	}
-	n = bpf_probe_read_user_str(buf + o + blen, RF_PATH_MAX - blen, up);
-	if (n < 1)
+	n = bpf_probe_read_user_str(pb->b + RF_PATH_MAX, RF_PATH_MAX, up);
+	if (n < 1 || pos > RF_PATH_MAX)
 		return;
+	len = RF_PATH_MAX - pos + (__u32)n - 1; /* without the NUL */
+	if (len > RF_PATH_MAX - 1)
+		len = RF_PATH_MAX - 1; /* cut: keeps the start; the NUL is written below */
+	barrier_var(len); /* the compiler would drop the mask below: len is known to fit */
+	if (bpf_probe_read_kernel(buf + o, len & (RF_PATH_MAX - 1), pb->b + pos))
+		return;
+	{
+		__u32 idx = (o + len) & (RF_BPF_EVENT_BUF - 1);
+		barrier_var(idx);
+		buf[idx] = 0;
+	}
 	d->off = o;
-	d->len = blen + n - 1;
-	*off = o + blen + n;
+	d->len = len;
+	*off = o + len + 1;
 }
 
 /* Write the event built in buf (off bytes) to the ring buffer, counting a drop. */

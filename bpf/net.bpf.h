@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * net.bpf.h: network activity on syscall tracepoints: connect, accept/accept4, bind,
+ * listen, for IPv4, IPv6 and unix sockets.
+ *
+ * Failures: connect, bind and listen are reported whether they succeed or not (a
+ * refused connection or a port already taken is worth seeing); a failed accept is not
+ * (EAGAIN on non-blocking sockets is constant noise). A non-blocking connect under way
+ * (EINPROGRESS) counts as success (result 0).
+ */
+#ifndef RF_NET_BPF_H
+#define RF_NET_BPF_H
+
+#define RF_AF_UNIX  1
+#define RF_AF_INET  2
+#define RF_AF_INET6 10
+#define RF_EINPROGRESS 115
+
+/* all four network classes share one layout */
+_Static_assert(sizeof(struct rf_ev_net_connect) == sizeof(struct rf_ev_net_accept), "net layouts");
+_Static_assert(sizeof(struct rf_ev_net_connect) == sizeof(struct rf_ev_net_bind), "net layouts");
+_Static_assert(sizeof(struct rf_ev_net_connect) == sizeof(struct rf_ev_net_listen), "net layouts");
+_Static_assert(__builtin_offsetof(struct rf_ev_net_connect, unix_path) ==
+	       __builtin_offsetof(struct rf_ev_net_listen, unix_path), "net layouts");
+
+static __always_inline void v4_mapped(__u8 *dst, __u32 addr)
+{
+	__builtin_memset(dst, 0, 10);
+	dst[10] = 0xff;
+	dst[11] = 0xff;
+	__builtin_memcpy(dst + 12, &addr, 4);
+}
+
+/* The socket behind fd, or NULL when fd is not a socket. */
+static __always_inline struct sock *fd_sock(long fd)
+{
+	struct file *f = fd_file(fd);
+	struct socket *so;
+
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & RF_S_IFMT) != 0140000 /* S_IFSOCK */)
+		return NULL;
+	so = BPF_CORE_READ(f, private_data);
+	return BPF_CORE_READ(so, sk);
+}
+
+/* Local (and, with peer, remote) address of a socket into the event. */
+static __always_inline void sock_addrs(struct rf_ev_net_connect *ev, struct sock *sk, bool peer)
+{
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	ev->family = fam;
+	ev->protocol = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+	ev->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (fam == RF_AF_INET) {
+		v4_mapped(ev->saddr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
+		if (peer)
+			v4_mapped(ev->daddr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+	} else if (fam == RF_AF_INET6) {
+		BPF_CORE_READ_INTO(&ev->saddr, sk, __sk_common.skc_v6_rcv_saddr);
+		if (peer)
+			BPF_CORE_READ_INTO(&ev->daddr, sk, __sk_common.skc_v6_daddr);
+	}
+	if (peer)
+		ev->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (fam == RF_AF_UNIX)
+		ev->protocol = 0;
+}
+
+/* An address given by the user (connect, bind): family, port, address, unix path.
+ * Returns false for families we do not report. */
+static __always_inline bool user_addr(char *buf, __u32 *off, struct rf_ev_net_connect *ev,
+				      const void *uaddr, __u32 ulen, bool remote)
+{
+	__u16 fam = 0, port = 0;
+	__u8 *a = remote ? ev->daddr : ev->saddr;
+
+	if (!uaddr || bpf_probe_read_user(&fam, 2, uaddr))
+		return false;
+	ev->family = fam;
+	if (fam == RF_AF_INET && ulen >= 16) {
+		__u32 v4 = 0;
+		bpf_probe_read_user(&port, 2, uaddr + 2);
+		bpf_probe_read_user(&v4, 4, uaddr + 4);
+		v4_mapped(a, v4);
+	} else if (fam == RF_AF_INET6 && ulen >= 24) {
+		bpf_probe_read_user(&port, 2, uaddr + 2);
+		bpf_probe_read_user(a, 16, uaddr + 8);
+	} else if (fam == RF_AF_UNIX) {
+		__u32 o = *off;
+		long n;
+		char c = 0;
+		if (o > RF_BPF_EVENT_BUF - 128 || ulen <= 2)
+			return true;
+		bpf_probe_read_user(&c, 1, uaddr + 2);
+		if (c) {
+			n = bpf_probe_read_user_str(buf + o, 108, uaddr + 2);
+		} else { /* abstract: "@" and the name (up to addrlen) */
+			__u32 nl = ulen - 3;
+			buf[o] = '@';
+			if (nl > 106)
+				nl = 106;
+			barrier_var(nl);
+			n = 0;
+			if (nl && !bpf_probe_read_user(buf + o + 1, nl & 127, uaddr + 3))
+				n = nl + 1;
+			buf[(o + 1 + (nl & 127)) & (RF_BPF_EVENT_BUF - 1)] = 0;
+			n = n ? n + 1 : 2;
+		}
+		if (n > 1) {
+			ev->unix_path.off = o;
+			ev->unix_path.len = n - 1;
+			*off = o + n;
+		}
+		return true;
+	} else {
+		return false;
+	}
+	if (remote)
+		ev->dport = bpf_ntohs(port);
+	else
+		ev->sport = bpf_ntohs(port);
+	return true;
+}
+
+#define STASH_CLASS_connect RF_CLASS_NET_CONNECT
+#define STASH_CLASS_bind RF_CLASS_NET_BIND
+#define STASH_CLASS_listen RF_CLASS_NET_LISTEN
+STASH_ENTER(connect, 3)
+STASH_ENTER(bind, 3)
+STASH_ENTER(listen, 1)
+
+SEC("tp/syscalls/sys_exit_connect")
+int rf_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	struct rf_ev_net_connect *ev;
+	struct rf_stash st;
+	struct sock *sk;
+	__u32 off = sizeof(*ev);
+	long ret = ctx->ret;
+	char *buf;
+
+	if (!stash_take(&st))
+		return 0;
+	buf = event_buf(sizeof(*ev));
+	if (!buf)
+		return 0;
+	ev = (void *)buf;
+	ev->uid = current_uid();
+	ev->result = ret == -RF_EINPROGRESS ? 0 : (__s32)ret;
+	ev->initiated = 1;
+	sk = fd_sock((long)st.a[0]);
+	if (sk)
+		sock_addrs(ev, sk, false); /* local side; the remote from the arguments */
+	if (!user_addr(buf, &off, ev, (const void *)st.a[1], (__u32)st.a[2], true))
+		return 0;
+	submit(buf, off, RF_CLASS_NET_CONNECT, false);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_bind")
+int rf_exit_bind(struct trace_event_raw_sys_exit *ctx)
+{
+	struct rf_ev_net_bind *ev;
+	struct rf_stash st;
+	struct sock *sk;
+	__u32 off = sizeof(*ev);
+	char *buf;
+
+	if (!stash_take(&st))
+		return 0;
+	buf = event_buf(sizeof(*ev));
+	if (!buf)
+		return 0;
+	ev = (void *)buf;
+	ev->uid = current_uid();
+	ev->result = (__s32)ctx->ret;
+	sk = fd_sock((long)st.a[0]);
+	if (sk)
+		ev->protocol = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+	if (!user_addr(buf, &off, (struct rf_ev_net_connect *)ev, (const void *)st.a[1],
+		       (__u32)st.a[2], false))
+		return 0;
+	if (ev->family == RF_AF_UNIX)
+		ev->protocol = 0;
+	submit(buf, off, RF_CLASS_NET_BIND, false);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_listen")
+int rf_exit_listen(struct trace_event_raw_sys_exit *ctx)
+{
+	struct rf_ev_net_listen *ev;
+	struct rf_stash st;
+	struct sock *sk;
+	__u32 off = sizeof(*ev);
+	char *buf;
+
+	if (!stash_take(&st))
+		return 0;
+	sk = fd_sock((long)st.a[0]);
+	if (!sk)
+		return 0;
+	buf = event_buf(sizeof(*ev));
+	if (!buf)
+		return 0;
+	ev = (void *)buf;
+	ev->uid = current_uid();
+	ev->result = (__s32)ctx->ret;
+	sock_addrs((struct rf_ev_net_connect *)ev, sk, false);
+	if (ev->family != RF_AF_INET && ev->family != RF_AF_INET6 && ev->family != RF_AF_UNIX)
+		return 0;
+	submit(buf, off, RF_CLASS_NET_LISTEN, false);
+	return 0;
+}
+
+static __always_inline int accept_exit(long ret)
+{
+	struct rf_ev_net_accept *ev;
+	struct sock *sk;
+	char *buf;
+
+	if (ret < 0 || !class_on(RF_CLASS_NET_ACCEPT) || excluded())
+		return 0;
+	sk = fd_sock(ret);
+	if (!sk)
+		return 0;
+	buf = event_buf(sizeof(*ev));
+	if (!buf)
+		return 0;
+	ev = (void *)buf;
+	ev->uid = current_uid();
+	sock_addrs((struct rf_ev_net_connect *)ev, sk, true);
+	if (ev->family != RF_AF_INET && ev->family != RF_AF_INET6 && ev->family != RF_AF_UNIX)
+		return 0;
+	submit(buf, sizeof(*ev), RF_CLASS_NET_ACCEPT, false);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int rf_exit_accept(struct trace_event_raw_sys_exit *ctx) { return accept_exit(ctx->ret); }
+SEC("tp/syscalls/sys_exit_accept4")
+int rf_exit_accept4(struct trace_event_raw_sys_exit *ctx) { return accept_exit(ctx->ret); }
+
+#endif

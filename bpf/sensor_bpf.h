@@ -14,6 +14,12 @@ struct rf_cpu_stats {
 	__u64 path_partial;            /* paths cut at RF_PATH_DEPTH_MAX or the buffer */
 };
 
+/* One path-prefix exclusion for file events (map rf_path_excl). */
+struct rf_path_excl {
+	__u32 len;
+	char p[RF_PATH_EXCL_LEN];
+};
+
 /* Scratch sizes: the event is built in a per-CPU buffer and copied to the ring with
  * its exact size. Paths are built backwards in a buffer twice RF_PATH_MAX long so that
  * every masked offset stays inside it. */

@@ -274,6 +274,9 @@ static int stream_main(const char *cmd, int argc, char **argv)
 		rf_warn("eBPF sensor unavailable: %s; falling back to the process connector "
 			"(degraded: exec/fork/exit only, fields read from /proc after the fact, "
 			"every event marked degraded)", rf_sensor_degraded(s));
+	if (rf_sensor_unavailable(s))
+		rf_warn("some sensor programs could not be attached; their events will be missing: %s",
+			rf_sensor_unavailable(s));
 	if (st->tty && !st->json && !st->cap)
 		printf("%s\n", rf_event_text_header());
 	if (secs > 0)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mount.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -127,6 +128,99 @@ static int on_sample(void *ctx, void *data, size_t len)
 	return rf_sensor_deliver(s, data, len);
 }
 
+static const char *const default_excl[] = {"/proc/", "/sys/"};
+
+static int set_path_excl(struct rf_sensor *s, struct rf_sensor_bpf *skel, char *why, size_t whylen)
+{
+	const char *const *list = s->opts.path_excl ? s->opts.path_excl : default_excl;
+	unsigned n = s->opts.path_excl ? s->opts.npath_excl : 2, i;
+
+	if (n > RF_PATH_EXCL_MAX) {
+		snprintf(why, whylen, "too many path exclusions (%u; at most %u)", n, RF_PATH_EXCL_MAX);
+		return -E2BIG;
+	}
+	for (i = 0; i < n; i++)
+		if (!list[i][0] || strlen(list[i]) >= RF_PATH_EXCL_LEN || list[i][0] != '/') {
+			snprintf(why, whylen, "bad path exclusion '%s': an absolute path prefix shorter than %u bytes",
+				 list[i], RF_PATH_EXCL_LEN);
+			return -EINVAL;
+		}
+	skel->rodata->rf_path_excl_count = n;
+	return (int)n;
+}
+
+/* After load: the exclusion prefixes into their map. */
+static void fill_path_excl(struct rf_sensor *s)
+{
+	const char *const *list = s->opts.path_excl ? s->opts.path_excl : default_excl;
+	unsigned n = s->opts.path_excl ? s->opts.npath_excl : 2, i;
+	int fd = bpf_map__fd(s->skel->maps.rf_path_excl);
+
+	for (i = 0; i < n && i < RF_PATH_EXCL_MAX; i++) {
+		struct rf_path_excl e = {0};
+		__u32 key = i;
+		e.len = (__u32)strlen(list[i]);
+		memcpy(e.p, list[i], e.len);
+		bpf_map_update_elem(fd, &key, &e, BPF_ANY);
+	}
+}
+
+/* Syscall tracepoints need tracefs; mount it where libbpf looks when it is missing. */
+static const char *ensure_tracefs(void)
+{
+	static char err[128];
+
+	if (access("/sys/kernel/tracing/events/syscalls", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events/syscalls", F_OK) == 0)
+		return NULL;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 &&
+	    access("/sys/kernel/tracing/events/syscalls", F_OK) == 0)
+		return NULL;
+	snprintf(err, sizeof(err), "tracefs is not mounted and cannot be mounted (%s)", strerror(errno));
+	return err;
+}
+
+/* Attach every loaded program on its own, so that one missing tracepoint costs
+ * only the events it would have given. The process programs are essential. */
+static int attach_all(struct rf_sensor *s, char *why, size_t whylen)
+{
+	struct bpf_program *prog;
+	const char *tracefs_err = ensure_tracefs();
+	size_t u = 0;
+
+	fill_path_excl(s);
+	bpf_object__for_each_program(prog, s->skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (!strncmp(sec, "tp/", 3) && tracefs_err) {
+			l = NULL;
+			errno = ENOENT;
+		} else {
+			l = bpf_program__attach(prog);
+		}
+		if (!l) {
+			int e = errno;
+			if (!strncmp(sec, "tp_btf/", 7)) {
+				snprintf(why, whylen, "cannot attach %s (%s)%s%s", sec, strerror(e),
+					 libbpf_last[0] ? ": " : "", libbpf_last);
+				return -e;
+			}
+			if (u < sizeof(s->unavailable))
+				u += (size_t)snprintf(s->unavailable + u, sizeof(s->unavailable) - u, "%s%s",
+						      u ? ", " : "", sec);
+			continue;
+		}
+		if (s->nlinks < sizeof(s->links) / sizeof(s->links[0]))
+			s->links[s->nlinks++] = l;
+	}
+	if (tracefs_err && u < sizeof(s->unavailable))
+		snprintf(s->unavailable + u, sizeof(s->unavailable) - u, " (%s)", tracefs_err);
+	return 0;
+}
+
 /* The process classes always flow from the kernel: the process table needs them.
  * Classes nobody asked for are dropped in user space before numbering. */
 static uint64_t kernel_mask(uint64_t want)
@@ -165,6 +259,18 @@ static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 		return err;
 	}
 	skel->rodata->rf_self_tgid = (__u32)getpid();
+	if ((err = set_path_excl(s, skel, why, whylen)) < 0) {
+		rf_sensor_bpf__destroy(skel);
+		return err;
+	}
+	/* the raw sys_exit hook replaces the open-family tracepoints, on request */
+	bpf_program__set_autoload(skel->progs.rf_raw_sys_exit, s->opts.raw_syscall_hooks);
+	if (s->opts.raw_syscall_hooks) {
+		bpf_program__set_autoload(skel->progs.rf_exit_openat, false);
+		bpf_program__set_autoload(skel->progs.rf_exit_open, false);
+		bpf_program__set_autoload(skel->progs.rf_exit_creat, false);
+		bpf_program__set_autoload(skel->progs.rf_exit_openat2, false);
+	}
 	skel->rodata->rf_exit_has_group_dead = exit_has_group_dead();
 	skel->data->rf_class_mask = kernel_mask(s->opts.class_mask);
 	err = rf_sensor_bpf__load(skel);
@@ -174,14 +280,10 @@ static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 		rf_sensor_bpf__destroy(skel);
 		return err;
 	}
-	err = rf_sensor_bpf__attach(skel);
-	if (err) {
-		snprintf(why, whylen, "cannot attach the eBPF sensor to its tracepoints (%s)%s%s",
-			 strerror(-err), libbpf_last[0] ? ": " : "", libbpf_last);
-		rf_sensor_bpf__destroy(skel);
-		return err;
-	}
 	s->skel = skel;
+	err = attach_all(s, why, whylen);
+	if (err)
+		return err;
 	s->rb = ring_buffer__new(bpf_map__fd(skel->maps.rf_events), on_sample, s, NULL);
 	if (!s->rb) {
 		err = -errno;
@@ -228,6 +330,9 @@ int rf_sensor_open(const struct rf_sensor_opts *opts, rf_sensor_cb cb, void *ctx
 	if (err) {
 		if (s->skel) {
 			ring_buffer__free(s->rb);
+			for (unsigned i = 0; i < s->nlinks; i++)
+				bpf_link__destroy(s->links[i]);
+			s->nlinks = 0;
 			rf_sensor_bpf__destroy(s->skel);
 			s->rb = NULL;
 			s->skel = NULL;
@@ -288,6 +393,24 @@ int rf_sensor_set_classes(struct rf_sensor *s, uint64_t class_mask)
 	return 0;
 }
 
+int rf_sensor_exclude_pid(struct rf_sensor *s, uint32_t pid, bool exclude)
+{
+	int fd;
+	__u8 one = 1;
+
+	if (!s->skel)
+		return 0; /* the fallback reports process events only, and does not filter */
+	fd = bpf_map__fd(s->skel->maps.rf_excluded);
+	if (exclude)
+		return bpf_map_update_elem(fd, &pid, &one, BPF_ANY) < 0 ? -errno : 0;
+	return bpf_map_delete_elem(fd, &pid) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+const char *rf_sensor_unavailable(const struct rf_sensor *s)
+{
+	return s->unavailable[0] ? s->unavailable : NULL;
+}
+
 struct rf_proctable *rf_sensor_proctable(struct rf_sensor *s)
 {
 	return s->pt;
@@ -298,6 +421,8 @@ struct rf_sensor *rf_sensor_free(struct rf_sensor *s)
 	if (!s)
 		return NULL;
 	ring_buffer__free(s->rb);
+	for (unsigned i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
 	rf_sensor_bpf__destroy(s->skel);
 	rf_sensor_fallback_close(s);
 	rf_proctable_free(s->pt);

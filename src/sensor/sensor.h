@@ -23,6 +23,12 @@ struct rf_sensor_opts {
 	bool no_bpf;         /* do not try eBPF: use the degraded fallback */
 	bool bootstrap;      /* fill the process table from /proc at start (default on) */
 	uint32_t ring_bytes; /* kernel ring buffer size: a power of two >= 4096; 0 = RF_RINGBUF_BYTES */
+	bool raw_syscall_hooks; /* open family through raw_tp/sys_exit instead of per-syscall
+				 * tracepoints (for the benchmark that compares the two) */
+	/* path prefixes whose file events are dropped in the kernel; NULL: "/proc/",
+	 * "/sys/"; at most RF_PATH_EXCL_MAX, each shorter than RF_PATH_EXCL_LEN */
+	const char *const *path_excl;
+	unsigned npath_excl;
 };
 
 /* Called once per event, in the thread that calls rf_sensor_poll(). `ev` is validated
@@ -56,6 +62,11 @@ void rf_sensor_stats(struct rf_sensor *s, struct rf_sensor_stats *st);
 const char *rf_sensor_degraded(const struct rf_sensor *s);
 /* Change which classes are emitted, at run time, without reloading anything. */
 int rf_sensor_set_classes(struct rf_sensor *s, uint64_t class_mask);
+/* Never report this process (ringfence's own clients and helpers). 0 or -errno. */
+int rf_sensor_exclude_pid(struct rf_sensor *s, uint32_t pid, bool exclude);
+/* Classes whose programs could not be attached (e.g. no tracefs), as a readable
+ * list, or NULL when everything the sensor has is running. */
+const char *rf_sensor_unavailable(const struct rf_sensor *s);
 /* The process table the sensor keeps (for lookups by other components). */
 struct rf_proctable *rf_sensor_proctable(struct rf_sensor *s);
 /* Stop and free; accepts NULL; returns NULL. */

@@ -9,6 +9,7 @@
 
 struct rf_sensor_bpf;
 struct ring_buffer;
+struct bpf_link;
 
 struct rf_user_cache {
 	uint32_t uid[RF_USER_CACHE_MAX];
@@ -25,6 +26,9 @@ struct rf_sensor {
 	struct rf_sensor_bpf *skel;
 	struct ring_buffer *rb;
 	uint64_t last_drop_hint;
+	struct bpf_link *links[128];
+	unsigned nlinks;
+	char unavailable[512]; /* programs that could not attach */
 	uint64_t kdropped_class[RF_CLASS_COUNT]; /* drops read from the kernel so far */
 	/* fallback */
 	int nl_fd;
