@@ -630,3 +630,121 @@ int rf_exit_pkey_mprotect(struct trace_event_raw_sys_exit *ctx)
 {
 	return mem_exit(ctx, "pkey_mprotect", false);
 }
+
+/* --- module_load ------------------------------------------------------------------------
+ * Successful loads from the module:module_load tracepoint (name and taints, in the
+ * loader's context); failed ones from sys_exit of init_module and finit_module. The
+ * tracepoint is used through tracefs with its record layout written out here: a kernel
+ * built without modules (CONFIG_MODULES=n) has neither the tracepoint nor its BTF, and
+ * a tp_btf program would stop the whole object from loading. There the four programs
+ * load and fail to attach; the sensor lists them as unavailable. */
+#define RF_MOD_FINIT 1
+#define RF_MOD_INIT  2
+
+struct rf_tp_module_load {
+	__u64 common;  /* common_type, flags, preempt_count, pid */
+	__u32 taints;
+	__u32 name_loc; /* __data_loc char[] name: offset (low 16 bits) and length */
+};
+
+SEC("tp/syscalls/sys_enter_finit_module")
+int rf_enter_finit_module(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!class_on(RF_CLASS_MODULE_LOAD) || excluded())
+		return 0;
+	tstash(ctx, ctx->args[0], 0, 0, 0, RF_MOD_FINIT);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_init_module")
+int rf_enter_init_module(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!class_on(RF_CLASS_MODULE_LOAD) || excluded())
+		return 0;
+	tstash(ctx, 0, 0, 0, 0, RF_MOD_INIT);
+	return 0;
+}
+
+/* The event without the name: the file for finit_module, from the stash's fd. */
+static __always_inline char *module_event(struct rf_stash *st, __u32 *off, bool *partial)
+{
+	struct rf_ev_module_load *ev;
+	char *buf = event_buf(sizeof(*ev));
+
+	if (!buf)
+		return NULL;
+	ev = (void *)buf;
+	*off = sizeof(*ev);
+	ev->uid = current_uid();
+	if (st && st->a[4] == RF_MOD_FINIT) {
+		struct file *f = fd_file(st->a[0]);
+
+		if (f)
+			put_path(buf, off, &ev->path, file_path_ptr(f), partial);
+	}
+	return buf;
+}
+
+SEC("tp/module/module_load")
+int rf_module_load(struct rf_tp_module_load *ctx)
+{
+	struct rf_ev_module_load *ev;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct rf_stash *st;
+	bool partial = false;
+	__u32 off, loc;
+	char *buf;
+
+	if (!class_on(RF_CLASS_MODULE_LOAD) || excluded())
+		return 0;
+	/* the syscall's stash stays for its sys_exit, which only reports failures */
+	st = bpf_map_lookup_elem(&rf_stash, &id);
+	buf = module_event(st, &off, &partial);
+	if (!buf)
+		return 0;
+	ev = (void *)buf;
+	ev->taints = ctx->taints;
+	loc = ctx->name_loc;
+	if (off <= RF_BPF_EVENT_BUF - 64) {
+		long n = bpf_probe_read_kernel_str(buf + off, 64, (char *)ctx + (loc & 0xffff));
+
+		if (n > 1) {
+			ev->name.off = off;
+			ev->name.len = n - 1;
+			off += n;
+		}
+	}
+	submit(buf, off, RF_CLASS_MODULE_LOAD, partial);
+	return 0;
+}
+
+static __always_inline int module_exit(const struct trace_event_raw_sys_exit *ctx)
+{
+	struct rf_ev_module_load *ev;
+	struct rf_stash st;
+	bool partial = false;
+	__u32 off;
+	char *buf;
+
+	if (!class_on(RF_CLASS_MODULE_LOAD) || !ttake(ctx, &st) || ctx->ret == 0)
+		return 0;
+	buf = module_event(&st, &off, &partial);
+	if (!buf)
+		return 0;
+	ev = (void *)buf;
+	ev->result = errno_of(ctx->ret);
+	submit(buf, off, RF_CLASS_MODULE_LOAD, partial);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_finit_module")
+int rf_exit_finit_module(struct trace_event_raw_sys_exit *ctx)
+{
+	return module_exit(ctx);
+}
+
+SEC("tp/syscalls/sys_exit_init_module")
+int rf_exit_init_module(struct trace_event_raw_sys_exit *ctx)
+{
+	return module_exit(ctx);
+}
