@@ -544,6 +544,43 @@ int rf_exit_rt_tgsigqueueinfo(struct trace_event_raw_sys_exit *ctx)
 	return sig_exit(ctx, "rt_tgsigqueueinfo");
 }
 
+/* pidfd_send_signal: the process behind the pidfd (its pid in the initial namespace,
+ * like the header's), the caller for PIDFD_SELF_*, 0 when fd is not a pidfd */
+#define RF_PID_FS_MAGIC 0x50494446 /* "PIDF" */
+#define RF_PIDFD_SELF_THREAD       -10000
+#define RF_PIDFD_SELF_THREAD_GROUP -20000
+static __always_inline long pidfd_target(long fd)
+{
+	struct file *f;
+	struct inode *ino;
+	struct pid *pid;
+
+	if ((int)fd == RF_PIDFD_SELF_THREAD || (int)fd == RF_PIDFD_SELF_THREAD_GROUP)
+		return bpf_get_current_pid_tgid() >> 32;
+	f = fd_file(fd);
+	if (!f)
+		return 0;
+	ino = BPF_CORE_READ(f, f_inode);
+	if (BPF_CORE_READ(ino, i_sb, s_magic) != RF_PID_FS_MAGIC)
+		return 0;
+	/* pidfs keeps the struct pid in the inode */
+	pid = BPF_CORE_READ(ino, i_private);
+	return pid ? BPF_CORE_READ(pid, numbers[0].nr) : 0;
+}
+
+SEC("tp/syscalls/sys_enter_pidfd_send_signal")
+int rf_enter_pidfd_send_signal(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!class_on(RF_CLASS_SIGNAL_SEND) || !ctx->args[1])
+		return 0;
+	return sig_enter(ctx, pidfd_target(ctx->args[0]), 0, ctx->args[1], false);
+}
+SEC("tp/syscalls/sys_exit_pidfd_send_signal")
+int rf_exit_pidfd_send_signal(struct trace_event_raw_sys_exit *ctx)
+{
+	return sig_exit(ctx, "pidfd_send_signal");
+}
+
 /* --- mem_exec: anonymous memory made executable ---------------------------------------- */
 
 SEC("tp/syscalls/sys_enter_mmap")

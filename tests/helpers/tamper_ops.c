@@ -96,7 +96,7 @@ static int usage(void)
 		"  attach PID, seize PID OPTIONS, traceme, bpf NAME, bpfbad NAME, memfd NAME FLAGS,\n"
 		"  mmapx, mprotectx, mmapfile FILE, mprotectfile FILE, mmaprw, kill PID SIG,\n"
 		"  tkill TID SIG, tgkill PID TID SIG, sigqueue PID SIG, tgsigqueue PID TID SIG,\n"
-		"  mount SRC TARGET FSTYPE FLAGS, umount TARGET FLAGS, killself SIG, sleep MS)\n");
+		"  mount SRC TARGET FSTYPE FLAGS, umount TARGET FLAGS, killself SIG, pidfd PID SIG, sleep MS)\n");
 	return 2;
 }
 
@@ -113,7 +113,7 @@ static int nargs(const char *op)
 		 {"mmapx", 0},    {"mprotectx", 0},  {"mmapfile", 1},   {"mprotectfile", 1},
 		 {"mmaprw", 0},   {"kill", 2},       {"tkill", 2},      {"tgkill", 3},
 		 {"sigqueue", 2}, {"tgsigqueue", 3}, {"mount", 4},      {"umount", 2},
-		 {"sleep", 1},     {"killself", 1}};
+		 {"sleep", 1},     {"killself", 1},  {"pidfd", 2}};
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -226,8 +226,20 @@ int main(int argc, char **argv)
 			r = res(mount(a[0], a[1], a[2], (unsigned long)num(a[3]), NULL));
 		else if (!strcmp(op, "umount"))
 			r = res(umount2(a[0], (int)num(a[1])));
-		else if (!strcmp(op, "killself")) /* the caller's own process, then its own thread */
-			r = res(syscall(SYS_kill, getpid(), num(a[0])) ?: syscall(SYS_tgkill, getpid(), gettid(), num(a[0])));
+		else if (!strcmp(op, "killself")) { /* its own process, its own thread, a pidfd of itself */
+			int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+			r = res(syscall(SYS_kill, getpid(), num(a[0])) ?:
+				syscall(SYS_tgkill, getpid(), gettid(), num(a[0])) ?:
+				syscall(SYS_pidfd_send_signal, fd, num(a[0]), NULL, 0));
+			close(fd);
+		} else if (!strcmp(op, "pidfd")) {
+			int fd = (int)syscall(SYS_pidfd_open, (pid_t)num(a[0]), 0);
+
+			r = fd < 0 ? -errno : res(syscall(SYS_pidfd_send_signal, fd, num(a[1]), NULL, 0));
+			if (fd >= 0)
+				close(fd);
+		}
 		else if (!strcmp(op, "sleep"))
 			usleep((useconds_t)num(a[0]) * 1000);
 		printf("%s result=%ld\n", op, r);

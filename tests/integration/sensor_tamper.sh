@@ -53,7 +53,7 @@ start_sensor cred,ptrace,bpf_prog_load,memfd_create,mount,umount,signal_send,mem
 run "$d/a.out" memfd "rf-memfd-$$" 3 \
 	mmapx mprotectx mmaprw mmapfile /bin/true mprotectfile /bin/true \
 	bpf rf_tamper bpfbad rf_bad \
-	kill $t 10 tkill $t 12 tgkill $t $t 10 sigqueue $t 12 tgsigqueue $t $t 10 \
+	kill $t 10 tkill $t 12 tgkill $t $t 10 sigqueue $t 12 tgsigqueue $t $t 10 pidfd $t 12 \
 	killself 28 kill $t 0 \
 	attach $t seize $t 1 traceme \
 	mount "rf-src-$$" "$d/mnt" tmpfs 6 umount mnt 2 \
@@ -103,8 +103,10 @@ is "tkill"             "$(sig tkill)" "$t 0 12 0"
 is "tgkill"            "$(sig tgkill)" "$t $t 10 0"
 is "rt_sigqueueinfo"   "$(sig rt_sigqueueinfo)" "$t 0 12 0"
 is "rt_tgsigqueueinfo" "$(sig rt_tgsigqueueinfo)" "$t $t 10 0"
-is "not reported: signals to itself (kill, tgkill) and signal 0" \
-	"$(ev $pa '.class=="signal_send" and (.target_pid==.pid or .signal==0)' | wc -l)" 0
+is "pidfd_send_signal: the pid behind the fd" "$(sig pidfd_send_signal)" "$t 0 12 0"
+is "not reported: signals to itself (kill, tgkill, its own pidfd) and signal 0" \
+	"$(ev $pa '.class=="signal_send"' | jq -r .syscall | sort | tr '\n' ' ')" \
+	"kill pidfd_send_signal rt_sigqueueinfo rt_tgsigqueueinfo tgkill tkill "
 is "failed kill (EPERM, as nobody) reported" \
 	"$(one $pu1 '.class=="signal_send"' '"\(.target_pid) \(.signal) \(.result) \(.uid)"')" "1 15 -1 65534"
 
