@@ -407,6 +407,60 @@ int rf_exit_mount(struct trace_event_raw_sys_exit *ctx)
 	put_user_path(buf, &off, &ev->target, RF_AT_FDCWD, (const char *)st.a[1], &partial);
 	put_ustr(buf, &off, &ev->source, (void *)st.a[0], RF_PATH_MAX);
 	put_ustr(buf, &off, &ev->fstype, (void *)st.a[2], 64);
+	put_kstr(buf, &off, &ev->syscall, "mount", 16);
+	submit(buf, off, RF_CLASS_MOUNT, partial);
+	return 0;
+}
+
+/* move_mount(from_dfd, from_path, to_dfd, to_path, flags): the new mount API attaches
+ * here what fsmount or open_tree made; util-linux mount(8) 2.39+ mounts this way */
+#define RF_MOVE_MOUNT_F_EMPTY_PATH 0x4
+SEC("tp/syscalls/sys_enter_move_mount")
+int rf_enter_move_mount(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!class_on(RF_CLASS_MOUNT) || excluded())
+		return 0;
+	tstash(ctx, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4]);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_move_mount")
+int rf_exit_move_mount(struct trace_event_raw_sys_exit *ctx)
+{
+	struct rf_ev_mount *ev;
+	struct rf_stash st;
+	bool partial = false;
+	__u32 off;
+	char *buf;
+
+	if (!class_on(RF_CLASS_MOUNT) || !ttake(ctx, &st))
+		return 0;
+	buf = event_buf(sizeof(*ev));
+	if (!buf)
+		return 0;
+	ev = (void *)buf;
+	off = sizeof(*ev);
+	ev->uid = current_uid();
+	ev->result = errno_of(ctx->ret);
+	ev->flags = st.a[4];
+	barrier_var(off); /* as in rf_exit_mount */
+	put_user_path(buf, &off, &ev->target, st.a[2], (const char *)st.a[3], &partial);
+	if (st.a[4] & RF_MOVE_MOUNT_F_EMPTY_PATH) {
+		/* the mount behind the fd: its device name and file system type */
+		struct file *f = fd_file(st.a[0]);
+		struct vfsmount *vm = f ? BPF_CORE_READ(f, f_path.mnt) : NULL;
+
+		if (vm) {
+			struct mount *m = container_of(vm, struct mount, mnt);
+
+			put_kstr(buf, &off, &ev->source, BPF_CORE_READ(m, mnt_devname), 256);
+			put_kstr(buf, &off, &ev->fstype, BPF_CORE_READ(vm, mnt_sb, s_type, name), 64);
+		}
+	} else {
+		barrier_var(off);
+		put_user_path(buf, &off, &ev->source, st.a[0], (const char *)st.a[1], &partial);
+	}
+	put_kstr(buf, &off, &ev->syscall, "move_mount", 16);
 	submit(buf, off, RF_CLASS_MOUNT, partial);
 	return 0;
 }

@@ -96,7 +96,7 @@ static int usage(void)
 		"  attach PID, seize PID OPTIONS, traceme, bpf NAME, bpfbad NAME, memfd NAME FLAGS,\n"
 		"  mmapx, mprotectx, mmapfile FILE, mprotectfile FILE, mmaprw, kill PID SIG,\n"
 		"  tkill TID SIG, tgkill PID TID SIG, sigqueue PID SIG, tgsigqueue PID TID SIG,\n"
-		"  mount SRC TARGET FSTYPE FLAGS, umount TARGET FLAGS, killself SIG, pidfd PID SIG, sleep MS)\n");
+		"  mount SRC TARGET FSTYPE FLAGS, umount TARGET FLAGS, killself SIG, pidfd PID SIG, newmount SRC TARGET FSTYPE, sleep MS)\n");
 	return 2;
 }
 
@@ -113,7 +113,7 @@ static int nargs(const char *op)
 		 {"mmapx", 0},    {"mprotectx", 0},  {"mmapfile", 1},   {"mprotectfile", 1},
 		 {"mmaprw", 0},   {"kill", 2},       {"tkill", 2},      {"tgkill", 3},
 		 {"sigqueue", 2}, {"tgsigqueue", 3}, {"mount", 4},      {"umount", 2},
-		 {"sleep", 1},     {"killself", 1},  {"pidfd", 2}};
+		 {"sleep", 1},     {"killself", 1},  {"pidfd", 2},      {"newmount", 3}};
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -240,7 +240,21 @@ int main(int argc, char **argv)
 			if (fd >= 0)
 				close(fd);
 		}
-		else if (!strcmp(op, "sleep"))
+		else if (!strcmp(op, "newmount")) { /* fsopen, fsconfig, fsmount, move_mount */
+			int fs = fsopen(a[2], FSOPEN_CLOEXEC), m = -1;
+
+			r = fs < 0 ? -errno : 0;
+			if (!r && (fsconfig(fs, FSCONFIG_SET_STRING, "source", a[0], 0) < 0 ||
+				   fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+				   (m = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0))
+				r = -errno;
+			if (!r)
+				r = res(move_mount(m, "", AT_FDCWD, a[1], MOVE_MOUNT_F_EMPTY_PATH));
+			if (m >= 0)
+				close(m);
+			if (fs >= 0)
+				close(fs);
+		} else if (!strcmp(op, "sleep"))
 			usleep((useconds_t)num(a[0]) * 1000);
 		printf("%s result=%ld\n", op, r);
 	}

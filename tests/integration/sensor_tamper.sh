@@ -10,6 +10,8 @@ need_root "tamper sensor"
 
 T="$RF_BUILD/tests/helpers/tamper_ops"
 d=$(tmpdir); chmod 755 "$d"; mkdir "$d/mnt"
+# tmpdir's own cleanup is registered in the $(...) subshell and lost: register it here
+on_exit "umount -l '$d/mnt' 2>/dev/null; rm -rf '$d'"
 out="$d/events.json"
 start_sensor() { # CLASSES PROBE-OP...: start, then run the probe until it is reported
 	local cls=$1; shift
@@ -57,6 +59,7 @@ run "$d/a.out" memfd "rf-memfd-$$" 3 \
 	killself 28 kill $t 0 \
 	attach $t seize $t 1 traceme \
 	mount "rf-src-$$" "$d/mnt" tmpfs 6 umount mnt 2 \
+	newmount "rf-new-$$" mnt tmpfs umount "$d/mnt" 0 \
 	setgid 4321 setregid 4322 4323 setresgid 1 2 3 setfsgid 77 \
 	capdrop 21 mount none "$d/mnt" tmpfs 0
 pa=$p
@@ -126,10 +129,14 @@ is "failed ptrace attach to pid 1 (EPERM, as nobody) reported" \
 
 # mount, umount
 is "mount: source, target, fstype, flags, result" \
-	"$(one $pa '.class=="mount" and .result==0' '"\(.source) \(.target) \(.fstype) \(.mount_flags)"')" \
+	"$(one $pa '.class=="mount" and .result==0 and .syscall=="mount"' '"\(.source) \(.target) \(.fstype) \(.mount_flags)"')" \
 	"rf-src-$$ $d/mnt tmpfs 6"
+is "new mount API (fsopen, fsmount, move_mount): device name, type, target, flags" \
+	"$(one $pa '.class=="mount" and .syscall=="move_mount"' '"\(.source) \(.target) \(.fstype) \(.mount_flags) \(.result)"')" \
+	"rf-new-$$ $d/mnt tmpfs 4 0"
+check "new mount API: mounted" grep -q "newmount result=0" "$d/a.out"
 is "umount of a relative path: made absolute against the cwd" \
-	"$(one $pa '.class=="umount"' '"\(.target) \(.umount_flags) \(.result) \(.flags | length)"')" "$d/mnt 2 0 0"
+	"$(one $pa '.class=="umount" and .umount_flags==2' '"\(.target) \(.umount_flags) \(.result) \(.flags | length)"')" "$d/mnt 2 0 0"
 is "failed mount (no CAP_SYS_ADMIN after capset) reported" \
 	"$(one $pa '.class=="mount" and .result!=0' '"\(.source) \(.target) \(.result)"')" "none $d/mnt -1"
 
