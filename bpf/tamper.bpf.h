@@ -3,11 +3,13 @@
  * tamper.bpf.h: credential, ptrace, module, bpf, memfd, mount, signal and
  * executable-memory programs (issue 3). Included once, by sensor.bpf.c.
  *
- * Pattern: sys_enter checks the class mask, the cheap argument filters and the
- * exclusion map, in that order, and keeps what the event needs in the syscall stash
- * (rf_stash, keyed by pid_tgid); sys_exit takes the stash back and emits the event
- * with the result. Nothing is stashed for calls that will not be reported, so a
- * sys_exit of an unwatched call costs one map lookup that misses. Which failures are
+ * Pattern: one program per syscall, on its sys_exit tracepoint. It checks the class
+ * mask first, then reads the call's arguments from the user registers the kernel saved
+ * at entry (sys_args), applies the cheap argument filters, then the exclusion map, and
+ * emits the event with the result. The argument registers are not changed by the calls
+ * hooked here, and a tracer that rewrote them at syscall-enter-stop changed them before
+ * the call ran, so they are the arguments the kernel used. Only cred_setid also hooks
+ * sys_enter: the ids before the call are gone by its exit. Which failures are
  * reported, and why: docs/sensor.md, "Tamper classes".
  */
 
@@ -68,6 +70,31 @@ static __always_inline void put_ustr(char *buf, __u32 *off, struct rf_str *d, co
 static __always_inline __s32 errno_of(long ret)
 {
 	return ret < 0 && ret >= -4095 ? (__s32)ret : 0;
+}
+
+/* The current syscall's first n (a constant) arguments, at sys_exit: the saved user
+ * registers (x86-64 syscall convention: di, si, dx, r10, r8, r9). */
+struct rf_sysargs {
+	__u64 a[6];
+};
+static __always_inline void sys_args(struct rf_sysargs *s, int n)
+{
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	s->a[0] = n > 0 ? BPF_CORE_READ(r, di) : 0;
+	s->a[1] = n > 1 ? BPF_CORE_READ(r, si) : 0;
+	s->a[2] = n > 2 ? BPF_CORE_READ(r, dx) : 0;
+	s->a[3] = n > 3 ? BPF_CORE_READ(r, r10) : 0;
+	s->a[4] = n > 4 ? BPF_CORE_READ(r, r8) : 0;
+	s->a[5] = n > 5 ? BPF_CORE_READ(r, r9) : 0;
+}
+
+/* The syscall number of the current syscall (for programs outside a syscall tracepoint) */
+static __always_inline long sys_nr(void)
+{
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return BPF_CORE_READ(r, orig_ax);
 }
 
 /* --- cred_setid: set*uid, set*gid (every call, success or failure) -------------- */
@@ -165,20 +192,11 @@ RF_SETID(setfsgid, 1, true, true)
 
 /* --- cred_capset ---------------------------------------------------------------- */
 
-SEC("tp/syscalls/sys_enter_capset")
-int rf_enter_capset(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!class_on(RF_CLASS_CRED_CAPSET) || excluded())
-		return 0;
-	tstash(ctx, ctx->args[0], ctx->args[1], 0, 0, 0);
-	return 0;
-}
-
 SEC("tp/syscalls/sys_exit_capset")
 int rf_exit_capset(struct trace_event_raw_sys_exit *ctx)
 {
 	struct rf_ev_cred_capset *ev;
-	struct rf_stash st;
+	struct rf_sysargs sa;
 	struct {
 		__u32 version;
 		int pid;
@@ -188,23 +206,24 @@ int rf_exit_capset(struct trace_event_raw_sys_exit *ctx)
 	} data[2] = {};
 	char *buf;
 
-	if (!class_on(RF_CLASS_CRED_CAPSET) || !ttake(ctx, &st))
+	if (!class_on(RF_CLASS_CRED_CAPSET) || excluded())
 		return 0;
+	sys_args(&sa, 2);
 	buf = event_buf(sizeof(*ev));
 	if (!buf)
 		return 0;
 	ev = (void *)buf;
 	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
-	bpf_probe_read_user(&hdr, sizeof(hdr), (void *)st.a[0]);
+	bpf_probe_read_user(&hdr, sizeof(hdr), (void *)sa.a[0]);
 	ev->version = hdr.version;
 	ev->target_pid = hdr.pid;
 	/* version 1 (0x19980330) passes one 32-bit set each, versions 2 and 3 two */
-	if (st.a[1]) {
+	if (sa.a[1]) {
 		if (hdr.version == 0x19980330)
-			bpf_probe_read_user(&data[0], sizeof(data[0]), (void *)st.a[1]);
+			bpf_probe_read_user(&data[0], sizeof(data[0]), (void *)sa.a[1]);
 		else
-			bpf_probe_read_user(&data, sizeof(data), (void *)st.a[1]);
+			bpf_probe_read_user(&data, sizeof(data), (void *)sa.a[1]);
 	}
 	ev->effective = data[0].effective | (__u64)data[1].effective << 32;
 	ev->permitted = data[0].permitted | (__u64)data[1].permitted << 32;
@@ -215,28 +234,21 @@ int rf_exit_capset(struct trace_event_raw_sys_exit *ctx)
 
 /* --- ptrace: attach, seize, traceme ---------------------------------------------- */
 
-SEC("tp/syscalls/sys_enter_ptrace")
-int rf_enter_ptrace(struct trace_event_raw_sys_enter *ctx)
-{
-	long req = ctx->args[0];
-
-	if (!class_on(RF_CLASS_PTRACE) ||
-	    (req != RF_PTRACE_ATTACH && req != RF_PTRACE_SEIZE && req != RF_PTRACE_TRACEME) ||
-	    excluded())
-		return 0;
-	tstash(ctx, req, ctx->args[1], ctx->args[3], 0, 0);
-	return 0;
-}
-
 SEC("tp/syscalls/sys_exit_ptrace")
 int rf_exit_ptrace(struct trace_event_raw_sys_exit *ctx)
 {
 	struct rf_ev_ptrace *ev;
 	struct task_struct *t = cur_task(), *target;
-	struct rf_stash st;
+	struct rf_sysargs sa;
+	long req;
 	char *buf;
 
-	if (!class_on(RF_CLASS_PTRACE) || !ttake(ctx, &st))
+	if (!class_on(RF_CLASS_PTRACE))
+		return 0;
+	sys_args(&sa, 4);
+	req = sa.a[0];
+	if ((req != RF_PTRACE_ATTACH && req != RF_PTRACE_SEIZE && req != RF_PTRACE_TRACEME) ||
+	    excluded())
 		return 0;
 	buf = event_buf(sizeof(*ev));
 	if (!buf)
@@ -244,17 +256,17 @@ int rf_exit_ptrace(struct trace_event_raw_sys_exit *ctx)
 	ev = (void *)buf;
 	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
-	ev->request = (__u32)st.a[0];
-	if (st.a[0] == RF_PTRACE_TRACEME) {
+	ev->request = (__u32)req;
+	if (req == RF_PTRACE_TRACEME) {
 		ev->tracer_pid = BPF_CORE_READ(t, real_parent, tgid);
 		ev->target_pid = BPF_CORE_READ(t, tgid);
 		if (!ev->result)
 			ev->target_start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
 	} else {
 		ev->tracer_pid = BPF_CORE_READ(t, tgid);
-		ev->target_pid = (__s32)st.a[1];
-		if (st.a[0] == RF_PTRACE_SEIZE)
-			ev->options = st.a[2];
+		ev->target_pid = (__s32)sa.a[1];
+		if (req == RF_PTRACE_SEIZE)
+			ev->options = sa.a[3];
 		/* a successful attach puts the tracee first on the tracer's list */
 		if (!ev->result) {
 			struct list_head *first = BPF_CORE_READ(t, ptraced.next);
@@ -270,20 +282,11 @@ int rf_exit_ptrace(struct trace_event_raw_sys_exit *ctx)
 
 /* --- bpf_prog_load ---------------------------------------------------------------- */
 
-SEC("tp/syscalls/sys_enter_bpf")
-int rf_enter_bpf(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!class_on(RF_CLASS_BPF_PROG_LOAD) || ctx->args[0] != RF_BPF_PROG_LOAD || excluded())
-		return 0;
-	tstash(ctx, ctx->args[1], ctx->args[2], 0, 0, 0);
-	return 0;
-}
-
 SEC("tp/syscalls/sys_exit_bpf")
 int rf_exit_bpf(struct trace_event_raw_sys_exit *ctx)
 {
 	struct rf_ev_bpf_prog_load *ev;
-	struct rf_stash st;
+	struct rf_sysargs sa;
 	/* the head of union bpf_attr for BPF_PROG_LOAD (UAPI, fixed offsets) */
 	struct {
 		__u32 prog_type, insn_cnt;
@@ -297,7 +300,10 @@ int rf_exit_bpf(struct trace_event_raw_sys_exit *ctx)
 	__u32 n, off;
 	char *buf;
 
-	if (!class_on(RF_CLASS_BPF_PROG_LOAD) || !ttake(ctx, &st))
+	if (!class_on(RF_CLASS_BPF_PROG_LOAD))
+		return 0;
+	sys_args(&sa, 3);
+	if (sa.a[0] != RF_BPF_PROG_LOAD || excluded())
 		return 0;
 	buf = event_buf(sizeof(*ev));
 	if (!buf)
@@ -308,8 +314,8 @@ int rf_exit_bpf(struct trace_event_raw_sys_exit *ctx)
 	ev->result = errno_of(ctx->ret);
 	ev->fd = ev->result ? -1 : (__s32)ctx->ret;
 	/* the kernel reads min(size, sizeof(attr)) bytes; fields past size are zero */
-	n = st.a[1] < sizeof(a) ? (__u32)st.a[1] : sizeof(a);
-	bpf_probe_read_user(&a, n, (void *)st.a[0]);
+	n = sa.a[2] < sizeof(a) ? (__u32)sa.a[2] : sizeof(a);
+	bpf_probe_read_user(&a, n, (void *)sa.a[1]);
 	ev->prog_type = a.prog_type;
 	ev->insn_cnt = a.insn_cnt;
 	ev->prog_flags = a.prog_flags;
@@ -338,25 +344,17 @@ int rf_exit_bpf(struct trace_event_raw_sys_exit *ctx)
 
 /* --- memfd_create (successful calls) ----------------------------------------------- */
 
-SEC("tp/syscalls/sys_enter_memfd_create")
-int rf_enter_memfd_create(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!class_on(RF_CLASS_MEMFD_CREATE) || excluded())
-		return 0;
-	tstash(ctx, ctx->args[0], ctx->args[1], 0, 0, 0);
-	return 0;
-}
-
 SEC("tp/syscalls/sys_exit_memfd_create")
 int rf_exit_memfd_create(struct trace_event_raw_sys_exit *ctx)
 {
 	struct rf_ev_memfd_create *ev;
-	struct rf_stash st;
+	struct rf_sysargs sa;
 	__u32 off;
 	char *buf;
 
-	if (!class_on(RF_CLASS_MEMFD_CREATE) || !ttake(ctx, &st) || ctx->ret < 0)
+	if (!class_on(RF_CLASS_MEMFD_CREATE) || ctx->ret < 0 || excluded())
 		return 0;
+	sys_args(&sa, 2);
 	buf = event_buf(sizeof(*ev));
 	if (!buf)
 		return 0;
@@ -364,34 +362,26 @@ int rf_exit_memfd_create(struct trace_event_raw_sys_exit *ctx)
 	off = sizeof(*ev);
 	ev->uid = current_uid();
 	ev->fd = (__s32)ctx->ret;
-	ev->flags = (__u32)st.a[1];
-	put_ustr(buf, &off, &ev->name, (void *)st.a[0], 256);
+	ev->flags = (__u32)sa.a[1];
+	put_ustr(buf, &off, &ev->name, (void *)sa.a[0], 256);
 	submit(buf, off, RF_CLASS_MEMFD_CREATE, false);
 	return 0;
 }
 
-/* --- mount, umount ------------------------------------------------------------------ */
-
-SEC("tp/syscalls/sys_enter_mount")
-int rf_enter_mount(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!class_on(RF_CLASS_MOUNT) || excluded())
-		return 0;
-	tstash(ctx, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0);
-	return 0;
-}
+/* --- mount, move_mount, umount -------------------------------------------------------- */
 
 SEC("tp/syscalls/sys_exit_mount")
 int rf_exit_mount(struct trace_event_raw_sys_exit *ctx)
 {
 	struct rf_ev_mount *ev;
-	struct rf_stash st;
+	struct rf_sysargs sa;
 	bool partial = false;
 	__u32 off;
 	char *buf;
 
-	if (!class_on(RF_CLASS_MOUNT) || !ttake(ctx, &st))
+	if (!class_on(RF_CLASS_MOUNT) || excluded())
 		return 0;
+	sys_args(&sa, 4);
 	buf = event_buf(sizeof(*ev));
 	if (!buf)
 		return 0;
@@ -399,14 +389,14 @@ int rf_exit_mount(struct trace_event_raw_sys_exit *ctx)
 	off = sizeof(*ev);
 	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
-	ev->flags = st.a[3];
-	/* the path first: put_user_path needs 2 * RF_PATH_MAX of room. The offset is
-	 * hidden from the compiler: with a constant offset clang folds put_user_path's
-	 * masked index into a form the verifier cannot bound. */
+	ev->flags = sa.a[3];
+	/* the path first: put_user_path needs RF_PATH_MAX of room. The offset is hidden
+	 * from the compiler: with a constant offset clang folds put_user_path's masked
+	 * index into a form the verifier cannot bound. */
 	barrier_var(off);
-	put_user_path(buf, &off, &ev->target, RF_AT_FDCWD, (const char *)st.a[1], &partial);
-	put_ustr(buf, &off, &ev->source, (void *)st.a[0], RF_PATH_MAX);
-	put_ustr(buf, &off, &ev->fstype, (void *)st.a[2], 64);
+	put_user_path(buf, &off, &ev->target, RF_AT_FDCWD, (const char *)sa.a[1], &partial);
+	put_ustr(buf, &off, &ev->source, (void *)sa.a[0], RF_PATH_MAX);
+	put_ustr(buf, &off, &ev->fstype, (void *)sa.a[2], 64);
 	put_kstr(buf, &off, &ev->syscall, "mount", 16);
 	submit(buf, off, RF_CLASS_MOUNT, partial);
 	return 0;
@@ -415,26 +405,18 @@ int rf_exit_mount(struct trace_event_raw_sys_exit *ctx)
 /* move_mount(from_dfd, from_path, to_dfd, to_path, flags): the new mount API attaches
  * here what fsmount or open_tree made; util-linux mount(8) 2.39+ mounts this way */
 #define RF_MOVE_MOUNT_F_EMPTY_PATH 0x4
-SEC("tp/syscalls/sys_enter_move_mount")
-int rf_enter_move_mount(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!class_on(RF_CLASS_MOUNT) || excluded())
-		return 0;
-	tstash(ctx, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4]);
-	return 0;
-}
-
 SEC("tp/syscalls/sys_exit_move_mount")
 int rf_exit_move_mount(struct trace_event_raw_sys_exit *ctx)
 {
 	struct rf_ev_mount *ev;
-	struct rf_stash st;
+	struct rf_sysargs sa;
 	bool partial = false;
 	__u32 off;
 	char *buf;
 
-	if (!class_on(RF_CLASS_MOUNT) || !ttake(ctx, &st))
+	if (!class_on(RF_CLASS_MOUNT) || excluded())
 		return 0;
+	sys_args(&sa, 5);
 	buf = event_buf(sizeof(*ev));
 	if (!buf)
 		return 0;
@@ -442,12 +424,12 @@ int rf_exit_move_mount(struct trace_event_raw_sys_exit *ctx)
 	off = sizeof(*ev);
 	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
-	ev->flags = st.a[4];
+	ev->flags = sa.a[4];
 	barrier_var(off); /* as in rf_exit_mount */
-	put_user_path(buf, &off, &ev->target, st.a[2], (const char *)st.a[3], &partial);
-	if (st.a[4] & RF_MOVE_MOUNT_F_EMPTY_PATH) {
+	put_user_path(buf, &off, &ev->target, sa.a[2], (const char *)sa.a[3], &partial);
+	if (sa.a[4] & RF_MOVE_MOUNT_F_EMPTY_PATH) {
 		/* the mount behind the fd: its device name and file system type */
-		struct file *f = fd_file(st.a[0]);
+		struct file *f = fd_file(sa.a[0]);
 		struct vfsmount *vm = f ? BPF_CORE_READ(f, f_path.mnt) : NULL;
 
 		if (vm) {
@@ -458,19 +440,10 @@ int rf_exit_move_mount(struct trace_event_raw_sys_exit *ctx)
 		}
 	} else {
 		barrier_var(off);
-		put_user_path(buf, &off, &ev->source, st.a[0], (const char *)st.a[1], &partial);
+		put_user_path(buf, &off, &ev->source, sa.a[0], (const char *)sa.a[1], &partial);
 	}
 	put_kstr(buf, &off, &ev->syscall, "move_mount", 16);
 	submit(buf, off, RF_CLASS_MOUNT, partial);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_enter_umount")
-int rf_enter_umount(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!class_on(RF_CLASS_UMOUNT) || excluded())
-		return 0;
-	tstash(ctx, ctx->args[0], ctx->args[1], 0, 0, 0);
 	return 0;
 }
 
@@ -478,13 +451,14 @@ SEC("tp/syscalls/sys_exit_umount")
 int rf_exit_umount(struct trace_event_raw_sys_exit *ctx)
 {
 	struct rf_ev_umount *ev;
-	struct rf_stash st;
+	struct rf_sysargs sa;
 	bool partial = false;
 	__u32 off;
 	char *buf;
 
-	if (!class_on(RF_CLASS_UMOUNT) || !ttake(ctx, &st))
+	if (!class_on(RF_CLASS_UMOUNT) || excluded())
 		return 0;
+	sys_args(&sa, 2);
 	buf = event_buf(sizeof(*ev));
 	if (!buf)
 		return 0;
@@ -492,9 +466,9 @@ int rf_exit_umount(struct trace_event_raw_sys_exit *ctx)
 	off = sizeof(*ev);
 	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
-	ev->flags = (__u32)st.a[1];
+	ev->flags = (__u32)sa.a[1];
 	barrier_var(off); /* as in rf_exit_mount */
-	put_user_path(buf, &off, &ev->target, RF_AT_FDCWD, (const char *)st.a[0], &partial);
+	put_user_path(buf, &off, &ev->target, RF_AT_FDCWD, (const char *)sa.a[0], &partial);
 	submit(buf, off, RF_CLASS_UMOUNT, partial);
 	return 0;
 }
@@ -502,31 +476,20 @@ int rf_exit_umount(struct trace_event_raw_sys_exit *ctx)
 /* --- signal_send: signals to other processes ------------------------------------------ */
 
 /* pid, tid: the target as given; is_tid: pid names a thread (tkill) */
-static __always_inline int sig_enter(const struct trace_event_raw_sys_enter *ctx, long pid, long tid,
-				     long sig, bool is_tid)
-{
-	__u64 pt;
-
-	/* signal 0 only probes whether the process exists: noise */
-	if (!class_on(RF_CLASS_SIGNAL_SEND) || !sig)
-		return 0;
-	pt = bpf_get_current_pid_tgid();
-	if ((__s32)pid == (__s32)(pt >> 32) || (is_tid && (__s32)pid == (__s32)pt))
-		return 0; /* to itself */
-	if (excluded())
-		return 0;
-	tstash(ctx, pid, tid, sig, 0, 0);
-	return 0;
-}
-
-static __always_inline int sig_exit(const struct trace_event_raw_sys_exit *ctx, const char *name)
+static __always_inline int sig_emit(const struct trace_event_raw_sys_exit *ctx, const char *name,
+				    long pid, long tid, long sig, bool is_tid)
 {
 	struct rf_ev_signal_send *ev;
-	struct rf_stash st;
+	__u64 pt = bpf_get_current_pid_tgid();
 	__u32 off;
 	char *buf;
 
-	if (!class_on(RF_CLASS_SIGNAL_SEND) || !ttake(ctx, &st))
+	/* signal 0 only probes whether the process exists: noise */
+	if (!sig)
+		return 0;
+	if ((__s32)pid == (__s32)(pt >> 32) || (is_tid && (__s32)pid == (__s32)pt))
+		return 0; /* to itself */
+	if (excluded())
 		return 0;
 	buf = event_buf(sizeof(*ev));
 	if (!buf)
@@ -535,67 +498,67 @@ static __always_inline int sig_exit(const struct trace_event_raw_sys_exit *ctx, 
 	off = sizeof(*ev);
 	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
-	ev->target_pid = (__s32)st.a[0];
-	ev->target_tid = (__s32)st.a[1];
-	ev->signal = (__u32)st.a[2];
+	ev->target_pid = (__s32)pid;
+	ev->target_tid = (__s32)tid;
+	ev->signal = (__u32)sig;
 	put_kstr(buf, &off, &ev->syscall, name, 24);
 	submit(buf, off, RF_CLASS_SIGNAL_SEND, false);
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_kill")
-int rf_enter_kill(struct trace_event_raw_sys_enter *ctx)
-{
-	return sig_enter(ctx, ctx->args[0], 0, ctx->args[1], false);
-}
 SEC("tp/syscalls/sys_exit_kill")
 int rf_exit_kill(struct trace_event_raw_sys_exit *ctx)
 {
-	return sig_exit(ctx, "kill");
+	struct rf_sysargs sa;
+
+	if (!class_on(RF_CLASS_SIGNAL_SEND))
+		return 0;
+	sys_args(&sa, 2);
+	return sig_emit(ctx, "kill", sa.a[0], 0, sa.a[1], false);
 }
 
-SEC("tp/syscalls/sys_enter_tkill")
-int rf_enter_tkill(struct trace_event_raw_sys_enter *ctx)
-{
-	return sig_enter(ctx, ctx->args[0], 0, ctx->args[1], true);
-}
 SEC("tp/syscalls/sys_exit_tkill")
 int rf_exit_tkill(struct trace_event_raw_sys_exit *ctx)
 {
-	return sig_exit(ctx, "tkill");
+	struct rf_sysargs sa;
+
+	if (!class_on(RF_CLASS_SIGNAL_SEND))
+		return 0;
+	sys_args(&sa, 2);
+	return sig_emit(ctx, "tkill", sa.a[0], 0, sa.a[1], true);
 }
 
-SEC("tp/syscalls/sys_enter_tgkill")
-int rf_enter_tgkill(struct trace_event_raw_sys_enter *ctx)
-{
-	return sig_enter(ctx, ctx->args[0], ctx->args[1], ctx->args[2], false);
-}
 SEC("tp/syscalls/sys_exit_tgkill")
 int rf_exit_tgkill(struct trace_event_raw_sys_exit *ctx)
 {
-	return sig_exit(ctx, "tgkill");
+	struct rf_sysargs sa;
+
+	if (!class_on(RF_CLASS_SIGNAL_SEND))
+		return 0;
+	sys_args(&sa, 3);
+	return sig_emit(ctx, "tgkill", sa.a[0], sa.a[1], sa.a[2], false);
 }
 
-SEC("tp/syscalls/sys_enter_rt_sigqueueinfo")
-int rf_enter_rt_sigqueueinfo(struct trace_event_raw_sys_enter *ctx)
-{
-	return sig_enter(ctx, ctx->args[0], 0, ctx->args[1], false);
-}
 SEC("tp/syscalls/sys_exit_rt_sigqueueinfo")
 int rf_exit_rt_sigqueueinfo(struct trace_event_raw_sys_exit *ctx)
 {
-	return sig_exit(ctx, "rt_sigqueueinfo");
+	struct rf_sysargs sa;
+
+	if (!class_on(RF_CLASS_SIGNAL_SEND))
+		return 0;
+	sys_args(&sa, 2);
+	return sig_emit(ctx, "rt_sigqueueinfo", sa.a[0], 0, sa.a[1], false);
 }
 
-SEC("tp/syscalls/sys_enter_rt_tgsigqueueinfo")
-int rf_enter_rt_tgsigqueueinfo(struct trace_event_raw_sys_enter *ctx)
-{
-	return sig_enter(ctx, ctx->args[0], ctx->args[1], ctx->args[2], false);
-}
 SEC("tp/syscalls/sys_exit_rt_tgsigqueueinfo")
 int rf_exit_rt_tgsigqueueinfo(struct trace_event_raw_sys_exit *ctx)
 {
-	return sig_exit(ctx, "rt_tgsigqueueinfo");
+	struct rf_sysargs sa;
+
+	if (!class_on(RF_CLASS_SIGNAL_SEND))
+		return 0;
+	sys_args(&sa, 3);
+	return sig_emit(ctx, "rt_tgsigqueueinfo", sa.a[0], sa.a[1], sa.a[2], false);
 }
 
 /* pidfd_send_signal: the process behind the pidfd (its pid in the initial namespace,
@@ -622,30 +585,56 @@ static __always_inline long pidfd_target(long fd)
 	return pid ? BPF_CORE_READ(pid, numbers[0].nr) : 0;
 }
 
-SEC("tp/syscalls/sys_enter_pidfd_send_signal")
-int rf_enter_pidfd_send_signal(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!class_on(RF_CLASS_SIGNAL_SEND) || !ctx->args[1])
-		return 0;
-	return sig_enter(ctx, pidfd_target(ctx->args[0]), 0, ctx->args[1], false);
-}
 SEC("tp/syscalls/sys_exit_pidfd_send_signal")
 int rf_exit_pidfd_send_signal(struct trace_event_raw_sys_exit *ctx)
 {
-	return sig_exit(ctx, "pidfd_send_signal");
+	struct rf_sysargs sa;
+
+	if (!class_on(RF_CLASS_SIGNAL_SEND))
+		return 0;
+	sys_args(&sa, 2);
+	if (!sa.a[1])
+		return 0;
+	return sig_emit(ctx, "pidfd_send_signal", pidfd_target(sa.a[0]), 0, sa.a[1], false);
 }
 
 /* --- mem_exec: anonymous memory made executable ---------------------------------------- */
 
-SEC("tp/syscalls/sys_enter_mmap")
-int rf_enter_mmap(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int mem_emit(const struct trace_event_raw_sys_exit *ctx, const char *name,
+				    struct rf_sysargs *sa, bool is_mmap)
 {
-	/* file mappings with PROT_EXEC are how every program loads its libraries */
-	if (!class_on(RF_CLASS_MEM_EXEC) || !(ctx->args[2] & RF_PROT_EXEC) ||
-	    !(ctx->args[3] & RF_MAP_ANON) || excluded())
+	struct rf_ev_mem_exec *ev;
+	__u32 off;
+	char *buf;
+
+	buf = event_buf(sizeof(*ev));
+	if (!buf)
 		return 0;
-	tstash(ctx, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0);
+	ev = (void *)buf;
+	off = sizeof(*ev);
+	ev->uid = current_uid();
+	ev->result = errno_of(ctx->ret);
+	ev->addr = is_mmap && !ev->result ? (__u64)ctx->ret : sa->a[0];
+	ev->len = sa->a[1];
+	ev->prot = (__u32)sa->a[2];
+	ev->flags = is_mmap ? (__u32)sa->a[3] : 0;
+	put_kstr(buf, &off, &ev->syscall, name, 16);
+	submit(buf, off, RF_CLASS_MEM_EXEC, false);
 	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_mmap")
+int rf_exit_mmap(struct trace_event_raw_sys_exit *ctx)
+{
+	struct rf_sysargs sa;
+
+	if (!class_on(RF_CLASS_MEM_EXEC))
+		return 0;
+	sys_args(&sa, 4);
+	/* file mappings with PROT_EXEC are how every program loads its libraries */
+	if (!(sa.a[2] & RF_PROT_EXEC) || !(sa.a[3] & RF_MAP_ANON) || excluded())
+		return 0;
+	return mem_emit(ctx, "mmap", &sa, true);
 }
 
 static long vma_is_anon(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -655,82 +644,44 @@ static long vma_is_anon(struct task_struct *task, struct vm_area_struct *vma, vo
 }
 
 /* mprotect, pkey_mprotect: (start, len, prot, ...) */
-static __always_inline int mprotect_enter(const struct trace_event_raw_sys_enter *ctx)
+static __always_inline int mprotect_exit(const struct trace_event_raw_sys_exit *ctx,
+					 const char *name)
 {
+	struct rf_sysargs sa;
 	bool anon = false;
 
-	if (!class_on(RF_CLASS_MEM_EXEC) || !(ctx->args[2] & RF_PROT_EXEC) || excluded())
+	if (!class_on(RF_CLASS_MEM_EXEC))
+		return 0;
+	sys_args(&sa, 3);
+	if (!(sa.a[2] & RF_PROT_EXEC) || excluded())
 		return 0;
 	/* the mapping at start decides (a range over several mappings: the first) */
-	if (bpf_find_vma(bpf_get_current_task_btf(), ctx->args[0], vma_is_anon, &anon, 0) || !anon)
+	if (bpf_find_vma(bpf_get_current_task_btf(), sa.a[0], vma_is_anon, &anon, 0) || !anon)
 		return 0;
-	tstash(ctx, ctx->args[0], ctx->args[1], ctx->args[2], 0, 0);
-	return 0;
+	return mem_emit(ctx, name, &sa, false);
 }
 
-static __always_inline int mem_exit(const struct trace_event_raw_sys_exit *ctx, const char *name,
-				    bool is_mmap)
-{
-	struct rf_ev_mem_exec *ev;
-	struct rf_stash st;
-	__u32 off;
-	char *buf;
-
-	if (!class_on(RF_CLASS_MEM_EXEC) || !ttake(ctx, &st))
-		return 0;
-	buf = event_buf(sizeof(*ev));
-	if (!buf)
-		return 0;
-	ev = (void *)buf;
-	off = sizeof(*ev);
-	ev->uid = current_uid();
-	ev->result = errno_of(ctx->ret);
-	ev->addr = is_mmap && !ev->result ? (__u64)ctx->ret : st.a[0];
-	ev->len = st.a[1];
-	ev->prot = (__u32)st.a[2];
-	ev->flags = (__u32)st.a[3];
-	put_kstr(buf, &off, &ev->syscall, name, 16);
-	submit(buf, off, RF_CLASS_MEM_EXEC, false);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_exit_mmap")
-int rf_exit_mmap(struct trace_event_raw_sys_exit *ctx)
-{
-	return mem_exit(ctx, "mmap", true);
-}
-
-SEC("tp/syscalls/sys_enter_mprotect")
-int rf_enter_mprotect(struct trace_event_raw_sys_enter *ctx)
-{
-	return mprotect_enter(ctx);
-}
 SEC("tp/syscalls/sys_exit_mprotect")
 int rf_exit_mprotect(struct trace_event_raw_sys_exit *ctx)
 {
-	return mem_exit(ctx, "mprotect", false);
+	return mprotect_exit(ctx, "mprotect");
 }
 
-SEC("tp/syscalls/sys_enter_pkey_mprotect")
-int rf_enter_pkey_mprotect(struct trace_event_raw_sys_enter *ctx)
-{
-	return mprotect_enter(ctx);
-}
 SEC("tp/syscalls/sys_exit_pkey_mprotect")
 int rf_exit_pkey_mprotect(struct trace_event_raw_sys_exit *ctx)
 {
-	return mem_exit(ctx, "pkey_mprotect", false);
+	return mprotect_exit(ctx, "pkey_mprotect");
 }
 
 /* --- module_load ------------------------------------------------------------------------
  * Successful loads from the module:module_load tracepoint (name and taints, in the
- * loader's context); failed ones from sys_exit of init_module and finit_module. The
- * tracepoint is used through tracefs with its record layout written out here: a kernel
- * built without modules (CONFIG_MODULES=n) has neither the tracepoint nor its BTF, and
- * a tp_btf program would stop the whole object from loading. There the four programs
- * load and fail to attach; the sensor lists them as unavailable. */
-#define RF_MOD_FINIT 1
-#define RF_MOD_INIT  2
+ * loader's context, inside its init_module or finit_module); failed ones from sys_exit
+ * of those two syscalls. The tracepoint is used through tracefs with its record layout
+ * written out here: a kernel built without modules (CONFIG_MODULES=n) has neither the
+ * tracepoint nor its BTF, and a tp_btf program would stop the whole object from
+ * loading. There the three programs load and fail to attach; the sensor lists them as
+ * unavailable. */
+#define RF_NR_FINIT_MODULE 313 /* x86-64 */
 
 struct rf_tp_module_load {
 	__u64 common;  /* common_type, flags, preempt_count, pid */
@@ -738,28 +689,11 @@ struct rf_tp_module_load {
 	__u32 name_loc; /* __data_loc char[] name: offset (low 16 bits) and length */
 };
 
-SEC("tp/syscalls/sys_enter_finit_module")
-int rf_enter_finit_module(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!class_on(RF_CLASS_MODULE_LOAD) || excluded())
-		return 0;
-	tstash(ctx, ctx->args[0], 0, 0, 0, RF_MOD_FINIT);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_enter_init_module")
-int rf_enter_init_module(struct trace_event_raw_sys_enter *ctx)
-{
-	if (!class_on(RF_CLASS_MODULE_LOAD) || excluded())
-		return 0;
-	tstash(ctx, 0, 0, 0, 0, RF_MOD_INIT);
-	return 0;
-}
-
-/* The event without the name: the file for finit_module, from the stash's fd. */
-static __always_inline char *module_event(struct rf_stash *st, __u32 *off, bool *partial)
+/* The event without the name or result; the file of finit_module(fd, ...) as path. */
+static __always_inline char *module_event(__u32 *off, bool *partial)
 {
 	struct rf_ev_module_load *ev;
+	struct rf_sysargs sa;
 	char *buf = event_buf(sizeof(*ev));
 
 	if (!buf)
@@ -767,9 +701,11 @@ static __always_inline char *module_event(struct rf_stash *st, __u32 *off, bool 
 	ev = (void *)buf;
 	*off = sizeof(*ev);
 	ev->uid = current_uid();
-	if (st && st->a[4] == RF_MOD_FINIT) {
-		struct file *f = fd_file(st->a[0]);
+	if (sys_nr() == RF_NR_FINIT_MODULE) {
+		struct file *f;
 
+		sys_args(&sa, 1);
+		f = fd_file(sa.a[0]);
 		if (f)
 			put_path(buf, off, &ev->path, file_path_ptr(f), partial);
 	}
@@ -780,17 +716,13 @@ SEC("tp/module/module_load")
 int rf_module_load(struct rf_tp_module_load *ctx)
 {
 	struct rf_ev_module_load *ev;
-	__u64 id = bpf_get_current_pid_tgid();
-	struct rf_stash *st;
 	bool partial = false;
 	__u32 off, loc;
 	char *buf;
 
 	if (!class_on(RF_CLASS_MODULE_LOAD) || excluded())
 		return 0;
-	/* the syscall's stash stays for its sys_exit, which only reports failures */
-	st = bpf_map_lookup_elem(&rf_stash, &id);
-	buf = module_event(st, &off, &partial);
+	buf = module_event(&off, &partial);
 	if (!buf)
 		return 0;
 	ev = (void *)buf;
@@ -809,17 +741,17 @@ int rf_module_load(struct rf_tp_module_load *ctx)
 	return 0;
 }
 
+/* failures only: a load that worked was reported by the tracepoint */
 static __always_inline int module_exit(const struct trace_event_raw_sys_exit *ctx)
 {
 	struct rf_ev_module_load *ev;
-	struct rf_stash st;
 	bool partial = false;
 	__u32 off;
 	char *buf;
 
-	if (!class_on(RF_CLASS_MODULE_LOAD) || !ttake(ctx, &st) || ctx->ret == 0)
+	if (!class_on(RF_CLASS_MODULE_LOAD) || ctx->ret == 0 || excluded())
 		return 0;
-	buf = module_event(&st, &off, &partial);
+	buf = module_event(&off, &partial);
 	if (!buf)
 		return 0;
 	ev = (void *)buf;
