@@ -59,7 +59,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 GENERATED := $(GEN)/ringfence/events_gen.h
 
-.PHONY: all deps run test unit-tests fuzz-replay fuzz bench clean check-docs
+.PHONY: all deps run test unit-tests fuzz-replay fuzz bench clean corpus
 all: $(BUILD)/ringfence $(BUILD)/libringfence.so $(BUILD)/libringfence.a $(TEST_HELPER_BINS)
 
 # --- Debian packages -------------------------------------------------------
@@ -146,6 +146,15 @@ run: all
 bench: all
 	@scripts/deps.sh bench
 	@bench/run.sh $(BUILD)
+
+# Regenerate the capture fuzz corpus after a schema change (captures carry the
+# schema's layout hash; stale ones only exercise the header check).
+corpus: $(BUILD)/tests/helpers/make_capture
+	$(BUILD)/tests/helpers/make_capture tests/fuzz/corpus/capture/synthetic.rfcap 24
+	f=tests/fuzz/corpus/capture/synthetic.rfcap; head -c 64 $$f > tests/fuzz/corpus/capture/header-only.rfcap; \
+	head -c 100 $$f > tests/fuzz/corpus/capture/truncated-record.rfcap; \
+	cp $$f tests/fuzz/corpus/capture/corrupt-crc.rfcap; printf '\x55' | dd of=tests/fuzz/corpus/capture/corrupt-crc.rfcap bs=1 seek=200 conv=notrunc 2>/dev/null; \
+	cp $$f tests/fuzz/corpus/capture/bad-length.rfcap; printf '\xff\xff\x00\x00' | dd of=tests/fuzz/corpus/capture/bad-length.rfcap bs=1 seek=64 conv=notrunc 2>/dev/null
 
 clean:
 	rm -rf build

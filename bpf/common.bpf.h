@@ -67,12 +67,14 @@ struct {
 	__type(value, __u8);
 } rf_excluded SEC(".maps");
 
+__u32 rf_excluded_count = 0; /* entries in rf_excluded: no lookup while it is 0 */
+
 /* ringfence itself and the processes it excludes are never reported */
 static __always_inline bool excluded(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-	return tgid == rf_self_tgid || bpf_map_lookup_elem(&rf_excluded, &tgid);
+	return tgid == rf_self_tgid || (rf_excluded_count && bpf_map_lookup_elem(&rf_excluded, &tgid));
 }
 
 static __always_inline void count(__u32 cls, bool dropped)
@@ -89,6 +91,24 @@ static __always_inline void count(__u32 cls, bool dropped)
 		st->dropped[cls]++;
 	else
 		st->emitted[cls]++;
+}
+
+/*
+ * Wake-ups: waking the reader costs the writing CPU an interrupt, which at a million
+ * events a second would cost more than the events. So a record wakes the reader only
+ * when the last wake-up is at least RF_WAKEUP_MIN_NS old; the ones in between are
+ * picked up by that reader's next pass, and the reader, while events flow, polls at
+ * least every RF_POLL_ACTIVE_MS (user space, sensor.c). At low rates every event
+ * wakes the reader at once.
+ */
+__u64 rf_last_wakeup_ns = 0;
+
+static __always_inline __u64 wakeup_flags(__u64 now)
+{
+	if (now - rf_last_wakeup_ns < RF_WAKEUP_MIN_NS)
+		return BPF_RB_NO_WAKEUP;
+	rf_last_wakeup_ns = now;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 static __always_inline void fill_hdr(struct rf_event_hdr *h, __u16 cls, __u16 size,
@@ -109,7 +129,48 @@ static __always_inline void fill_hdr(struct rf_event_hdr *h, __u16 cls, __u16 si
 }
 
 /*
- * Resolve the struct path at path_ptr into the per-CPU path buffer, in
+ * Reading kernel memory from a tracepoint program costs a helper call per read, so
+ * the walk reads whole struct heads at once (one read per dentry, one per mount) and
+ * takes the fields it needs at their CO-RE-relocated offsets, which the verifier
+ * sees as constants. RF_HEAD is enough for every kernel the sensor supports; a
+ * kernel whose fields lie further out takes the per-field path (dead code elsewhere).
+ */
+#define RF_HEAD 64
+#define HEAD_FIELD(raw, type, field, out)                                            \
+	do {                                                                         \
+		__u32 o_ = bpf_core_field_offset(type, field);                       \
+		if (o_ + sizeof(out) <= RF_HEAD)                                     \
+			__builtin_memcpy(&(out), (raw) + o_, sizeof(out));           \
+		else                                                                 \
+			bpf_probe_read_kernel(&(out), sizeof(out), (void *)src_ + o_); \
+	} while (0)
+
+struct mount_head {
+	struct mount *parent;
+	struct dentry *mountpoint;
+	struct dentry *root;
+};
+
+static __always_inline void read_mount(struct mount *mnt, struct mount_head *mh)
+{
+	char raw[RF_HEAD] = {};
+	const char *src_ = (const char *)mnt;
+
+	bpf_probe_read_kernel(raw, sizeof(raw), mnt);
+	HEAD_FIELD(raw, struct mount, mnt_parent, mh->parent);
+	HEAD_FIELD(raw, struct mount, mnt_mountpoint, mh->mountpoint);
+	{
+		__u32 o_ = bpf_core_field_offset(struct mount, mnt) +
+			   bpf_core_field_offset(struct vfsmount, mnt_root);
+		if (o_ + 8 <= RF_HEAD)
+			__builtin_memcpy(&mh->root, raw + o_, 8);
+		else
+			bpf_probe_read_kernel(&mh->root, 8, (void *)src_ + o_);
+	}
+}
+
+/*
+ * Resolve a path given as (dentry, vfsmount) into the per-CPU path buffer, in
  * pb[pos .. RF_PATH_MAX-1), built backwards from the last component, crossing mount
  * points up to the root of the mount tree. Returns pos, with RF_WALK_PARTIAL set when
  * the walk stopped early (deeper than RF_PATH_DEPTH_MAX, longer than RF_PATH_MAX, or
@@ -117,55 +178,54 @@ static __always_inline void fill_hdr(struct rf_event_hdr *h, __u16 cls, __u16 si
  *
  * A global function: the verifier checks it once, on its own, instead of once per
  * caller with the caller's state (which made the exec program too big to verify).
- * The path arrives as a number, so every read goes through bpf_probe_read_kernel.
+ * The pointers arrive as numbers, so every read goes through bpf_probe_read_kernel.
  */
 #define RF_WALK_PARTIAL 0x10000
-__noinline int rf_path_walk(__u64 path_ptr)
+__noinline int rf_path_walk(__u64 dentry_p, __u64 vfsmnt_p)
 {
-	const struct path *path = (const struct path *)path_ptr;
 	struct pathbuf *pbuf = bpf_map_lookup_elem(&rf_pathbuf, &zero);
-	struct dentry *dentry, *mnt_root, *parent;
-	struct vfsmount *vfsmnt;
-	struct mount *mnt, *mnt_parent;
+	struct dentry *dentry = (struct dentry *)dentry_p;
+	struct mount *mnt;
+	struct mount_head mh;
 	__u32 pos;
 	int i;
 
-	if (!pbuf || !path)
+	if (!pbuf || !dentry_p || !vfsmnt_p)
 		return -1;
-	dentry = BPF_CORE_READ(path, dentry);
-	vfsmnt = BPF_CORE_READ(path, mnt);
-	mnt = container_of(vfsmnt, struct mount, mnt);
-	mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	mnt = (struct mount *)(vfsmnt_p - bpf_core_field_offset(struct mount, mnt));
+	read_mount(mnt, &mh);
 	pbuf->b[RF_PATH_MAX - 1] = 0;
 	pbuf->pos = RF_PATH_MAX - 1;
 	pbuf->done = 0;
 	for (i = 0; i < RF_PATH_DEPTH_MAX; i++) {
-		struct qstr name;
-		__u32 len;
+		char raw[RF_HEAD] = {};
+		const char *src_ = (const char *)dentry;
+		struct dentry *parent = NULL;
+		const unsigned char *name = NULL;
+		__u32 len = 0;
 
-		mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-		parent = BPF_CORE_READ(dentry, d_parent);
-		if (dentry == mnt_root || dentry == parent) {
-			if (dentry != mnt_root)
+		bpf_probe_read_kernel(raw, sizeof(raw), dentry);
+		HEAD_FIELD(raw, struct dentry, d_parent, parent);
+		if (dentry == mh.root || dentry == parent) {
+			if (dentry != mh.root)
 				break; /* not reachable from a mount root */
-			if (mnt != mnt_parent) {
-				dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-				mnt = mnt_parent;
-				mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-				vfsmnt = __builtin_preserve_access_index(&mnt->mnt);
+			if (mnt != mh.parent) {
+				dentry = mh.mountpoint;
+				mnt = mh.parent;
+				read_mount(mnt, &mh);
 				continue;
 			}
 			pbuf->done = 1;
 			break;
 		}
-		name = BPF_CORE_READ(dentry, d_name);
-		len = name.len;
+		HEAD_FIELD(raw, struct dentry, d_name.len, len);
+		HEAD_FIELD(raw, struct dentry, d_name.name, name);
 		pos = pbuf->pos;
 		if (len > RF_BPF_NAME_MAX - 1 || len + 2 > pos || pos > RF_PATH_MAX - 1)
 			break;
 		pos -= len;
 		bpf_probe_read_kernel(pbuf->b + (pos & (RF_PATH_MAX - 1)),
-				      len & (RF_BPF_NAME_MAX - 1), name.name);
+				      len & (RF_BPF_NAME_MAX - 1), name);
 		pos -= 1;
 		pbuf->b[pos & (RF_PATH_MAX - 1)] = '/';
 		pbuf->pos = pos;
@@ -179,23 +239,26 @@ __noinline int rf_path_walk(__u64 path_ptr)
 	return (int)(pos & (RF_PATH_MAX - 1)) | (pbuf->done ? 0 : RF_WALK_PARTIAL);
 }
 
-/* Append the path to the event at *off and point *d at it. */
-static __always_inline void put_path(char *buf, __u32 *off, struct rf_str *d, __u64 path,
-				     bool *partial)
+/* (dentry, vfsmount) of the struct path at path_ptr, in one read */
+static __always_inline int path_walk_ptr(__u64 path_ptr)
+{
+	struct {
+		__u64 mnt, dentry;
+	} p = {};
+
+	/* struct path is { struct vfsmount *mnt; struct dentry *dentry; } on every kernel */
+	if (bpf_probe_read_kernel(&p, sizeof(p), (void *)path_ptr))
+		return -1;
+	return rf_path_walk(p.dentry, p.mnt);
+}
+
+/* Append the path the last walk left at pathbuf[pos..] to the event at *off. */
+static __always_inline void put_walked(char *buf, __u32 *off, struct rf_str *d, __u32 pos)
 {
 	struct pathbuf *pb = bpf_map_lookup_elem(&rf_pathbuf, &zero);
-	__u32 o = *off, pos, len;
-	int r;
+	__u32 o = *off, len;
 
-	if (!pb || o > RF_BPF_EVENT_BUF - RF_PATH_MAX)
-		return;
-	r = rf_path_walk(path);
-	if (r < 0)
-		return;
-	if (r & RF_WALK_PARTIAL)
-		*partial = true;
-	pos = r & (RF_PATH_MAX - 1);
-	if (pos >= RF_PATH_MAX - 1)
+	if (!pb || o > RF_BPF_EVENT_BUF - RF_PATH_MAX || pos >= RF_PATH_MAX - 1)
 		return;
 	len = RF_PATH_MAX - 1 - pos; /* without the NUL */
 	barrier_var(len);
@@ -204,6 +267,22 @@ static __always_inline void put_path(char *buf, __u32 *off, struct rf_str *d, __
 	d->off = o;
 	d->len = len;
 	*off = o + len + 1;
+}
+
+/* Append the path of the struct path at `path` to the event at *off. */
+static __always_inline void put_path(char *buf, __u32 *off, struct rf_str *d, __u64 path,
+				     bool *partial)
+{
+	int r;
+
+	if (*off > RF_BPF_EVENT_BUF - RF_PATH_MAX)
+		return;
+	r = path_walk_ptr(path);
+	if (r < 0)
+		return;
+	if (r & RF_WALK_PARTIAL)
+		*partial = true;
+	put_walked(buf, off, d, r & (RF_PATH_MAX - 1));
 }
 
 /* Append a NUL-terminated kernel string of at most max bytes (NUL included). */
@@ -268,19 +347,60 @@ static __always_inline bool stash_take(struct rf_stash *out)
 	return true;
 }
 
-/* The struct file behind fd in the current process, or NULL. */
+/* The struct file behind fd in the current process, or NULL. The task is a BTF
+ * pointer (direct loads, no helper calls); the descriptor table slot is not. */
 static __always_inline struct file *fd_file(long fd)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = t->files->fdt;
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 
-	if (fd < 0 || fd >= max)
+	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
+}
+
+/* What the sensor needs of a struct file, in one read. */
+struct file_head {
+	__u32 mode;  /* f_mode */
+	__u32 flags; /* f_flags */
+	struct inode *inode;
+	__u64 path_mnt, path_dentry;
+};
+
+static __always_inline int read_file(struct file *f, struct file_head *fh)
+{
+	char raw[RF_HEAD * 2] = {};
+	const char *src_ = (const char *)f;
+	__u32 po = bpf_core_field_offset(struct file, f_path);
+
+	if (bpf_probe_read_kernel(raw, sizeof(raw), f))
+		return -1;
+#undef RF_HEAD_SAVE
+	{
+#define RF_HEAD_F (RF_HEAD * 2)
+		__u32 o_;
+		o_ = bpf_core_field_offset(struct file, f_mode);
+		if (o_ + 4 <= RF_HEAD_F) __builtin_memcpy(&fh->mode, raw + o_, 4);
+		else bpf_probe_read_kernel(&fh->mode, 4, (void *)src_ + o_);
+		o_ = bpf_core_field_offset(struct file, f_flags);
+		if (o_ + 4 <= RF_HEAD_F) __builtin_memcpy(&fh->flags, raw + o_, 4);
+		else bpf_probe_read_kernel(&fh->flags, 4, (void *)src_ + o_);
+		o_ = bpf_core_field_offset(struct file, f_inode);
+		if (o_ + 8 <= RF_HEAD_F) __builtin_memcpy(&fh->inode, raw + o_, 8);
+		else bpf_probe_read_kernel(&fh->inode, 8, (void *)src_ + o_);
+		if (po + 16 <= RF_HEAD_F) {
+			__builtin_memcpy(&fh->path_mnt, raw + po, 8);
+			__builtin_memcpy(&fh->path_dentry, raw + po + 8, 8);
+		} else {
+			bpf_probe_read_kernel(&fh->path_mnt, 8, (void *)src_ + po);
+			bpf_probe_read_kernel(&fh->path_dentry, 8, (void *)src_ + po + 8);
+		}
+#undef RF_HEAD_F
+	}
+	return 0;
 }
 
 static __always_inline __u64 file_path_ptr(struct file *f)
@@ -328,7 +448,7 @@ static __always_inline void put_user_path(char *buf, __u32 *off, struct rf_str *
 		if (!base) {
 			*partial = true; /* unknown base: the name alone */
 		} else {
-			r = rf_path_walk(base);
+			r = path_walk_ptr(base);
 			if (r < 0)
 				return;
 			if (r & RF_WALK_PARTIAL)
@@ -362,14 +482,15 @@ static __always_inline void put_user_path(char *buf, __u32 *off, struct rf_str *
 static __always_inline void submit(char *buf, __u32 off, __u16 cls, bool partial)
 {
 	struct rf_event_hdr *h = (void *)buf;
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 
 	if (partial)
 		h->flags |= RF_EVF_PATH_PARTIAL;
 	fill_hdr(h, cls, off, t);
 	if (off > RF_BPF_EVENT_BUF - 1)
 		return;
-	count(cls, bpf_ringbuf_output(&rf_events, buf, off & (RF_BPF_EVENT_BUF - 1), 0) != 0);
+	count(cls, bpf_ringbuf_output(&rf_events, buf, off & (RF_BPF_EVENT_BUF - 1),
+				      wakeup_flags(h->ts_ns)) != 0);
 }
 
 /* The per-CPU event buffer with its fixed part of `size` bytes zeroed. */
@@ -377,9 +498,9 @@ static __always_inline char *event_buf(__u32 size)
 {
 	struct evbuf *eb = bpf_map_lookup_elem(&rf_evbuf, &zero);
 
-	if (!eb || size > 512)
+	if (!eb || size > 256)
 		return NULL;
-	__builtin_memset(eb->b, 0, 512);
+	__builtin_memset(eb->b, 0, 256); /* constant size: one unrolled store sequence */
 	return eb->b;
 }
 

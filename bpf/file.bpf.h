@@ -63,28 +63,30 @@ static __always_inline bool path_excluded(const char *buf, struct rf_str *d)
 static __always_inline int on_open_exit(long ret)
 {
 	struct rf_ev_file_create *ev;
+	struct file_head fh;
 	struct file *f;
-	unsigned int fmode;
-	umode_t imode;
+	umode_t imode = 0;
 	bool partial = false;
-	__u32 off = sizeof(*ev);
+	__u32 off = sizeof(*ev), pos;
 	__u16 cls;
 	char *buf;
+	int r;
 
 	if (ret < 0 || !(class_on(RF_CLASS_FILE_CREATE) || class_on(RF_CLASS_FILE_OPEN_WRITE)) ||
 	    excluded())
 		return 0;
 	f = fd_file(ret);
-	if (!f)
+	if (!f || read_file(f, &fh))
 		return 0;
-	fmode = BPF_CORE_READ(f, f_mode);
-	if (fmode & RF_FMODE_CREATED)
+	if (fh.mode & RF_FMODE_CREATED)
 		cls = RF_CLASS_FILE_CREATE;
-	else if (fmode & RF_FMODE_WRITE)
+	else if (fh.mode & RF_FMODE_WRITE)
 		cls = RF_CLASS_FILE_OPEN_WRITE;
 	else
 		return 0;
-	imode = BPF_CORE_READ(f, f_inode, i_mode);
+	/* i_mode is the first field of struct inode on every kernel */
+	bpf_probe_read_kernel(&imode, sizeof(imode),
+			      (char *)fh.inode + bpf_core_field_offset(struct inode, i_mode));
 	if (!class_on(cls) || (imode & RF_S_IFMT) != RF_S_IFREG)
 		return 0;
 	buf = event_buf(sizeof(*ev));
@@ -92,9 +94,15 @@ static __always_inline int on_open_exit(long ret)
 		return 0;
 	ev = (void *)buf;
 	ev->uid = current_uid();
-	ev->flags = BPF_CORE_READ(f, f_flags);
+	ev->flags = fh.flags;
 	ev->mode = imode & 07777;
-	put_path(buf, &off, &ev->path, file_path_ptr(f), &partial);
+	r = rf_path_walk(fh.path_dentry, fh.path_mnt);
+	if (r < 0)
+		return 0;
+	pos = r & (RF_PATH_MAX - 1);
+	put_walked(buf, &off, &ev->path, pos);
+	if (r & RF_WALK_PARTIAL)
+		partial = true;
 	if (path_excluded(buf, &ev->path))
 		return 0;
 	submit(buf, off, cls, partial);

@@ -104,7 +104,8 @@ int BPF_PROG(rf_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if (off > RF_BPF_EVENT_BUF - 1)
 		return 0;
 	count(RF_CLASS_PROCESS_EXEC,
-	      bpf_ringbuf_output(&rf_events, buf, off & (RF_BPF_EVENT_BUF - 1), 0) != 0);
+	      bpf_ringbuf_output(&rf_events, buf, off & (RF_BPF_EVENT_BUF - 1),
+				 wakeup_flags(ev->hdr.ts_ns)) != 0);
 	return 0;
 }
 
@@ -127,7 +128,7 @@ int BPF_PROG(rf_fork, struct task_struct *parent, struct task_struct *child)
 	ev->child_pid = tgid;
 	ev->child_start_ns = BPF_CORE_READ(child, start_boottime);
 	ev->clone_flags = 0;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, wakeup_flags(ev->hdr.ts_ns));
 	count(RF_CLASS_PROCESS_FORK, false);
 	return 0;
 }
@@ -158,7 +159,7 @@ int BPF_PROG(rf_exit, struct task_struct *task)
 	ev->exit_code = (code >> 8) & 0xff;
 	ev->signal = code & 0x7f;
 	ev->core_dumped = (code & 0x80) != 0;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, wakeup_flags(ev->hdr.ts_ns));
 	count(RF_CLASS_PROCESS_EXIT, false);
 	return 0;
 }

@@ -20,6 +20,8 @@
 
 /* Sensor */
 #define RF_RINGBUF_BYTES     (16u << 20) /* kernel -> user ring buffer */
+#define RF_WAKEUP_MIN_NS     20000u  /* the kernel wakes the sensor's reader at most this often */
+#define RF_POLL_ACTIVE_MS    1       /* ... which polls at least this often while events flow */
 #define RF_PROC_TABLE_MAX    65536u  /* live + recently exited processes in the process table */
 #define RF_PROC_EXITED_TTL_NS (5ull * 1000000000ull) /* how long an exited process stays for late lookups */
 #define RF_USER_CACHE_MAX    1024u   /* uid -> name entries cached */
@@ -30,5 +32,28 @@
 
 /* Capture files */
 #define RF_CAPTURE_HEADER_MAX 4096u  /* bytes in a capture file header */
+
+/* Content bundles (src/content, docs/content.md) */
+#define RF_BUNDLE_MAX        (64u << 20) /* bytes in one bundle file */
+#define RF_META_MAX          (256u << 10) /* bytes of the metadata section of a bundle or a metadata file */
+#define RF_META_KEYS_MAX     16u     /* keys listed for one role */
+#define RF_META_SIGS_MAX     16u     /* signatures on one metadata document */
+#define RF_ROOT_CHAIN_MAX    8u      /* root versions a bundle may carry for rotation */
+#define RF_TLV_DEPTH_MAX     3u      /* nesting of TLV streams (section > envelope > body) */
+#define RF_CONTENT_TYPE_MAX  16u     /* bytes of a content type name, NUL included */
+#define RF_CONTENT_CLIENT_MAX 32u    /* bytes of a client name, NUL included */
+#define RF_ARCHIVE_ENTRIES_MAX 65536u /* files and directories in one payload */
+#define RF_ARCHIVE_NAME_MAX  1024u   /* bytes of an archive path, NUL excluded */
+#define RF_ARCHIVE_COMPONENT_MAX 255u /* bytes of one path component */
+#define RF_ARCHIVE_DEPTH_MAX 16u     /* components in an archive path */
+#define RF_FIELDMAP_LINE_MAX 4096u   /* bytes of one fieldmap line */
+#define RF_FIELDMAP_FILE_MAX (1u << 20) /* bytes of a fieldmap file */
+#define RF_FIELDMAP_FIELDS_MAX 64u   /* field references in one template */
+#define RF_CONTENT_VALIDATE_TIMEOUT_MS 10000u /* wall clock for the sandboxed validator */
+#define RF_CONTENT_VALIDATE_CPU_S 10u /* CPU seconds for the sandboxed validator */
+#define RF_CONTENT_VALIDATE_AS   (1ull << 30) /* address space of the validator (not under ASan) */
+#define RF_CONTENT_SHADOW_CPU_S  5u  /* default CPU budget of a shadow run */
+#define RF_CONTENT_SHADOW_TIMEOUT_MS 10000u /* default wall clock of a shadow run */
+#define RF_CONTENT_ATTEMPTS_MAX  3u  /* starts under an attempting marker before rollback */
 
 #endif /* RINGFENCE_LIMITS_H */

@@ -169,7 +169,13 @@ static void usage_stream(FILE *o, const char *cmd)
 		   "  --count N        stop after N events\n"
 		   "  --no-bpf         do not load eBPF: use the degraded process-connector sensor\n"
 		   "  --no-bootstrap   do not read /proc at start (parent fields of older processes stay empty)\n"
-		   "  --ring-kib N     kernel ring buffer size in KiB, a power of two (default 16384)\n\n"
+		   "  --ring-kib N     kernel ring buffer size in KiB, a power of two (default 16384)\n"
+		   "  --exclude-path P drop file events under prefix P in the kernel (repeatable, at most 8;\n"
+		   "                   replaces the default /proc/ and /sys/)\n"
+		   "  --syscall-hooks tracepoint|raw\n"
+		   "                   how open-family syscalls are hooked: one tracepoint per syscall (default,\n"
+		   "                   costs nothing for other syscalls) or one raw tracepoint on every\n"
+		   "                   syscall's exit (for comparison; see bench/storms.sh)\n\n"
 		   "Needs root (eBPF, or the process connector). Stops on SIGINT/SIGTERM and prints a\n"
 		   "summary (events by class, drops) on stderr.\n");
 }
@@ -181,9 +187,13 @@ static int stream_main(const char *cmd, int argc, char **argv)
 		{"for", required_argument, 0, 'f'},   {"count", required_argument, 0, 'n'},
 		{"no-bpf", no_argument, 0, 'B'},      {"no-bootstrap", no_argument, 0, 'b'},
 		{"ring-kib", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+		{"syscall-hooks", required_argument, 0, 'S'},
+		{"exclude-path", required_argument, 0, 'x'},
 		{0, 0, 0, 0},
 	};
 	struct rf_sensor_opts so = {.bootstrap = true};
+	const char *excl[RF_PATH_EXCL_MAX];
+	unsigned nexcl = 0;
 	struct rf_sensor_stats ss;
 	struct rf_sensor *s = NULL;
 	struct stream *st = calloc(1, sizeof(*st));
@@ -222,6 +232,28 @@ static int stream_main(const char *cmd, int argc, char **argv)
 		}
 		case 'B':
 			so.no_bpf = true;
+			break;
+		case 'S':
+			if (!strcmp(optarg, "raw"))
+				so.raw_syscall_hooks = true;
+			else if (strcmp(optarg, "tracepoint")) {
+				rf_err("--syscall-hooks takes tracepoint or raw, not '%s'", optarg);
+				goto usage;
+			}
+			break;
+		case 'x':
+			if (nexcl >= RF_PATH_EXCL_MAX) {
+				rf_err("at most %u --exclude-path prefixes", RF_PATH_EXCL_MAX);
+				goto usage;
+			}
+			if (optarg[0] != '/' || strlen(optarg) >= RF_PATH_EXCL_LEN) {
+				rf_err("--exclude-path takes an absolute path prefix shorter than %u bytes, not '%s'",
+				       RF_PATH_EXCL_LEN, optarg);
+				goto usage;
+			}
+			excl[nexcl++] = optarg;
+			so.path_excl = excl;
+			so.npath_excl = nexcl;
 			break;
 		case 'r': {
 			char *end;

@@ -14,6 +14,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"content", rf_cmd_content, "verify, validate, install and roll back content bundles"},
 	{"events", rf_cmd_events, "stream live events from the sensor (human or --json)"},
 	{"record", rf_cmd_record, "record live events into a capture file"},
 	{"replay", rf_cmd_replay, "print the events of a capture file"},

@@ -357,13 +357,30 @@ int rf_sensor_fd(const struct rf_sensor *s)
 	return s->rb ? ring_buffer__epoll_fd(s->rb) : s->nl_fd;
 }
 
+int rf_sensor_wait_hint_ms(const struct rf_sensor *s, int timeout_ms)
+{
+	/* while events flow, the kernel wakes us at most every RF_WAKEUP_MIN_NS and
+	 * leaves the ones in between for our next pass: come back soon */
+	if (s->rb && s->active && (timeout_ms < 0 || timeout_ms > RF_POLL_ACTIVE_MS))
+		return RF_POLL_ACTIVE_MS;
+	return timeout_ms;
+}
+
 int rf_sensor_poll(struct rf_sensor *s, int timeout_ms)
 {
-	int n;
+	int n, first;
 
 	if (!s->rb)
 		return rf_sensor_fallback_poll(s, timeout_ms);
-	n = ring_buffer__poll(s->rb, timeout_ms);
+	first = rf_sensor_wait_hint_ms(s, timeout_ms);
+	n = ring_buffer__poll(s->rb, first);
+	if (n == 0 && first != timeout_ms) {
+		/* quiet for RF_POLL_ACTIVE_MS: the next event will wake us */
+		s->active = false;
+		n = ring_buffer__poll(s->rb, timeout_ms < 0 ? -1 : timeout_ms - first);
+	}
+	if (n > 0)
+		s->active = true;
 	/* drops at the very end of a burst show up only in the counters */
 	if (n >= 0 && __atomic_load_n(&s->skel->bss->rf_drop_hint, __ATOMIC_RELAXED) != s->last_drop_hint) {
 		s->last_drop_hint = s->skel->bss->rf_drop_hint;
@@ -401,9 +418,16 @@ int rf_sensor_exclude_pid(struct rf_sensor *s, uint32_t pid, bool exclude)
 	if (!s->skel)
 		return 0; /* the fallback reports process events only, and does not filter */
 	fd = bpf_map__fd(s->skel->maps.rf_excluded);
-	if (exclude)
-		return bpf_map_update_elem(fd, &pid, &one, BPF_ANY) < 0 ? -errno : 0;
-	return bpf_map_delete_elem(fd, &pid) < 0 && errno != ENOENT ? -errno : 0;
+	if (exclude) {
+		if (bpf_map_update_elem(fd, &pid, &one, BPF_NOEXIST) < 0)
+			return errno == EEXIST ? 0 : -errno;
+		__atomic_add_fetch(&s->skel->bss->rf_excluded_count, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (bpf_map_delete_elem(fd, &pid) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	__atomic_sub_fetch(&s->skel->bss->rf_excluded_count, 1, __ATOMIC_RELAXED);
+	return 0;
 }
 
 const char *rf_sensor_unavailable(const struct rf_sensor *s)

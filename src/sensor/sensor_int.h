@@ -26,6 +26,7 @@ struct rf_sensor {
 	struct rf_sensor_bpf *skel;
 	struct ring_buffer *rb;
 	uint64_t last_drop_hint;
+	bool active; /* events came in the last RF_POLL_ACTIVE_MS */
 	struct bpf_link *links[128];
 	unsigned nlinks;
 	char unavailable[512]; /* programs that could not attach */
