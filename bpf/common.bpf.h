@@ -118,7 +118,8 @@ static __always_inline void fill_hdr(struct rf_event_hdr *h, __u16 cls, __u16 si
 
 	h->size = size;
 	h->class_id = cls;
-	h->flags = 0;
+	/* flags are left alone: every caller zeroed the header and may have set
+	 * RF_EVF_TRUNCATED or RF_EVF_PATH_PARTIAL before calling (submit does) */
 	h->cpu = (__u16)bpf_get_smp_processor_id();
 	h->seq = 0;
 	h->class_seq = 0;
