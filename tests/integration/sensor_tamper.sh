@@ -72,6 +72,10 @@ run "$d/u3.out" setresuid 1 2 3
 pu3=$p
 run "$d/u4.out" setfsuid 4242
 pu4=$p
+# a cwd deeper than the path walk goes (RF_PATH_DEPTH_MAX): the target is flagged
+deep="$d"; for _ in $(seq 70); do deep="$deep/d"; done; mkdir -p "$deep"
+(cd "$deep" && exec "$T" umount rf-deep 0) >"$d/u5.out" &
+pu5=$!; wait $pu5
 stop_sensor
 check "helper ran to its end" grep -q "capdrop result=0" "$d/a.out"
 
@@ -137,6 +141,9 @@ is "new mount API (fsopen, fsmount, move_mount): device name, type, target, flag
 check "new mount API: mounted" grep -q "newmount result=0" "$d/a.out"
 is "umount of a relative path: made absolute against the cwd" \
 	"$(one $pa '.class=="umount" and .umount_flags==2' '"\(.target) \(.umount_flags) \(.result) \(.flags | length)"')" "$d/mnt 2 0 0"
+is "umount below a too deep cwd: reported, failed, path flagged partial" \
+	"$(one $pu5 '.class=="umount"' '"\(.result) \(.flags) \(.target | endswith("/d/d/rf-deep"))"')" '-2 ["path_partial"] true'
+is "a fully resolved target is not flagged" "$(one $pa '.class=="mount" and .syscall=="mount" and .result==0' '.flags')" '[]'
 is "failed mount (no CAP_SYS_ADMIN after capset) reported" \
 	"$(one $pa '.class=="mount" and .result!=0' '"\(.source) \(.target) \(.result)"')" "none $d/mnt -1"
 
