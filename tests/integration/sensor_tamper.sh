@@ -18,7 +18,7 @@ start_sensor() { # CLASSES PROBE-OP...: start, then run the probe until it is re
 	"$RF_BIN" events --json --class "$cls" --for 60 >"$out" 2>"$d/err" &
 	rf=$!
 	on_exit "kill $rf 2>/dev/null"
-	for _ in $(seq 150); do
+	for _ in $(seq 300); do
 		"$T" "$@" >/dev/null
 		grep -q '"exe":"'"$T"'"' "$out" 2>/dev/null && return 0
 		sleep 0.1
@@ -26,7 +26,8 @@ start_sensor() { # CLASSES PROBE-OP...: start, then run the probe until it is re
 	fail "sensor did not report its probe: $(cat "$d/err")"
 	done_testing; exit 1
 }
-stop_sensor() { sleep 0.3; kill -INT $rf; wait $rf; }
+# SIGINT skips the final drain of the ring: give the reader time to catch up first
+stop_sensor() { sleep 0.6; kill -INT $rf; wait $rf; }
 run() { # OUTFILE OP...: run the helper in $d, its pid in $p
 	local o=$1; shift
 	(cd "$d" && exec "$T" "$@") >"$o" &
