@@ -116,6 +116,16 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/librf-core.a $(BUILD)/libri
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# --- examples: clients that use only the public API (include/ + libringfence.a) ---
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+.PHONY: examples
+all: $(EXAMPLE_BINS)
+examples: $(EXAMPLE_BINS)
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libringfence.a $(GENERATED)
+	@mkdir -p $(@D)
+	$(CC) -Iinclude -I$(GEN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libringfence.a -lpthread
+
 # --- tests -----------------------------------------------------------------
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/librf-core.a $(BUILD)/libringfence.a
 	@mkdir -p $(@D)

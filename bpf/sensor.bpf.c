@@ -167,3 +167,32 @@ int BPF_PROG(rf_exit, struct task_struct *task)
 #include "file.bpf.h"
 #include "net.bpf.h"
 #include "tamper.bpf.h"
+
+/*
+ * Benchmark only (tests/helpers/ring_bench, bench/ring_throughput.sh): each test run
+ * (BPF_PROG_TEST_RUN) writes RF_BENCH_BURST process_exit-sized events through the same
+ * ring buffer, wake-up policy and drop counters as the real programs, so the kernel to
+ * user space path can be driven as fast as it goes. Not loaded unless asked for.
+ */
+#define RF_BENCH_BURST 256
+SEC("raw_tp")
+int rf_bench_emit(void *ctx)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	int i;
+
+	for (i = 0; i < RF_BENCH_BURST; i++) {
+		struct rf_ev_process_exit *ev = bpf_ringbuf_reserve(&rf_events, sizeof(*ev), 0);
+
+		if (!ev) {
+			count(RF_CLASS_PROCESS_EXIT, true);
+			continue;
+		}
+		__builtin_memset(ev, 0, sizeof(*ev));
+		fill_hdr(&ev->hdr, RF_CLASS_PROCESS_EXIT, sizeof(*ev), t);
+		ev->exit_code = i;
+		bpf_ringbuf_submit(ev, wakeup_flags(ev->hdr.ts_ns));
+		count(RF_CLASS_PROCESS_EXIT, false);
+	}
+	return 0;
+}

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +43,28 @@ static void putf(struct out *o, const char *fmt, ...)
 		put(o, tmp, (size_t)k < sizeof(tmp) ? (size_t)k : sizeof(tmp) - 1);
 }
 
+static void put_u64(struct out *o, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(o, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+static void put_s64(struct out *o, int64_t v)
+{
+	if (v < 0) {
+		put(o, "-", 1);
+		put_u64(o, (uint64_t)0 - (uint64_t)v);
+	} else {
+		put_u64(o, (uint64_t)v);
+	}
+}
+
 /* length of a valid UTF-8 sequence at s (max n bytes), or 0 */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
@@ -77,6 +100,16 @@ static void esc(struct out *o, const char *s, size_t len)
 	put(o, "\"", 1);
 	while (i < len) {
 		unsigned char c = u[i];
+		size_t run = i;
+
+		/* the common case: a run of printable ASCII, copied at once */
+		while (run < len && u[run] >= 0x20 && u[run] < 0x7f && u[run] != '"' && u[run] != '\\')
+			run++;
+		if (run > i) {
+			put(o, s + i, run - i);
+			i = run;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			char e[2] = {'\\', (char)c};
 			put(o, e, 2);
@@ -125,10 +158,16 @@ static void ip_str(const unsigned char *a, char *buf, size_t sz)
 
 static void ts_str(uint64_t ns, char *buf, size_t sz, bool full)
 {
+	static __thread time_t last_t = -1;
+	static __thread struct tm last_tm;
 	time_t t = (time_t)(ns / 1000000000ull);
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
+	if (t != last_t) { /* gmtime_r is slow; events come many to a second */
+		gmtime_r(&t, &last_tm);
+		last_t = t;
+	}
+	tm = last_tm;
 	if (full)
 		snprintf(buf, sz, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900,
 			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
@@ -164,7 +203,7 @@ static void value(struct out *o, const struct rf_event_hdr *ev, const struct rf_
 	case RF_FT_S64: {
 		int64_t v;
 		rf_event_s64(ev, f, &v);
-		putf(o, "%lld", (long long)v);
+		put_s64(o, v);
 		return;
 	}
 	case RF_FT_IP: {
@@ -201,7 +240,7 @@ static void value(struct out *o, const struct rf_event_hdr *ev, const struct rf_
 		return;
 	default:
 		rf_event_u64(ev, f, &u);
-		putf(o, "%llu", (unsigned long long)u);
+		put_u64(o, u);
 		return;
 	}
 }
@@ -219,13 +258,19 @@ int rf_event_to_json(const struct rf_event_hdr *ev, char *outbuf, size_t outsz)
 	outbuf[0] = 0;
 	if (!c)
 		return -EINVAL;
-	putf(&o, "{\"class\":\"%s\"", c->name);
+	put(&o, "{\"class\":\"", 10);
+	put(&o, c->name, strlen(c->name));
+	put(&o, "\"", 1);
 	for (k = 0; k < c->nfields; k++) {
 		const struct rf_field_desc *f = &c->fields[k];
-		putf(&o, ",\"%s\":", f->json);
-		if (!strcmp(f->name, "ts_ns")) {
+		put(&o, ",\"", 2);
+		put(&o, f->json, strlen(f->json));
+		put(&o, "\":", 2);
+		if (f->source == RF_FS_HEADER && f->offset == offsetof(struct rf_event_hdr, ts_ns)) {
 			ts_str(ev->ts_ns, ts, sizeof(ts), true);
-			putf(&o, "\"%s\"", ts);
+			put(&o, "\"", 1);
+			put(&o, ts, strlen(ts));
+			put(&o, "\"", 1);
 		} else {
 			value(&o, ev, c, f);
 		}

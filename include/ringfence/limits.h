@@ -56,4 +56,19 @@
 #define RF_CONTENT_SHADOW_TIMEOUT_MS 10000u /* default wall clock of a shadow run */
 #define RF_CONTENT_ATTEMPTS_MAX  3u  /* starts under an attempting marker before rollback */
 
+/* Broker: daemon <-> clients (ring.h, proto.h, ringfence.h) */
+#define RF_CLIENTS_MAX       64u     /* clients connected at once (status lists them all) */
+#define RF_CLIENT_NAME_MAX   64u     /* bytes of a client name, NUL included */
+#define RF_MANIFESTS_MAX     256u    /* client manifests read from the config directory */
+#define RF_MANIFEST_BYTES_MAX 16384u /* bytes of one manifest file */
+#define RF_RING_MIN          (64u << 10)  /* smallest ring data area (power of two) */
+#define RF_RING_MAX          (256u << 20) /* largest ring data area (power of two) */
+#define RF_RING_DEFAULT      (4u << 20)   /* ring data area when the manifest names none */
+#define RF_MUTE_MAX          1024u   /* mute entries of one kind per client */
+#define RF_CTL_MSG_MAX       8192u   /* bytes of one control message from a client */
+#define RF_CTL_PENDING_MAX   16u     /* control connections not yet identified (HELLO) */
+#define RF_CTL_HELLO_TIMEOUT_S 5u    /* seconds an unidentified connection may stay open */
+#define RF_CTL_REPLY_TIMEOUT_S 5u    /* seconds libringfence waits for the daemon to answer a request */
+#define RF_REPLAY_EVENTS_MAX (1u << 22) /* events a replay source keeps in memory */
+
 #endif /* RINGFENCE_LIMITS_H */

@@ -9,5 +9,7 @@ int rf_cmd_events(int argc, char **argv);
 int rf_cmd_record(int argc, char **argv);
 int rf_cmd_replay(int argc, char **argv);
 int rf_cmd_run(int argc, char **argv);
+int rf_cmd_daemon(int argc, char **argv);
+int rf_cmd_status(int argc, char **argv);
 
 #endif

@@ -15,10 +15,12 @@ struct command {
 
 static const struct command commands[] = {
 	{"content", rf_cmd_content, "verify, validate, install and roll back content bundles"},
+	{"daemon", rf_cmd_daemon, "run the broker: clients connect and receive events (foreground)"},
 	{"events", rf_cmd_events, "stream live events from the sensor (human or --json)"},
 	{"record", rf_cmd_record, "record live events into a capture file"},
 	{"replay", rf_cmd_replay, "print the events of a capture file"},
 	{"run", rf_cmd_run, "start ringfence and show live detections"},
+	{"status", rf_cmd_status, "show the daemon's clients, events/s, drops and ring fill"},
 };
 
 static void usage(FILE *o)

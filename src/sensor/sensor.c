@@ -193,8 +193,8 @@ static int attach_all(struct rf_sensor *s, char *why, size_t whylen)
 		const char *sec = bpf_program__section_name(prog);
 		struct bpf_link *l;
 
-		if (!bpf_program__autoload(prog))
-			continue;
+		if (!bpf_program__autoload(prog) || prog == s->skel->progs.rf_bench_emit)
+			continue; /* not loaded, or run on demand (benchmark) */
 		if (!strncmp(sec, "tp/", 3) && tracefs_err) {
 			l = NULL;
 			errno = ENOENT;
@@ -263,6 +263,7 @@ static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 		rf_sensor_bpf__destroy(skel);
 		return err;
 	}
+	bpf_program__set_autoload(skel->progs.rf_bench_emit, s->opts.bench);
 	/* the raw sys_exit hook replaces the open-family tracepoints, on request */
 	bpf_program__set_autoload(skel->progs.rf_raw_sys_exit, s->opts.raw_syscall_hooks);
 	if (s->opts.raw_syscall_hooks) {
@@ -407,6 +408,21 @@ int rf_sensor_set_classes(struct rf_sensor *s, uint64_t class_mask)
 	if (s->skel)
 		__atomic_store_n(&s->skel->data->rf_class_mask, kernel_mask(class_mask),
 				 __ATOMIC_RELAXED);
+	return 0;
+}
+
+int rf_sensor_bench_emit(struct rf_sensor *s, unsigned runs)
+{
+	int fd;
+
+	if (!s->skel || !s->opts.bench)
+		return -EINVAL;
+	fd = bpf_program__fd(s->skel->progs.rf_bench_emit);
+	while (runs--) { /* raw_tp test runs take no repeat count */
+		LIBBPF_OPTS(bpf_test_run_opts, o);
+		if (bpf_prog_test_run_opts(fd, &o) < 0)
+			return -errno;
+	}
 	return 0;
 }
 

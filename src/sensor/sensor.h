@@ -29,6 +29,7 @@ struct rf_sensor_opts {
 	 * "/sys/"; at most RF_PATH_EXCL_MAX, each shorter than RF_PATH_EXCL_LEN */
 	const char *const *path_excl;
 	unsigned npath_excl;
+	bool bench;          /* also load the benchmark's event generator (rf_sensor_bench_emit) */
 };
 
 /* Called once per event, in the thread that calls rf_sensor_poll(). `ev` is validated
@@ -73,6 +74,9 @@ int rf_sensor_exclude_pid(struct rf_sensor *s, uint32_t pid, bool exclude);
 const char *rf_sensor_unavailable(const struct rf_sensor *s);
 /* The process table the sensor keeps (for lookups by other components). */
 struct rf_proctable *rf_sensor_proctable(struct rf_sensor *s);
+/* Benchmark: make the kernel write runs x 256 process_exit events into the ring buffer
+ * now, on the calling CPU (needs opts.bench). Returns 0 or -errno. */
+int rf_sensor_bench_emit(struct rf_sensor *s, unsigned runs);
 /* Stop and free; accepts NULL; returns NULL. */
 struct rf_sensor *rf_sensor_free(struct rf_sensor *s);
 

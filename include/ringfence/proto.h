@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringfence/proto.h: the control protocol between a client and the daemon.
+ *
+ * Transport: a Unix SOCK_SEQPACKET socket (default /run/ringfence/ringfence.sock), one
+ * message per packet, at most RF_CTL_MSG_MAX bytes from a client. Every message
+ * starts with struct rf_msg_hdr; hdr.size is the whole message and must equal the
+ * packet length. Requests carry an id that the reply repeats. All integers are in
+ * host byte order (the socket is local). Reserved fields must be 0, so that later
+ * versions can give them meaning. rf_proto_parse() (lib/proto.c) checks all of it;
+ * both ends call it on everything they receive.
+ *
+ * Conversation:
+ *   client HELLO -> daemon WELCOME + SCM_RIGHTS {ring memfd, eventfd}  | ERROR
+ *   client SUBSCRIBE / MUTE / INVERT -> OK | ERROR
+ *   client STATS_REQ -> STATS
+ *   STATUS_REQ (no HELLO; peer uid 0 or the daemon's uid) -> STATUS
+ *   VERDICT (AUTH replies, issue 5) and HEARTBEAT (supervisor, issue 6) are reserved:
+ *   the daemon answers them with RF_E_UNSUPPORTED until they exist.
+ * An ERROR reply names an enum rf_error code (documented in docs/client-api.md).
+ */
+#ifndef RINGFENCE_PROTO_H
+#define RINGFENCE_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ringfence/limits.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RF_PROTO_MAGIC 0x4652u /* "RF" */
+
+/* Subscription modes (also the manifest's `modes`). */
+#define RF_SUB_NOTIFY 0x1u /* events are delivered after the fact */
+#define RF_SUB_AUTH   0x2u /* permission requests with a deadline (issue 5; refused for now) */
+#define RF_SUB_ALL    (RF_SUB_NOTIFY | RF_SUB_AUTH)
+
+enum rf_msg_type {
+	RF_MSG_HELLO = 1,
+	RF_MSG_WELCOME = 2,
+	RF_MSG_ERROR = 3,
+	RF_MSG_OK = 4,
+	RF_MSG_SUBSCRIBE = 5,
+	RF_MSG_MUTE = 6,
+	RF_MSG_INVERT = 7,
+	RF_MSG_STATS_REQ = 8,
+	RF_MSG_STATS = 9,
+	RF_MSG_STATUS_REQ = 10,
+	RF_MSG_STATUS = 11,
+	RF_MSG_VERDICT = 12,   /* reserved for AUTH (issue 5) */
+	RF_MSG_HEARTBEAT = 13, /* reserved for the supervisor (issue 6) */
+	RF_MSG_TYPE_END
+};
+
+/* Error codes in RF_MSG_ERROR; libringfence maps each to one errno (ringfence.h). */
+enum rf_error {
+	RF_E_PROTO = 1,          /* malformed message */
+	RF_E_ABI = 2,            /* ABI version or struct size not supported */
+	RF_E_UNKNOWN_CLIENT = 3, /* no manifest with this name */
+	RF_E_IDENTITY = 4,       /* the peer's uid or executable does not match the manifest */
+	RF_E_NOT_ENTITLED = 5,   /* class or mode not in the manifest's entitlements */
+	RF_E_LIMIT = 6,          /* a bound of limits.h was hit (mute entries, ...) */
+	RF_E_TOO_MANY = 7,       /* RF_CLIENTS_MAX clients are connected already */
+	RF_E_STATE = 8,          /* message not valid now (e.g. SUBSCRIBE before HELLO) */
+	RF_E_UNSUPPORTED = 9,    /* known message or mode not implemented (AUTH for now) */
+	RF_E_INTERNAL = 10,      /* the daemon failed (out of memory, memfd, ...) */
+	RF_E_END
+};
+
+struct rf_msg_hdr {
+	uint16_t magic; /* RF_PROTO_MAGIC */
+	uint16_t type;  /* enum rf_msg_type */
+	uint32_t size;  /* bytes of the whole message, this header included */
+	uint32_t id;    /* request id; a reply repeats it */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct rf_msg_hdr) == 16, "control header");
+
+struct rf_msg_hello {
+	struct rf_msg_hdr hdr;
+	uint32_t abi_version;          /* RF_ABI_VERSION of the client library */
+	uint32_t ring_bytes;           /* wanted data area; 0: the manifest's */
+	char name[RF_CLIENT_NAME_MAX]; /* manifest name, NUL-terminated */
+};
+
+struct rf_msg_welcome {
+	struct rf_msg_hdr hdr;
+	uint32_t abi_version;     /* the daemon's */
+	uint32_t client_id;       /* the daemon's number for this connection */
+	uint64_t data_bytes;      /* ring data area; the memfd is RF_RING_HDR_BYTES + this */
+	uint64_t entitled_classes; /* bit (1 << class id) */
+	uint32_t entitled_modes;  /* RF_SUB_NOTIFY | RF_SUB_AUTH */
+	uint32_t reserved;
+};
+
+struct rf_msg_error {
+	struct rf_msg_hdr hdr;
+	int32_t code;  /* enum rf_error */
+	int32_t reserved;
+	char msg[160]; /* one line, NUL-terminated */
+};
+
+struct rf_msg_subscribe {
+	struct rf_msg_hdr hdr;
+	uint64_t classes; /* bit (1 << class id); replaces the previous set; 0 = none */
+	uint32_t modes;   /* RF_SUB_NOTIFY and/or RF_SUB_AUTH */
+	uint32_t reserved;
+};
+
+enum rf_mute_op { RF_MUTE_OP_ADD = 1, RF_MUTE_OP_REMOVE = 2, RF_MUTE_OP_CLEAR = 3 };
+enum rf_mute_kind {
+	RF_MUTE_PROCESS = 1,        /* pid + start_ns (start_ns 0: any process with the pid) */
+	RF_MUTE_EXE_LITERAL = 2,    /* executable path, exact */
+	RF_MUTE_EXE_PREFIX = 3,     /* executable path, prefix */
+	RF_MUTE_TARGET_LITERAL = 4, /* target path, exact */
+	RF_MUTE_TARGET_PREFIX = 5,  /* target path, prefix */
+};
+/* Which muting an INVERT message turns around. */
+enum rf_mute_set { RF_MUTESET_PROCESS = 1, RF_MUTESET_EXE = 2, RF_MUTESET_TARGET = 3 };
+
+struct rf_msg_mute {
+	struct rf_msg_hdr hdr;
+	uint16_t op;       /* enum rf_mute_op */
+	uint16_t kind;     /* enum rf_mute_kind */
+	uint32_t pid;      /* RF_MUTE_PROCESS */
+	uint64_t start_ns; /* RF_MUTE_PROCESS */
+	uint32_t path_len; /* path kinds with ADD/REMOVE: bytes that follow, NUL included */
+	uint32_t reserved;
+	/* char path[path_len]: absolute, NUL-terminated, no other NUL, <= RF_PATH_MAX */
+};
+
+struct rf_msg_invert {
+	struct rf_msg_hdr hdr;
+	uint16_t set; /* enum rf_mute_set */
+	uint16_t on;  /* 0 or 1 */
+	uint32_t reserved;
+};
+
+struct rf_msg_stats {
+	struct rf_msg_hdr hdr;
+	uint64_t delivered;       /* events written into the ring */
+	uint64_t dropped;         /* events for this client dropped because its ring was full */
+	uint64_t muted;           /* events not sent because of muting */
+	uint64_t deadline_misses; /* AUTH (issue 5); 0 until then */
+	uint64_t ring_used;       /* bytes in the ring not yet consumed */
+	uint64_t ring_bytes;      /* data area */
+	uint32_t nclasses;        /* entries used in the arrays (RF_CLASSES_MAX) */
+	uint32_t reserved;
+	uint64_t class_delivered[RF_CLASSES_MAX];
+	uint64_t class_dropped[RF_CLASSES_MAX];
+};
+
+/* One client in RF_MSG_STATUS. */
+struct rf_status_client {
+	uint32_t client_id;
+	uint32_t pid;
+	uint32_t uid;
+	uint32_t modes;            /* subscribed modes */
+	char name[RF_CLIENT_NAME_MAX];
+	uint64_t classes;          /* subscribed classes */
+	uint64_t delivered, dropped, muted, deadline_misses;
+	uint64_t events_per_s;     /* delivered in the last full second */
+	uint64_t ring_used, ring_bytes;
+	uint32_t mutes;            /* mute entries, all kinds */
+	uint32_t inverted;         /* bit (1 << enum rf_mute_set) */
+};
+
+struct rf_msg_status {
+	struct rf_msg_hdr hdr;
+	uint32_t nclients;     /* entries that follow */
+	uint32_t entry_size;   /* sizeof(struct rf_status_client) of the daemon */
+	uint64_t uptime_ns;
+	uint64_t source_events; /* events the source produced */
+	uint64_t source_per_s;  /* in the last full second */
+	uint64_t refused;       /* connections refused (identity, entitlement, limits) */
+	uint64_t disconnected;  /* clients dropped for a protocol error or a corrupt ring */
+	uint64_t source_dropped; /* events the source lost before the daemon saw them
+				  * (the kernel ring was full; sensor only) */
+	char source[32];        /* "sensor", "replay", "synthetic" */
+	/* struct rf_status_client[nclients], entry_size bytes each */
+};
+
+/* RF_MSG_OK, RF_MSG_STATS_REQ, RF_MSG_STATUS_REQ, RF_MSG_HEARTBEAT: the header alone.
+ * RF_MSG_VERDICT: reserved; any body up to RF_CTL_MSG_MAX is accepted by the parser. */
+
+/* A parsed message: the header, the fixed part of its type copied into aligned
+ * storage, and for MUTE the path (pointing into the caller's buffer). */
+struct rf_msg {
+	struct rf_msg_hdr hdr;
+	union {
+		struct rf_msg_hello hello;
+		struct rf_msg_welcome welcome;
+		struct rf_msg_error error;
+		struct rf_msg_subscribe subscribe;
+		struct rf_msg_mute mute;
+		struct rf_msg_invert invert;
+		struct rf_msg_stats stats;
+		struct rf_msg_status status;
+	} u;
+	const char *path;              /* MUTE with a path */
+	const unsigned char *entries;  /* STATUS: nclients * entry_size bytes in the buffer */
+};
+
+/*
+ * Check one received message (n bytes at buf) completely: header magic, size equal
+ * to n, known type, exact size for fixed-size types, reserved fields zero, enums in
+ * range, strings NUL-terminated, mute paths absolute and within RF_PATH_MAX, status
+ * entries within the message. Fills *out (which may point into buf for paths and
+ * status entries). Returns 0, or -EBADMSG with a static reason in *why (may be NULL).
+ */
+__attribute__((warn_unused_result))
+int rf_proto_parse(const void *buf, size_t n, struct rf_msg *out, const char **why);
+
+/* Name of a message type or error code, for messages ("?" when unknown). */
+const char *rf_proto_type_name(unsigned type);
+const char *rf_proto_error_name(int code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RINGFENCE_PROTO_H */

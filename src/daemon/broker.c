@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: MIT
+/* broker.c: connections, identification, subscriptions, muting, fan-out (broker.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/broker.h"
+#include "proctable/proctable.h"
+#include "ringfence/ringfence.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int rf_broker_init(struct rf_broker *b, struct rf_manifests *ms, const char *config_dir)
+{
+	unsigned i;
+
+	memset(b, 0, sizeof(*b));
+	b->manifests = *ms;
+	memset(ms, 0, sizeof(*ms));
+	snprintf(b->config_dir, sizeof(b->config_dir), "%s", config_dir ? config_dir : "");
+	b->start_ns = mono_ns();
+	snprintf(b->source_name, sizeof(b->source_name), "none");
+	for (i = 1; i < RF_CLASSES_MAX && i < rf_schema_class_count(); i++) {
+		const struct rf_class_desc *c = rf_schema_class(i);
+		int k;
+
+		if (!c)
+			continue;
+		k = rf_schema_field_by_sigma(c, "Image");
+		if (k >= 0 && c->fields[k].source != RF_FS_DERIVED && c->fields[k].type == RF_FT_PATH)
+			b->exe_field[i] = &c->fields[k];
+		k = rf_schema_field_by_sigma(c, "TargetFilename");
+		if (k >= 0 && c->fields[k].source != RF_FS_DERIVED && c->fields[k].type == RF_FT_PATH)
+			b->target_field[i] = &c->fields[k];
+	}
+	return 0;
+}
+
+static void path_list_free(struct rf_path_list *l)
+{
+	uint32_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	free(l->len);
+	memset(l, 0, sizeof(*l));
+}
+
+static void mutes_free(struct rf_mutes *m)
+{
+	free(m->procs);
+	path_list_free(&m->exe_lit);
+	path_list_free(&m->exe_pre);
+	path_list_free(&m->tgt_lit);
+	path_list_free(&m->tgt_pre);
+	memset(m, 0, sizeof(*m));
+}
+
+void rf_broker_fini(struct rf_broker *b)
+{
+	while (b->nconns)
+		rf_broker_conn_free(b, b->conns[b->nconns - 1]);
+	rf_manifests_free(&b->manifests);
+}
+
+static void rebuild_subs(struct rf_broker *b)
+{
+	size_t i;
+	unsigned k;
+
+	memset(b->nsubs, 0, sizeof(b->nsubs));
+	for (i = 0; i < b->nconns; i++) {
+		struct rf_conn *c = b->conns[i];
+
+		if (!c->identified || c->dead || !(c->modes & RF_SUB_NOTIFY))
+			continue;
+		for (k = 1; k < RF_CLASSES_MAX; k++)
+			if ((c->classes >> k) & 1)
+				b->subs[k][b->nsubs[k]++] = c;
+	}
+}
+
+struct rf_conn *rf_broker_conn_new(struct rf_broker *b, int fd, pid_t pid, uid_t uid, gid_t gid)
+{
+	struct rf_conn *c;
+	size_t i, pending = 0;
+
+	for (i = 0; i < b->nconns; i++)
+		pending += !b->conns[i]->identified;
+	if (pending >= RF_CTL_PENDING_MAX || b->nconns >= sizeof(b->conns) / sizeof(b->conns[0]))
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->pid = pid;
+	c->uid = uid;
+	c->gid = gid;
+	c->id = ++b->next_id;
+	b->conns[b->nconns++] = c;
+	return c;
+}
+
+void rf_broker_conn_free(struct rf_broker *b, struct rf_conn *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < b->nconns; i++)
+		if (b->conns[i] == c) {
+			b->conns[i] = b->conns[--b->nconns];
+			break;
+		}
+	if (c->identified) {
+		rf_ring_writer_destroy(&c->ring);
+		rebuild_subs(b);
+	}
+	mutes_free(&c->mutes);
+	free(c);
+}
+
+/* ---- muting -------------------------------------------------------------- */
+
+static bool path_match(const struct rf_path_list *l, const char *s, size_t len, bool prefix)
+{
+	uint32_t i;
+
+	/* O(entries): fine for the few hundred entries engines mute in practice; a
+	 * sorted array or trie would be the next step. */
+	for (i = 0; i < l->n; i++) {
+		if (prefix ? (l->len[i] <= len && !memcmp(s, l->v[i], l->len[i]))
+			   : (l->len[i] == len && !memcmp(s, l->v[i], len)))
+			return true;
+	}
+	return false;
+}
+
+static bool set_mutes(bool matched, bool inverted)
+{
+	return inverted ? !matched : matched;
+}
+
+bool rf_broker_muted(const struct rf_broker *b, const struct rf_conn *c,
+		     const struct rf_event_hdr *ev)
+{
+	const struct rf_mutes *m = &c->mutes;
+	const struct rf_field_desc *f;
+	const char *s;
+	size_t len;
+	uint32_t i;
+	bool hit = false;
+
+	for (i = 0; i < m->nprocs; i++)
+		if (m->procs[i].pid == ev->pid &&
+		    (!m->procs[i].start_ns || m->procs[i].start_ns == ev->start_ns)) {
+			hit = true;
+			break;
+		}
+	if (set_mutes(hit, m->inverted & (1u << RF_MUTESET_PROCESS)))
+		return true;
+	f = ev->class_id < RF_CLASSES_MAX ? b->exe_field[ev->class_id] : NULL;
+	len = 0;
+	if (f) {
+		if (rf_event_str(ev, f, &s, &len) < 0)
+			len = 0;
+	} else if (b->proctable && (m->exe_lit.n || m->exe_pre.n ||
+				    (m->inverted & (1u << RF_MUTESET_EXE)))) {
+		/* no executable in the event: the acting process's, from the table */
+		const struct rf_proc *p = rf_proctable_lookup(b->proctable, ev->pid, ev->start_ns);
+		if (p && p->exe[0]) {
+			s = p->exe;
+			len = strlen(s);
+		}
+	}
+	if (len) {
+		hit = path_match(&m->exe_lit, s, len, false) || path_match(&m->exe_pre, s, len, true);
+		if (set_mutes(hit, m->inverted & (1u << RF_MUTESET_EXE)))
+			return true;
+	}
+	f = ev->class_id < RF_CLASSES_MAX ? b->target_field[ev->class_id] : NULL;
+	if (f && rf_event_str(ev, f, &s, &len) == 0 && len) {
+		hit = path_match(&m->tgt_lit, s, len, false) || path_match(&m->tgt_pre, s, len, true);
+		if (set_mutes(hit, m->inverted & (1u << RF_MUTESET_TARGET)))
+			return true;
+	}
+	return false;
+}
+
+static struct rf_path_list *list_of(struct rf_mutes *m, unsigned kind)
+{
+	switch (kind) {
+	case RF_MUTE_EXE_LITERAL:
+		return &m->exe_lit;
+	case RF_MUTE_EXE_PREFIX:
+		return &m->exe_pre;
+	case RF_MUTE_TARGET_LITERAL:
+		return &m->tgt_lit;
+	case RF_MUTE_TARGET_PREFIX:
+		return &m->tgt_pre;
+	}
+	return NULL;
+}
+
+/* Returns 0 or an rf_error code. */
+static int mute_apply(struct rf_mutes *m, const struct rf_msg *msg, const char **why)
+{
+	const struct rf_msg_mute *mu = &msg->u.mute;
+	struct rf_path_list *l;
+	uint32_t i;
+
+	if (mu->kind == RF_MUTE_PROCESS) {
+		if (mu->op == RF_MUTE_OP_CLEAR) {
+			m->total -= m->nprocs;
+			m->nprocs = 0;
+			return 0;
+		}
+		for (i = 0; i < m->nprocs; i++)
+			if (m->procs[i].pid == mu->pid && m->procs[i].start_ns == mu->start_ns)
+				break;
+		if (mu->op == RF_MUTE_OP_REMOVE) {
+			if (i == m->nprocs) {
+				*why = "that process is not muted";
+				return RF_E_STATE;
+			}
+			m->procs[i] = m->procs[--m->nprocs];
+			m->total--;
+			return 0;
+		}
+		if (i < m->nprocs)
+			return 0; /* already muted */
+		if (m->nprocs >= RF_MUTE_MAX) {
+			*why = "too many muted processes (RF_MUTE_MAX)";
+			return RF_E_LIMIT;
+		}
+		if (m->nprocs == m->capprocs) {
+			uint32_t cap = m->capprocs ? m->capprocs * 2 : 16;
+			void *p = realloc(m->procs, cap * sizeof(*m->procs));
+			if (!p) {
+				*why = "out of memory";
+				return RF_E_INTERNAL;
+			}
+			m->procs = p;
+			m->capprocs = cap;
+		}
+		m->procs[m->nprocs].pid = mu->pid;
+		m->procs[m->nprocs].start_ns = mu->start_ns;
+		m->nprocs++;
+		m->total++;
+		return 0;
+	}
+	l = list_of(m, mu->kind);
+	if (mu->op == RF_MUTE_OP_CLEAR) {
+		m->total -= l->n;
+		path_list_free(l);
+		return 0;
+	}
+	size_t len = mu->path_len - 1;
+	for (i = 0; i < l->n; i++)
+		if (l->len[i] == len && !memcmp(l->v[i], msg->path, len))
+			break;
+	if (mu->op == RF_MUTE_OP_REMOVE) {
+		if (i == l->n) {
+			*why = "that path is not muted";
+			return RF_E_STATE;
+		}
+		free(l->v[i]);
+		l->v[i] = l->v[l->n - 1];
+		l->len[i] = l->len[l->n - 1];
+		l->n--;
+		m->total--;
+		return 0;
+	}
+	if (i < l->n)
+		return 0;
+	if (l->n >= RF_MUTE_MAX) {
+		*why = "too many muted paths of this kind (RF_MUTE_MAX)";
+		return RF_E_LIMIT;
+	}
+	if (l->n == l->cap) {
+		uint32_t cap = l->cap ? l->cap * 2 : 16;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (v)
+			l->v = v;
+		uint16_t *ln = v ? realloc(l->len, cap * sizeof(*ln)) : NULL;
+		if (!v || !ln) {
+			*why = "out of memory";
+			return RF_E_INTERNAL;
+		}
+		l->len = ln;
+		l->cap = cap;
+	}
+	l->v[l->n] = strndup(msg->path, len);
+	if (!l->v[l->n]) {
+		*why = "out of memory";
+		return RF_E_INTERNAL;
+	}
+	l->len[l->n] = (uint16_t)len;
+	l->n++;
+	m->total++;
+	return 0;
+}
+
+/* ---- control ------------------------------------------------------------- */
+
+static void reply_hdr(struct rf_msg_hdr *h, unsigned type, size_t size, uint32_t id)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = RF_PROTO_MAGIC;
+	h->type = type;
+	h->size = (uint32_t)size;
+	h->id = id;
+}
+
+__attribute__((format(printf, 4, 5)))
+static size_t reply_error(void *out, uint32_t id, int code, const char *fmt, ...)
+{
+	struct rf_msg_error *e = out;
+	va_list ap;
+
+	memset(e, 0, sizeof(*e));
+	reply_hdr(&e->hdr, RF_MSG_ERROR, sizeof(*e), id);
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return sizeof(*e);
+}
+
+static size_t reply_ok(void *out, uint32_t id)
+{
+	reply_hdr(out, RF_MSG_OK, sizeof(struct rf_msg_hdr), id);
+	return sizeof(struct rf_msg_hdr);
+}
+
+static size_t identified_count(const struct rf_broker *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < b->nconns; i++)
+		n += b->conns[i]->identified;
+	return n;
+}
+
+static size_t do_hello(struct rf_broker *b, struct rf_conn *c, const struct rf_msg *m, void *out,
+		       int fds[2], int *nfds)
+{
+	const struct rf_msg_hello *h = &m->u.hello;
+	const struct rf_manifest *man;
+	struct rf_msg_welcome *w = out;
+	char link[64], exe[RF_PATH_MAX];
+	uint64_t want;
+	ssize_t n;
+	int r;
+
+	if (c->identified)
+		return reply_error(out, h->hdr.id, RF_E_STATE, "HELLO twice on one connection");
+	if (h->abi_version != RF_ABI_VERSION) {
+		b->refused++;
+		return reply_error(out, h->hdr.id, RF_E_ABI, "ABI version %u not supported (daemon: %u)",
+				   h->abi_version, RF_ABI_VERSION);
+	}
+	man = rf_manifests_find(&b->manifests, h->name);
+	if (!man) {
+		b->refused++;
+		return reply_error(out, h->hdr.id, RF_E_UNKNOWN_CLIENT,
+				   "no manifest named '%.64s' in %.80s/clients.d", h->name, b->config_dir);
+	}
+	if (c->uid != man->uid) {
+		b->refused++;
+		return reply_error(out, h->hdr.id, RF_E_IDENTITY,
+				   "peer uid %u is not the manifest's user (uid %u)", (unsigned)c->uid,
+				   (unsigned)man->uid);
+	}
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)c->pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n < 0 || (exe[n] = 0, strcmp(exe, man->exe))) {
+		b->refused++;
+		return reply_error(out, h->hdr.id, RF_E_IDENTITY,
+				   "peer executable %.60s is not the manifest's %.60s",
+				   n < 0 ? "(unreadable)" : exe, man->exe);
+	}
+	if (identified_count(b) >= RF_CLIENTS_MAX) {
+		b->refused++;
+		return reply_error(out, h->hdr.id, RF_E_TOO_MANY, "%u clients connected already",
+				   RF_CLIENTS_MAX);
+	}
+	want = man->ring_bytes;
+	if (h->ring_bytes && h->ring_bytes < want)
+		want = rf_ring_size_round(h->ring_bytes);
+	r = rf_ring_writer_create(&c->ring, want);
+	if (r < 0)
+		return reply_error(out, h->hdr.id, RF_E_INTERNAL, "cannot create the ring: %s",
+				   strerror(-r));
+	c->man = *man;
+	c->identified = true;
+	memset(w, 0, sizeof(*w));
+	reply_hdr(&w->hdr, RF_MSG_WELCOME, sizeof(*w), h->hdr.id);
+	w->abi_version = RF_ABI_VERSION;
+	w->client_id = c->id;
+	w->data_bytes = c->ring.size;
+	w->entitled_classes = man->classes;
+	w->entitled_modes = man->modes;
+	fds[0] = rf_ring_writer_take_memfd(&c->ring);
+	fds[1] = c->ring.efd;
+	*nfds = 2;
+	return sizeof(*w);
+}
+
+static size_t do_stats(struct rf_broker *b, struct rf_conn *c, uint32_t id, void *out)
+{
+	struct rf_msg_stats *s = out;
+
+	memset(s, 0, sizeof(*s));
+	reply_hdr(&s->hdr, RF_MSG_STATS, sizeof(*s), id);
+	s->delivered = c->delivered;
+	s->dropped = c->dropped;
+	s->muted = c->muted;
+	s->ring_used = rf_ring_writer_used(&c->ring);
+	s->ring_bytes = c->ring.size;
+	s->nclasses = RF_CLASSES_MAX;
+	memcpy(s->class_delivered, c->class_delivered, sizeof(s->class_delivered));
+	memcpy(s->class_dropped, c->class_dropped, sizeof(s->class_dropped));
+	return sizeof(*s);
+}
+
+static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
+{
+	struct rf_msg_status *s = out;
+	unsigned char *p = (unsigned char *)(s + 1);
+	size_t i, n = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < b->nconns; i++) {
+		struct rf_conn *c = b->conns[i];
+		struct rf_status_client e;
+
+		if (!c->identified)
+			continue;
+		memset(&e, 0, sizeof(e));
+		e.client_id = c->id;
+		e.pid = (uint32_t)c->pid;
+		e.uid = (uint32_t)c->uid;
+		e.modes = c->modes;
+		memcpy(e.name, c->man.name, sizeof(e.name));
+		e.classes = c->classes;
+		e.delivered = c->delivered;
+		e.dropped = c->dropped;
+		e.muted = c->muted;
+		e.events_per_s = c->eps;
+		e.ring_used = rf_ring_writer_used(&c->ring);
+		e.ring_bytes = c->ring.size;
+		e.mutes = c->mutes.total;
+		e.inverted = c->mutes.inverted;
+		memcpy(p + n * sizeof(e), &e, sizeof(e));
+		n++;
+	}
+	reply_hdr(&s->hdr, RF_MSG_STATUS, sizeof(*s) + n * sizeof(struct rf_status_client), id);
+	s->nclients = (uint32_t)n;
+	s->entry_size = sizeof(struct rf_status_client);
+	s->uptime_ns = mono_ns() - b->start_ns;
+	s->source_events = b->source_events;
+	s->source_per_s = b->source_per_s;
+	s->refused = b->refused;
+	s->disconnected = b->disconnected;
+	s->source_dropped = b->source_dropped;
+	snprintf(s->source, sizeof(s->source), "%s", b->source_name);
+	return s->hdr.size;
+}
+
+size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf, size_t n,
+			 void *out, size_t outsz, int fds[2], int *nfds)
+{
+	struct rf_msg m;
+	const char *why = NULL;
+	uint32_t id = 0;
+	int code;
+
+	*nfds = 0;
+	if (outsz < RF_BROKER_REPLY_MAX)
+		return 0;
+	if (n >= sizeof(struct rf_msg_hdr))
+		memcpy(&id, (const unsigned char *)buf + offsetof(struct rf_msg_hdr, id), sizeof(id));
+	if (n > RF_CTL_MSG_MAX || rf_proto_parse(buf, n, &m, &why) < 0) {
+		c->proto_errors++;
+		return reply_error(out, id, RF_E_PROTO, "malformed message: %s",
+				   why ? why : "longer than RF_CTL_MSG_MAX");
+	}
+	switch (m.hdr.type) {
+	case RF_MSG_HELLO:
+		return do_hello(b, c, &m, out, fds, nfds);
+	case RF_MSG_STATUS_REQ:
+		if (c->uid != 0 && c->uid != geteuid())
+			return reply_error(out, id, RF_E_NOT_ENTITLED,
+					   "status is for root and the daemon's user only");
+		return do_status(b, id, out);
+	case RF_MSG_SUBSCRIBE:
+	case RF_MSG_MUTE:
+	case RF_MSG_INVERT:
+	case RF_MSG_STATS_REQ:
+	case RF_MSG_VERDICT:
+	case RF_MSG_HEARTBEAT:
+		if (!c->identified)
+			return reply_error(out, id, RF_E_STATE, "%s before HELLO",
+					   rf_proto_type_name(m.hdr.type));
+		break;
+	default:
+		return reply_error(out, id, RF_E_PROTO, "%s is not a request",
+				   rf_proto_type_name(m.hdr.type));
+	}
+	switch (m.hdr.type) {
+	case RF_MSG_SUBSCRIBE:
+		if ((m.u.subscribe.classes & ~c->man.classes) || (m.u.subscribe.modes & ~c->man.modes))
+			return reply_error(out, id, RF_E_NOT_ENTITLED,
+					   "manifest '%s' allows classes %#llx modes %#x; asked %#llx %#x",
+					   c->man.name, (unsigned long long)c->man.classes, c->man.modes,
+					   (unsigned long long)m.u.subscribe.classes, m.u.subscribe.modes);
+		if (m.u.subscribe.modes & RF_SUB_AUTH)
+			return reply_error(out, id, RF_E_UNSUPPORTED, "AUTH is not implemented yet");
+		c->classes = m.u.subscribe.classes;
+		c->modes = m.u.subscribe.modes;
+		rebuild_subs(b);
+		return reply_ok(out, id);
+	case RF_MSG_MUTE:
+		code = mute_apply(&c->mutes, &m, &why);
+		return code ? reply_error(out, id, code, "%s", why) : reply_ok(out, id);
+	case RF_MSG_INVERT:
+		if (m.u.invert.on)
+			c->mutes.inverted |= 1u << m.u.invert.set;
+		else
+			c->mutes.inverted &= ~(1u << m.u.invert.set);
+		return reply_ok(out, id);
+	case RF_MSG_STATS_REQ:
+		return do_stats(b, c, id, out);
+	default: /* VERDICT, HEARTBEAT */
+		return reply_error(out, id, RF_E_UNSUPPORTED, "%s is reserved and not implemented yet",
+				   rf_proto_type_name(m.hdr.type));
+	}
+}
+
+/* ---- fan-out ------------------------------------------------------------- */
+
+void rf_broker_dispatch(struct rf_broker *b, const struct rf_event_hdr *ev)
+{
+	unsigned cls = ev->class_id;
+	uint32_t i, n;
+
+	b->source_events++;
+	if (cls >= RF_CLASSES_MAX)
+		return;
+	n = b->nsubs[cls];
+	for (i = 0; i < n; i++) {
+		struct rf_conn *c = b->subs[cls][i];
+		int r;
+
+		if (c->dead)
+			continue;
+		if ((c->mutes.total || c->mutes.inverted) && rf_broker_muted(b, c, ev)) {
+			c->muted++;
+			continue;
+		}
+		r = rf_ring_writer_put(&c->ring, ev, ev->size, ++c->seq, ++c->class_seq[cls]);
+		if (r == 0) {
+			c->delivered++;
+			c->class_delivered[cls]++;
+		} else if (r == -ENOSPC) {
+			c->dropped++;
+			c->class_dropped[cls]++;
+		} else {
+			c->dead = true; /* corrupt ring: daemon.c disconnects it */
+			b->any_dead = true;
+		}
+	}
+}
+
+void rf_broker_flush(struct rf_broker *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nconns; i++)
+		if (b->conns[i]->identified)
+			rf_ring_writer_publish(&b->conns[i]->ring);
+	if (b->any_dead)
+		rebuild_subs(b);
+}
+
+void rf_broker_tick(struct rf_broker *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nconns; i++) {
+		struct rf_conn *c = b->conns[i];
+
+		if (!c->identified && ++c->age_s > RF_CTL_HELLO_TIMEOUT_S) {
+			c->dead = true; /* holds a pending slot without identifying */
+			b->any_dead = true;
+		}
+		c->eps = c->delivered - c->last_delivered;
+		c->last_delivered = c->delivered;
+		/* A ring that is never full would never have its tail checked by the
+		 * writer: check every client once a second. */
+		if (c->identified && !c->dead && rf_ring_writer_check(&c->ring) < 0) {
+			c->dead = true;
+			b->any_dead = true;
+		}
+	}
+	b->source_per_s = b->source_events - b->last_source;
+	b->last_source = b->source_events;
+}

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon.c: `ringfence daemon`, the broker's event loop. One thread, one epoll set:
+ * the listening socket, every client's control socket, a signalfd, a 1 s timerfd for
+ * rates, and the event source (a timerfd that paces synthetic or replayed events;
+ * the sensor's fd once it is built in). Nothing here blocks on a client: sockets are
+ * non-blocking, a client that does not read its replies is disconnected, and a full
+ * ring is a counted drop (broker.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "common/log.h"
+#include "daemon/broker.h"
+#include "daemon/source.h"
+#include "sensor/sensor.h"
+#include "ringfence/ringfence.h"
+
+#define PUMP_BATCH 256u
+
+static const char tag_listen, tag_signal, tag_tick, tag_source, tag_sensor;
+
+struct daemon {
+	struct rf_broker b;
+	struct rf_source *src;
+	struct rf_sensor *sensor;
+	int ep, lfd, sfd, tick_fd, src_fd;
+	unsigned wait_clients;
+	bool src_started;
+	const char *sock_path;
+	unsigned char *rx, *tx;
+};
+
+static void usage(FILE *o)
+{
+	fprintf(o,
+		"usage: ringfence daemon [OPTIONS]\n\n"
+		"Run the ringfence broker in the foreground: clients connect to the socket, are\n"
+		"checked against their manifests and receive events through shared-memory rings.\n\n"
+		"  --socket PATH        control socket (default " RF_DEFAULT_SOCKET ")\n"
+		"  --config DIR         configuration directory; manifests in DIR/clients.d/*.conf\n"
+		"                       (default /etc/ringfence)\n"
+		"  --no-bpf             live sensor without eBPF (degraded fallback)\n"
+		"  --synthetic CLASSES  generate events of these classes (comma-separated names,\n"
+		"                       e.g. process_fork,process_exit) instead of the sensor\n"
+		"  --replay FILE        play the events of a capture file instead of the sensor\n"
+		"  --rate N|max         events per second of --synthetic/--replay (default max)\n"
+		"  --replay-rate N|max  same as --rate\n"
+		"  --count N            stop the source after N events (replay: loop the file)\n"
+		"  --wait-clients N     start the source once N clients have subscribed\n"
+		"  --help               this text\n\n"
+		"SIGHUP reads the manifests again (connected clients keep theirs); SIGINT and\n"
+		"SIGTERM stop the daemon.\n"
+		"Without --synthetic or --replay the events come from the live sensor (eBPF,\n"
+		"or the degraded fallback). docs/client-api.md describes manifests, the\n"
+		"protocol and the errors; dist/ringfenced.service runs it under systemd.\n");
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int parse_rate(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!strcmp(s, "max")) {
+		*out = 0;
+		return 0;
+	}
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return (errno || *end || !*out) ? -EINVAL : 0;
+}
+
+static int parse_classes(const char *s, uint64_t *out)
+{
+	char buf[1024], *save = NULL, *tok;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	*out = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct rf_class_desc *c = rf_schema_class_by_name(tok);
+		char alt[128];
+
+		if (!c) { /* allow "fork" for "process_fork" */
+			snprintf(alt, sizeof(alt), "process_%s", tok);
+			c = rf_schema_class_by_name(alt);
+		}
+		if (!c || c->id >= RF_CLASSES_MAX) {
+			rf_err("daemon: unknown event class '%s' ('ringfence events --help' lists them)", tok);
+			return -EINVAL;
+		}
+		*out |= 1ull << c->id;
+	}
+	return *out ? 0 : -EINVAL;
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[sizeof(sa.sun_path)], *slash;
+	int fd, probe;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		rf_err("daemon: socket path too long (at most %zu bytes)", sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			rf_err("daemon: cannot create %s: %s", dir, strerror(errno));
+			return -errno;
+		}
+	}
+	probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(probe);
+		rf_err("daemon: another daemon is listening on %s: stop it or use --socket", path);
+		return -EADDRINUSE;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0666) < 0 || listen(fd, 64) < 0) {
+		int e = errno;
+		rf_err("daemon: cannot listen on %s: %s", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static void conn_close(struct daemon *d, struct rf_conn *c, const char *why)
+{
+	if (c->identified)
+		rf_info("client '%s' (pid %d) disconnected: %s; delivered %llu dropped %llu",
+			c->man.name, (int)c->pid, why, (unsigned long long)c->delivered,
+			(unsigned long long)c->dropped);
+	epoll_ctl(d->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	rf_broker_conn_free(&d->b, c);
+}
+
+static void accept_one(struct daemon *d)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	struct rf_conn *c;
+	int fd;
+
+	fd = accept4(d->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+		close(fd);
+		return;
+	}
+	c = rf_broker_conn_new(&d->b, fd, cr.pid, cr.uid, cr.gid);
+	if (!c) {
+		d->b.refused++;
+		rf_warn("refused a connection from pid %d: too many unidentified connections",
+			(int)cr.pid);
+		close(fd);
+		return;
+	}
+	ev.data.ptr = c;
+	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		conn_close(d, c, "epoll");
+}
+
+static int send_reply(int fd, const void *buf, size_t len, const int *fds, int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (nfds) {
+		struct cmsghdr *cm;
+
+		memset(&cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
+}
+
+static void conn_input(struct daemon *d, struct rf_conn *c, uint32_t events)
+{
+	int fds[2], nfds = 0, r;
+	size_t out;
+	ssize_t n;
+	bool was = c->identified;
+
+	n = recv(c->fd, d->rx, RF_CTL_MSG_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		if (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))
+			conn_close(d, c, "hung up");
+		return;
+	}
+	if (n <= 0) {
+		conn_close(d, c, n == 0 ? "closed" : strerror(errno));
+		return;
+	}
+	/* n may exceed the buffer (MSG_TRUNC gives the real length): refused as too long */
+	out = rf_broker_control(&d->b, c, d->rx, (size_t)n, d->tx, RF_BROKER_REPLY_MAX, fds, &nfds);
+	if (out >= sizeof(struct rf_msg_error) && ((struct rf_msg_hdr *)d->tx)->type == RF_MSG_ERROR) {
+		const struct rf_msg_error *e = (const void *)d->tx;
+		rf_warn("client pid %d uid %u: %s: %s", (int)c->pid, (unsigned)c->uid,
+			rf_proto_error_name(e->code), e->msg);
+	}
+	r = send_reply(c->fd, d->tx, out, fds, nfds);
+	if (nfds)
+		close(fds[0]); /* the memfd: the client has its own now */
+	if (!was && c->identified)
+		rf_info("client '%s' connected: pid %d uid %u, ring %llu bytes", c->man.name,
+			(int)c->pid, (unsigned)c->uid, (unsigned long long)c->ring.size);
+	if (r < 0) {
+		d->b.disconnected++;
+		conn_close(d, c, "does not read its replies");
+	}
+}
+
+static void source_cb(const struct rf_event_hdr *ev, void *ctx)
+{
+	rf_broker_dispatch(ctx, ev);
+}
+
+static unsigned subscribed(const struct rf_broker *b)
+{
+	size_t i;
+	unsigned n = 0;
+
+	for (i = 0; i < b->nconns; i++)
+		n += b->conns[i]->identified && b->conns[i]->classes;
+	return n;
+}
+
+/* Returns the epoll timeout: 0 when the source has more right now, else -1. */
+static int pump(struct daemon *d)
+{
+	uint64_t now, next = UINT64_MAX;
+
+	if (!d->src)
+		return -1;
+	if (!d->src_started) {
+		if (subscribed(&d->b) < d->wait_clients)
+			return -1;
+		d->src_started = true;
+		rf_source_start(d->src, mono_ns());
+		rf_info("source %s started", rf_source_name(d->src));
+	}
+	now = mono_ns();
+	rf_source_pump(d->src, now, PUMP_BATCH, source_cb, &d->b, &next);
+	rf_broker_flush(&d->b);
+	if (next == UINT64_MAX) {
+		rf_info("source %s finished after %llu events", rf_source_name(d->src),
+			(unsigned long long)d->b.source_events);
+		d->src = rf_source_free(d->src);
+		return -1;
+	}
+	if (next <= mono_ns())
+		return 0;
+	struct itimerspec its = {.it_value = {.tv_sec = (time_t)(next / 1000000000ull),
+					      .tv_nsec = (long)(next % 1000000000ull)}};
+	timerfd_settime(d->src_fd, TFD_TIMER_ABSTIME, &its, NULL);
+	return -1;
+}
+
+static void reap_dead(struct daemon *d)
+{
+	size_t i;
+
+	if (!d->b.any_dead)
+		return;
+	for (i = d->b.nconns; i-- > 0;) {
+		struct rf_conn *c = d->b.conns[i];
+
+		if (!c->dead)
+			continue;
+		d->b.disconnected++;
+		if (c->identified) {
+			rf_warn("client '%s' (pid %d) corrupted its ring: disconnected", c->man.name,
+				(int)c->pid);
+			conn_close(d, c, "corrupt ring");
+		} else {
+			rf_warn("connection from pid %d uid %u sent no HELLO within %u s: closed",
+				(int)c->pid, (unsigned)c->uid, RF_CTL_HELLO_TIMEOUT_S);
+			conn_close(d, c, "no HELLO");
+		}
+	}
+	d->b.any_dead = false;
+}
+
+static int sensor_cb(const struct rf_event_hdr *ev, void *ctx)
+{
+	rf_broker_dispatch(ctx, ev);
+	return 0;
+}
+
+static int sensor_open(struct daemon *d, bool no_bpf, char *err, size_t errlen)
+{
+	struct rf_sensor_opts so = {.no_bpf = no_bpf, .bootstrap = true};
+	char why[256];
+	int r;
+
+	/* All classes: the sensor's class mask could follow the union of the
+	 * subscriptions (rf_sensor_set_classes); not done yet. */
+	r = rf_sensor_open(&so, sensor_cb, &d->b, &d->sensor, why, sizeof(why));
+	if (r < 0) {
+		snprintf(err, errlen, "sensor: %s", why);
+		return r;
+	}
+	d->b.proctable = rf_sensor_proctable(d->sensor);
+	if (rf_sensor_degraded(d->sensor))
+		rf_warn("sensor DEGRADED: %s", rf_sensor_degraded(d->sensor));
+	return 0;
+}
+
+/* SIGHUP: read the manifests again. Connected clients keep the manifest they
+ * identified with; a bad manifest keeps the old set. */
+static void reload(struct daemon *d, const char *config)
+{
+	struct rf_manifests ms;
+	char err[512];
+
+	if (rf_manifests_load(config, &ms, err, sizeof(err)) < 0) {
+		rf_err("daemon: SIGHUP: bad manifest, keeping the %zu loaded: %s",
+		       d->b.manifests.n, err);
+		return;
+	}
+	rf_manifests_free(&d->b.manifests);
+	d->b.manifests = ms;
+	rf_info("SIGHUP: %zu client manifests loaded from %s/clients.d", ms.n, config);
+}
+
+static int add_fd(int ep, int fd, const void *tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = (void *)tag};
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int rf_cmd_daemon(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'},
+		{"synthetic", required_argument, NULL, 'S'},
+		{"replay", required_argument, NULL, 'R'},
+		{"rate", required_argument, NULL, 'r'},
+		{"replay-rate", required_argument, NULL, 'r'},
+		{"count", required_argument, NULL, 'n'},
+		{"wait-clients", required_argument, NULL, 'w'},
+		{"no-bpf", no_argument, NULL, 'B'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct daemon d = {.ep = -1, .lfd = -1, .sfd = -1, .tick_fd = -1, .src_fd = -1};
+	const char *config = "/etc/ringfence", *replay = NULL, *synth = NULL;
+	uint64_t rate = 0, count = 0, classes = 0;
+	struct rf_manifests ms;
+	char err[512];
+	sigset_t mask;
+	int o, r, ret = 1, timeout;
+	bool stop = false, no_bpf = false;
+
+	d.sock_path = RF_DEFAULT_SOCKET;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		char *end;
+		switch (o) {
+		case 's': d.sock_path = optarg; break;
+		case 'c': config = optarg; break;
+		case 'S': synth = optarg; break;
+		case 'R': replay = optarg; break;
+		case 'r':
+			if (parse_rate(optarg, &rate) < 0) {
+				rf_err("daemon: --rate wants a positive number or 'max'");
+				return 2;
+			}
+			break;
+		case 'n':
+		case 'w':
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg) {
+				rf_err("daemon: --%s wants a number", o == 'n' ? "count" : "wait-clients");
+				return 2;
+			}
+			if (o == 'n')
+				count = v;
+			else
+				d.wait_clients = v > RF_CLIENTS_MAX ? RF_CLIENTS_MAX : (unsigned)v;
+			break;
+		case 'B': no_bpf = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc || (synth && replay)) {
+		rf_err("daemon: give at most one of --synthetic and --replay, and no other arguments");
+		return 2;
+	}
+	if (synth && parse_classes(synth, &classes) < 0)
+		return 2;
+	r = rf_manifests_load(config, &ms, err, sizeof(err));
+	if (r < 0) {
+		rf_err("daemon: bad manifest: %s", err);
+		return 1;
+	}
+	rf_broker_init(&d.b, &ms, config);
+	if (synth)
+		r = rf_source_synthetic(classes, rate, count, &d.src, err, sizeof(err));
+	else if (replay)
+		r = rf_source_replay(replay, rate, count, &d.src, err, sizeof(err));
+	else
+		r = sensor_open(&d, no_bpf, err, sizeof(err));
+	if (r < 0) {
+		rf_err("daemon: %s", err);
+		goto out;
+	}
+	snprintf(d.b.source_name, sizeof(d.b.source_name), "%s",
+		 d.src ? rf_source_name(d.src) : rf_sensor_degraded(d.sensor) ? "sensor (degraded)" : "sensor");
+	d.rx = malloc(RF_CTL_MSG_MAX + 1);
+	d.tx = malloc(RF_BROKER_REPLY_MAX);
+	if (!d.rx || !d.tx)
+		goto out;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d.ep = epoll_create1(EPOLL_CLOEXEC);
+	d.tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d.src_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d.sfd < 0 || d.ep < 0 || d.tick_fd < 0 || d.src_fd < 0) {
+		rf_err("daemon: cannot set up epoll, signalfd or timerfd: %s", strerror(errno));
+		goto out;
+	}
+	d.lfd = listen_on(d.sock_path);
+	if (d.lfd < 0)
+		goto out;
+	struct itimerspec tick = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	timerfd_settime(d.tick_fd, 0, &tick, NULL);
+	if (add_fd(d.ep, d.lfd, &tag_listen) || add_fd(d.ep, d.sfd, &tag_signal) ||
+	    add_fd(d.ep, d.tick_fd, &tag_tick) || add_fd(d.ep, d.src_fd, &tag_source) ||
+	    (d.sensor && add_fd(d.ep, rf_sensor_fd(d.sensor), &tag_sensor))) {
+		rf_err("daemon: epoll_ctl: %s", strerror(errno));
+		goto out;
+	}
+	rf_info("listening on %s with %zu client manifests from %s/clients.d; source %s",
+		d.sock_path, d.b.manifests.n, config, d.b.source_name);
+	timeout = 0;
+	while (!stop) {
+		struct epoll_event evs[32];
+		int i, n = epoll_wait(d.ep, evs, 32, timeout);
+
+		if (n < 0 && errno != EINTR) {
+			rf_err("daemon: epoll_wait: %s", strerror(errno));
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			const void *tag = evs[i].data.ptr;
+			uint64_t x;
+
+			if (tag == &tag_listen) {
+				accept_one(&d);
+			} else if (tag == &tag_signal) {
+				struct signalfd_siginfo si;
+				while (read(d.sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP)
+						reload(&d, config);
+					else
+						stop = true;
+				}
+			} else if (tag == &tag_tick) {
+				(void)!read(d.tick_fd, &x, sizeof(x));
+				rf_broker_tick(&d.b);
+				if (d.sensor) {
+					struct rf_sensor_stats ss;
+					rf_sensor_stats(d.sensor, &ss);
+					if (ss.dropped > d.b.source_dropped)
+						rf_warn("sensor lost %llu events (kernel ring full)",
+							(unsigned long long)(ss.dropped - d.b.source_dropped));
+					d.b.source_dropped = ss.dropped;
+				}
+			} else if (tag == &tag_source) {
+				(void)!read(d.src_fd, &x, sizeof(x));
+			} else if (tag == &tag_sensor) {
+				r = rf_sensor_poll(d.sensor, 0);
+				if (r < 0 && r != -EINTR && r != -EAGAIN) {
+					rf_err("daemon: sensor: %s", strerror(-r));
+					goto out;
+				}
+				rf_broker_flush(&d.b);
+			} else {
+				conn_input(&d, evs[i].data.ptr, evs[i].events);
+				/* conn may be gone: no later event of this batch refers to it,
+				 * because epoll reports each fd once per wait. */
+			}
+		}
+		timeout = pump(&d);
+		reap_dead(&d);
+	}
+	rf_info("stopping: %llu events from the source, %zu clients connected",
+		(unsigned long long)d.b.source_events, d.b.nconns);
+	ret = 0;
+out:
+	while (d.b.nconns) {
+		struct rf_conn *c = d.b.conns[d.b.nconns - 1];
+		close(c->fd);
+		rf_broker_conn_free(&d.b, c);
+	}
+	rf_broker_fini(&d.b);
+	rf_source_free(d.src);
+	rf_sensor_free(d.sensor);
+	if (d.lfd >= 0) {
+		close(d.lfd);
+		unlink(d.sock_path);
+	}
+	if (d.ep >= 0)
+		close(d.ep);
+	if (d.sfd >= 0)
+		close(d.sfd);
+	if (d.tick_fd >= 0)
+		close(d.tick_fd);
+	if (d.src_fd >= 0)
+		close(d.src_fd);
+	free(d.rx);
+	free(d.tx);
+	return ret;
+}

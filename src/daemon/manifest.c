@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: MIT
+/* manifest.c: read the client manifests (manifest.h). Root-owned input, still
+ * parsed as if it were hostile: every length is bounded. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/manifest.h"
+#include "daemon/ring_prod.h"
+#include "ringfence/proto.h"
+#include "ringfence/schema.h"
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = 0;
+	return s;
+}
+
+static int parse_classes(char *v, uint64_t *out, const char **bad)
+{
+	char *save = NULL, *tok;
+
+	*out = 0;
+	for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct rf_class_desc *c;
+
+		tok = trim(tok);
+		if (!strcmp(tok, "*")) {
+			unsigned i;
+			for (i = 1; i < rf_schema_class_count() && i < RF_CLASSES_MAX; i++)
+				if (rf_schema_class(i))
+					*out |= 1ull << i;
+			continue;
+		}
+		c = rf_schema_class_by_name(tok);
+		if (!c || c->id >= RF_CLASSES_MAX) {
+			*bad = tok;
+			return -EINVAL;
+		}
+		*out |= 1ull << c->id;
+	}
+	return 0;
+}
+
+static int parse_size(const char *v, uint32_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || end == v)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		n <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		n <<= 20, end++;
+	if (*end || n < 1 || n > RF_RING_MAX)
+		return -EINVAL;
+	*out = (uint32_t)rf_ring_size_round(n);
+	return 0;
+}
+
+int rf_manifest_parse(const char *text, size_t len, struct rf_manifest *m, char *err,
+		      size_t errlen)
+{
+	char line[RF_PATH_MAX + 128];
+	size_t i = 0, lineno = 0;
+	int have_name = 0, have_exe = 0, have_user = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->modes = RF_SUB_NOTIFY;
+	m->ring_bytes = RF_RING_DEFAULT;
+	if (len > RF_MANIFEST_BYTES_MAX) {
+		snprintf(err, errlen, "longer than %u bytes", RF_MANIFEST_BYTES_MAX);
+		return -EINVAL;
+	}
+	while (i < len) {
+		size_t j = i, ll;
+		char *k, *v, *eq;
+
+		while (j < len && text[j] != '\n')
+			j++;
+		lineno++;
+		ll = j - i;
+		if (ll >= sizeof(line)) {
+			snprintf(err, errlen, "line %zu: too long", lineno);
+			return -EINVAL;
+		}
+		memcpy(line, text + i, ll);
+		line[ll] = 0;
+		i = j + 1;
+		if (memchr(line, 0, ll)) {
+			snprintf(err, errlen, "line %zu: NUL byte", lineno);
+			return -EINVAL;
+		}
+		k = trim(line);
+		if (!*k || *k == '#')
+			continue;
+		eq = strchr(k, '=');
+		if (!eq) {
+			snprintf(err, errlen, "line %zu: expected 'key = value'", lineno);
+			return -EINVAL;
+		}
+		*eq = 0;
+		v = eq + 1;
+		if ((eq = strchr(v, '#')))
+			*eq = 0;
+		k = trim(k);
+		v = trim(v);
+		if (!strcmp(k, "name")) {
+			size_t n = strlen(v), q;
+			if (!n || n >= RF_CLIENT_NAME_MAX)
+				goto badval;
+			for (q = 0; q < n; q++)
+				if (!isalnum((unsigned char)v[q]) && !strchr("._-", v[q]))
+					goto badval;
+			strcpy(m->name, v);
+			have_name = 1;
+		} else if (!strcmp(k, "executable")) {
+			if (v[0] != '/' || strlen(v) >= RF_PATH_MAX)
+				goto badval;
+			strcpy(m->exe, v);
+			have_exe = 1;
+		} else if (!strcmp(k, "user")) {
+			struct passwd *pw;
+			char *end;
+			unsigned long u;
+
+			if (!*v)
+				goto badval;
+			errno = 0;
+			u = strtoul(v, &end, 10);
+			if (!*end && !errno && u < (uid_t)-1) {
+				m->uid = (uid_t)u;
+			} else if ((pw = getpwnam(v))) {
+				m->uid = pw->pw_uid;
+			} else {
+				snprintf(err, errlen, "line %zu: no user '%.64s'", lineno, v);
+				return -EINVAL;
+			}
+			have_user = 1;
+		} else if (!strcmp(k, "classes")) {
+			const char *bad = "";
+			if (parse_classes(v, &m->classes, &bad) < 0) {
+				snprintf(err, errlen, "line %zu: unknown event class '%.64s'", lineno, bad);
+				return -EINVAL;
+			}
+		} else if (!strcmp(k, "modes")) {
+			char *save = NULL, *tok;
+			m->modes = 0;
+			for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				tok = trim(tok);
+				if (!strcmp(tok, "notify"))
+					m->modes |= RF_SUB_NOTIFY;
+				else if (!strcmp(tok, "auth"))
+					m->modes |= RF_SUB_AUTH;
+				else
+					goto badval;
+			}
+		} else if (!strcmp(k, "ring_size")) {
+			if (parse_size(v, &m->ring_bytes) < 0)
+				goto badval;
+		} else {
+			snprintf(err, errlen, "line %zu: unknown key '%.32s'", lineno, k);
+			return -EINVAL;
+		}
+		continue;
+badval:
+		snprintf(err, errlen, "line %zu: bad value for '%.32s'", lineno, k);
+		return -EINVAL;
+	}
+	if (!have_name || !have_exe || !have_user) {
+		snprintf(err, errlen, "missing %s", !have_name ? "name" : !have_exe ? "executable" : "user");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int rf_manifests_load(const char *dir, struct rf_manifests *out, char *err, size_t errlen)
+{
+	char path[4096], sub[4096], *text = NULL, *names[RF_MANIFESTS_MAX];
+	size_t nnames = 0, i, k;
+	struct dirent *e;
+	DIR *d;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(sub, sizeof(sub), "%s/clients.d", dir);
+	d = opendir(sub);
+	if (!d)
+		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", sub, strerror(errno)), -errno);
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n < 6 || strcmp(e->d_name + n - 5, ".conf"))
+			continue;
+		if (nnames == RF_MANIFESTS_MAX) {
+			snprintf(err, errlen, "%s: more than %u manifests", sub, RF_MANIFESTS_MAX);
+			r = -E2BIG;
+			goto out;
+		}
+		names[nnames] = strdup(e->d_name);
+		if (!names[nnames]) {
+			r = -ENOMEM;
+			goto out;
+		}
+		nnames++;
+	}
+	qsort(names, nnames, sizeof(names[0]), cmp_names);
+	out->v = calloc(nnames ? nnames : 1, sizeof(*out->v));
+	text = malloc(RF_MANIFEST_BYTES_MAX + 1);
+	if (!out->v || !text) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nnames; i++) {
+		char perr[256];
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", sub, names[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			r = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		n = read(fd, text, RF_MANIFEST_BYTES_MAX + 1);
+		close(fd);
+		if (n < 0) {
+			r = -EIO;
+			snprintf(err, errlen, "%s: cannot read", path);
+			goto out;
+		}
+		r = rf_manifest_parse(text, (size_t)n, &out->v[out->n], perr, sizeof(perr));
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", path, perr);
+			goto out;
+		}
+		for (k = 0; k < out->n; k++)
+			if (!strcmp(out->v[k].name, out->v[out->n].name)) {
+				snprintf(err, errlen, "%s: name '%s' is used by another manifest", path,
+					 out->v[k].name);
+				r = -EINVAL;
+				goto out;
+			}
+		out->n++;
+	}
+out:
+	closedir(d);
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(text);
+	if (r < 0)
+		rf_manifests_free(out);
+	return r;
+}
+
+const struct rf_manifest *rf_manifests_find(const struct rf_manifests *ms, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		if (!strcmp(ms->v[i].name, name))
+			return &ms->v[i];
+	return NULL;
+}
+
+void rf_manifests_free(struct rf_manifests *ms)
+{
+	if (!ms)
+		return;
+	free(ms->v);
+	ms->v = NULL;
+	ms->n = 0;
+}

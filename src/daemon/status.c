@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/* status.c: `ringfence status [--json]`: asks the daemon over its control socket. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "common/log.h"
+#include "daemon/broker.h"
+#include "ringfence/ringfence.h"
+
+static void print_classes(FILE *o, uint64_t mask, bool json)
+{
+	unsigned i;
+	bool first = true;
+
+	for (i = 1; i < RF_CLASSES_MAX; i++) {
+		const struct rf_class_desc *c;
+		if (!((mask >> i) & 1))
+			continue;
+		c = rf_schema_class(i);
+		if (json)
+			fprintf(o, "%s\"%s\"", first ? "" : ",", c ? c->name : "?");
+		else
+			fprintf(o, "%s%s", first ? "" : ",", c ? c->name : "?");
+		first = false;
+	}
+	if (first && !json)
+		fprintf(o, "-");
+}
+
+static void json_str(FILE *o, const char *s)
+{
+	fputc('"', o);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(o, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(o, "\\u%04x", *s);
+		else
+			fputc(*s, o);
+	}
+	fputc('"', o);
+}
+
+int rf_cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"socket", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *path = getenv("RINGFENCE_SOCKET");
+	struct timeval tv = {.tv_sec = 5};
+	struct rf_msg_hdr req = {.magic = RF_PROTO_MAGIC, .type = RF_MSG_STATUS_REQ,
+				 .size = sizeof(req), .id = 1};
+	unsigned char *buf = NULL;
+	struct rf_msg m;
+	const char *why;
+	bool json = false;
+	int o, fd = -1, ret = 1;
+	ssize_t n;
+	uint32_t i;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'j': json = true; break;
+		case 's': path = optarg; break;
+		case 'h':
+			printf("usage: ringfence status [--json] [--socket PATH]\n\n"
+			       "Show the daemon's clients: subscriptions, events/s, deliveries, drops,\n"
+			       "muting, ring fill and AUTH deadline misses (0 until AUTH exists).\n"
+			       "Needs root or the daemon's user. Socket: --socket, $RINGFENCE_SOCKET or\n"
+			       RF_DEFAULT_SOCKET ".\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (!path || !*path)
+		path = RF_DEFAULT_SOCKET;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		rf_err("status: socket path too long");
+		return 2;
+	}
+	strcpy(sa.sun_path, path);
+	buf = malloc(RF_BROKER_REPLY_MAX + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (!buf || fd < 0)
+		goto out;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rf_err("status: cannot connect to %s: %s (is 'ringfence daemon' running?)", path,
+		       strerror(errno));
+		goto out;
+	}
+	if (send(fd, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
+	    (n = recv(fd, buf, RF_BROKER_REPLY_MAX + 1, 0)) <= 0) {
+		rf_err("status: no answer from the daemon on %s", path);
+		goto out;
+	}
+	if (rf_proto_parse(buf, (size_t)n, &m, &why) < 0) {
+		rf_err("status: malformed answer from the daemon: %s", why);
+		goto out;
+	}
+	if (m.hdr.type == RF_MSG_ERROR) {
+		rf_err("status: daemon refused: %s: %s", rf_proto_error_name(m.u.error.code),
+		       m.u.error.msg);
+		goto out;
+	}
+	if (m.hdr.type != RF_MSG_STATUS) {
+		rf_err("status: unexpected answer %s", rf_proto_type_name(m.hdr.type));
+		goto out;
+	}
+	if (json) {
+		printf("{\"uptime_s\":%.3f,\"source\":", m.u.status.uptime_ns / 1e9);
+		json_str(stdout, m.u.status.source);
+		printf(",\"source_events\":%llu,\"source_events_per_s\":%llu,\"source_dropped\":%llu,"
+		       "\"refused\":%llu,\"disconnected\":%llu,\"clients\":[",
+		       (unsigned long long)m.u.status.source_events,
+		       (unsigned long long)m.u.status.source_per_s,
+		       (unsigned long long)m.u.status.source_dropped,
+		       (unsigned long long)m.u.status.refused,
+		       (unsigned long long)m.u.status.disconnected);
+	} else {
+		printf("source %s: %llu events, %llu/s, %llu lost; up %.0f s; refused %llu, "
+		       "disconnected %llu\n",
+		       m.u.status.source, (unsigned long long)m.u.status.source_events,
+		       (unsigned long long)m.u.status.source_per_s,
+		       (unsigned long long)m.u.status.source_dropped, m.u.status.uptime_ns / 1e9,
+		       (unsigned long long)m.u.status.refused,
+		       (unsigned long long)m.u.status.disconnected);
+		printf("%-20s %7s %6s %-7s %10s %12s %10s %10s %6s %6s %s\n", "CLIENT", "PID", "UID",
+		       "MODES", "EVENTS/S", "DELIVERED", "DROPPED", "MUTED", "RING%", "MISSES",
+		       "CLASSES");
+	}
+	for (i = 0; i < m.u.status.nclients; i++) {
+		struct rf_status_client e;
+		double fill;
+
+		memcpy(&e, m.entries + (size_t)i * m.u.status.entry_size, sizeof(e));
+		e.name[sizeof(e.name) - 1] = 0;
+		fill = e.ring_bytes ? 100.0 * e.ring_used / e.ring_bytes : 0;
+		if (json) {
+			printf("%s{\"id\":%u,\"name\":", i ? "," : "", e.client_id);
+			json_str(stdout, e.name);
+			printf(",\"pid\":%u,\"uid\":%u,\"modes\":[%s%s%s],\"classes\":[", e.pid, e.uid,
+			       e.modes & RF_SUB_NOTIFY ? "\"notify\"" : "",
+			       (e.modes & RF_SUB_NOTIFY) && (e.modes & RF_SUB_AUTH) ? "," : "",
+			       e.modes & RF_SUB_AUTH ? "\"auth\"" : "");
+			print_classes(stdout, e.classes, true);
+			printf("],\"events_per_s\":%llu,\"delivered\":%llu,\"dropped\":%llu,"
+			       "\"muted\":%llu,\"mute_entries\":%u,\"muting_inverted\":%u,"
+			       "\"ring_used\":%llu,\"ring_bytes\":%llu,\"ring_fill\":%.4f,"
+			       "\"deadline_misses\":%llu}",
+			       (unsigned long long)e.events_per_s, (unsigned long long)e.delivered,
+			       (unsigned long long)e.dropped, (unsigned long long)e.muted, e.mutes,
+			       e.inverted, (unsigned long long)e.ring_used,
+			       (unsigned long long)e.ring_bytes, fill / 100,
+			       (unsigned long long)e.deadline_misses);
+		} else {
+			printf("%-20s %7u %6u %-7s %10llu %12llu %10llu %10llu %6.1f %6llu ", e.name,
+			       e.pid, e.uid,
+			       (e.modes & RF_SUB_AUTH) ? "auth" : (e.modes & RF_SUB_NOTIFY) ? "notify" : "-",
+			       (unsigned long long)e.events_per_s, (unsigned long long)e.delivered,
+			       (unsigned long long)e.dropped, (unsigned long long)e.muted, fill,
+			       (unsigned long long)e.deadline_misses);
+			print_classes(stdout, e.classes, false);
+			printf("\n");
+		}
+	}
+	if (json)
+		printf("]}\n");
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ret;
+}
