@@ -35,7 +35,8 @@ if [ "$(id -u)" = 0 ]; then
 	"$RF_BIN" record "$cap" --for 3 2>"$d/err" &
 	rf=$!
 	# loading the sensor takes about a second, more on a busy machine: mark repeatedly
-	for _ in $(seq 10); do sleep 0.25; /bin/sh -c ": rf-record-marker-$$"; done
+	# until the recording ends
+	while kill -0 $rf 2>/dev/null; do /bin/sh -c ": rf-record-marker-$$"; sleep 0.25; done
 	wait $rf
 	is "record exits 0" "$?" 0
 	check "record prints a summary" grep -q "recorded [0-9]* events" "$d/err"
