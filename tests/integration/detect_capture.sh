@@ -8,7 +8,8 @@
 source "$(dirname "$0")/../lib.sh"
 need_root "detection through a live capture"
 SIGMA=$RF_TOP/../shared/sigma/rules-linux
-t=$(tmpdir)
+# a name of our own: on the shared machine /tmp/rf-test.* directories were removed under a running test
+t=$(mktemp -d /tmp/rfdetect.XXXXXX); on_exit "rm -rf '$t'"
 tag=rfcap$$
 cap=$t/live.rfcap
 

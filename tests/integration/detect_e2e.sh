@@ -7,7 +7,8 @@
 source "$(dirname "$0")/../lib.sh"
 need_root "detection end to end through ringfence run"
 SIGMA=$RF_TOP/../shared/sigma/rules-linux
-t=$(tmpdir)
+# a name of our own: on the shared machine /tmp/rf-test.* directories were removed under a running test
+t=$(mktemp -d /tmp/rfdetect.XXXXXX); on_exit "rm -rf '$t'"
 tag=rfe2e$$
 
 # run_with OUT [--rules DIR]: start `ringfence run`, behave, stop it, leave its output

@@ -13,7 +13,8 @@ if [ ! -d "$SIGMA" ]; then
 	done_testing
 	exit 0
 fi
-t=$(tmpdir)
+# a name of our own: on the shared machine /tmp/rf-test.* directories were removed under a running test
+t=$(mktemp -d /tmp/rfdetect.XXXXXX); on_exit "rm -rf '$t'"
 tag=rflive$$
 mkdir -p "$t/conf/clients.d"
 cat >"$t/conf/clients.d/rf-detect.conf" <<CONF

@@ -6,7 +6,8 @@
 # reported unsupported; broken rules are reported with file and line. No root needed.
 source "$(dirname "$0")/../lib.sh"
 SIGMA=$RF_TOP/../shared/sigma/rules-linux
-t=$(tmpdir)
+# a name of our own: on the shared machine /tmp/rf-test.* directories were removed under a running test
+t=$(mktemp -d /tmp/rfdetect.XXXXXX); on_exit "rm -rf '$t'"
 
 out=$("$RF_BIN" rules check "$RF_TOP/rules/default"); rc=$?
 is "default pack: exit status" "$rc" 0
