@@ -26,6 +26,7 @@
 #define RF_PROC_EXITED_TTL_NS (5ull * 1000000000ull) /* how long an exited process stays for late lookups */
 #define RF_USER_CACHE_MAX    1024u   /* uid -> name entries cached */
 #define RF_EXCLUDED_PIDS_MAX 256u    /* ringfence's own processes excluded in the kernel */
+#define RF_SENSOR_PROGS_MAX  160u    /* programs in the sensor's BPF object */
 #define RF_STASH_MAX         16384u  /* syscalls in flight between sys_enter and sys_exit */
 #define RF_PATH_EXCL_MAX     8u      /* path-prefix exclusions for file events */
 #define RF_PATH_EXCL_LEN     64u     /* bytes of one path-prefix exclusion */
