@@ -514,7 +514,10 @@ int rf_cmd_daemon(int argc, char **argv)
 	timeout = 0;
 	while (!stop) {
 		struct epoll_event evs[32];
-		int i, n = epoll_wait(d.ep, evs, 32, timeout);
+		/* while sensor events flow the kernel does not wake us for each one: come back
+		 * within RF_POLL_ACTIVE_MS and read what it left without a wake-up */
+		int i, n = epoll_wait(d.ep, evs, 32,
+				      d.sensor ? rf_sensor_wait_hint_ms(d.sensor, timeout) : timeout);
 
 		if (n < 0 && errno != EINTR) {
 			rf_err("daemon: epoll_wait: %s", strerror(errno));
@@ -559,6 +562,10 @@ int rf_cmd_daemon(int argc, char **argv)
 				/* conn may be gone: no later event of this batch refers to it,
 				 * because epoll reports each fd once per wait. */
 			}
+		}
+		if (n == 0 && d.sensor) {
+			(void)rf_sensor_poll(d.sensor, 0);
+			rf_broker_flush(&d.b);
 		}
 		timeout = pump(&d);
 		reap_dead(&d);
