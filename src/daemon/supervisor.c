@@ -623,17 +623,17 @@ int rf_sup_init(struct rf_supervisor *s, struct rf_broker *b, struct rf_sensor *
 			continue;
 		}
 		m->uid = k->uid; /* HELLO checks the peer against it */
-		if (safe_mode && !m->platform) {
-			k->state = RF_SUP_STOPPED;
-			rf_err("SAFE MODE: third-party client '%s' not started", m->name);
-			continue;
-		}
 		if (safe_mode && (m->content[0] || m->content_store[0])) {
 			char what[2 * PATH_MAX + 8];
 			int r = content_rollback(m, what, sizeof(what));
 			if (r == 0)
 				rf_err("SAFE MODE: client '%s' content rolled back to last known good: %s",
 				       m->name, what);
+		}
+		if (safe_mode && !m->platform) {
+			k->state = RF_SUP_STOPPED;
+			rf_err("SAFE MODE: third-party client '%s' not started", m->name);
+			continue;
 		}
 	}
 	return 0;
