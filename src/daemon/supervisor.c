@@ -782,8 +782,9 @@ static void crashed(struct rf_supervisor *s, struct rf_sup_client *k, int status
 	win = (m ? m->loop_window_s : RF_SUP_LOOP_WINDOW_S) * 1000000000ull;
 	for (i = 0; i < 64 && i < k->ncrash; i++)
 		recent += now - k->crash_ns[i] <= win;
-	rf_warn("supervisor: client '%s' (pid %d) %s; crash %u, %u within %u s", k->name,
-		(int)k->pid, how, k->crashes, recent, m ? m->loop_window_s : RF_SUP_LOOP_WINDOW_S);
+	rf_warn("supervisor: client '%s' (pid %d) %s; crash %u, %u within %u s (t_ns=%llu)",
+		k->name, (int)k->pid, how, k->crashes, recent,
+		m ? m->loop_window_s : RF_SUP_LOOP_WINDOW_S, (unsigned long long)now);
 	if (m && recent >= m->loop_crashes) {
 		char what[2 * PATH_MAX + 8] = "";
 		int r = -EALREADY;
