@@ -1,5 +1,5 @@
 #!/bin/bash
-# Fault injection: thirteen hostile or broken clients (tests/helpers/rf_faulty.c), all
+# Fault injection: fifteen hostile or broken clients (tests/helpers/rf_faulty.c), all
 # started and sandboxed by the supervisor at once, beside a healthy reference client.
 # For each fault: the action is refused or contained (the client is killed, limited or
 # disconnected; no forbidden action succeeds) and the daemon stays up; the reference
@@ -10,7 +10,7 @@ source "$(dirname "$0")/../integration/broker.inc"
 source "$(dirname "$0")/../integration/supervisor.inc"
 need_root "supervisor: starts clients as other users"
 sup_setup
-FAULTS=(segv abort loop alloc forkbomb fds garbage ring ptrace shadow readetc bpf kill socket)
+FAULTS=(segv abort loop silent alloc forkbomb fds garbage ring ptrace shadow readetc bpf kill socket)
 FAULTY=$(readlink -f "$RF_BUILD/tests/helpers/rf_faulty")
 N=12000
 for f in "${FAULTS[@]}"; do
@@ -30,6 +30,7 @@ stall_timeout = 2
 crash_loop = 3/60
 EOF
 done
+echo "heartbeat = 1" >> "$T/conf/clients.d/f-silent.conf"
 manifest ref "ring_size=4M"
 start_daemon --synthetic process_fork --rate 1000 --count $N --wait-clients $(( ${#FAULTS[@]} + 1 ))
 "$RF_TESTCLIENT" --socket "$SOCK" --name ref --classes process_fork --expect $N --idle-ms 20000 > "$T/ref.out" 2>&1 &
@@ -45,7 +46,7 @@ is "reference client: no sequence gaps" "$(kv gaps "$out")" 0
 # the slowest fault (loop: three stalls of 2 s) settles within the run; give it a margin
 settled() {
 	local f s
-	for f in loop alloc ring segv abort; do
+	for f in loop silent alloc ring segv abort; do
 		s=$(sup_field "f-$f" .supervisor.state)
 		[ "$s" = quarantined ] || return 1
 	done

@@ -4,7 +4,8 @@
  *   rf_faulty --name N --fault F [--socket S]
  * Connects and subscribes like any client, prints "fault=F t_ns=<CLOCK_MONOTONIC>" on
  * stderr, then does F:
- *   segv abort loop alloc forkbomb fds garbage ring ptrace shadow readetc bpf kill socket
+ *   segv abort loop silent alloc forkbomb fds garbage ring ptrace shadow readetc bpf kill
+ *   socket
  * When the action is refused it prints "fault=F denied (<errno>)" or "fault=F limited
  * (...)" and goes on as a well-behaved client (reads events, sends heartbeats). When
  * an action that must be refused succeeds it prints "fault=F SUCCEEDED" and exits 42.
@@ -152,6 +153,11 @@ int main(int argc, char **argv)
 		if (fd >= 0)
 			succeeded();
 		say("denied", errno);
+	} else if (!strcmp(fault, "silent")) {
+		/* reads events but never sends the heartbeat its manifest requires */
+		for (;;)
+			if (rf_client_next(c, &ev, 500) < 0)
+				return 1;
 	} else if (!strcmp(fault, "readetc")) {
 		/* world-readable, but outside what Landlock allows this client */
 		int fd = open("/etc/passwd", O_RDONLY);
