@@ -401,6 +401,7 @@ static void reload(struct daemon *d, const char *config)
 	}
 	rf_manifests_free(&d->b.manifests);
 	d->b.manifests = ms;
+	rf_sup_reload(&d->sup);
 	rf_info("SIGHUP: %zu client manifests loaded from %s/clients.d", ms.n, config);
 }
 

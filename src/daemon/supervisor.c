@@ -639,6 +639,22 @@ int rf_sup_init(struct rf_supervisor *s, struct rf_broker *b, struct rf_sensor *
 	return 0;
 }
 
+void rf_sup_reload(struct rf_supervisor *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->b->manifests.n; i++) {
+		struct rf_manifest *m = &s->b->manifests.v[i];
+		struct rf_sup_client *k = rf_sup_find(s, m->name);
+
+		if (k && m->auto_user)
+			m->uid = k->uid;
+		else if (!k && m->start)
+			rf_warn("supervisor: SIGHUP: new started client '%s' is not started until the "
+				"daemon restarts", m->name);
+	}
+}
+
 struct rf_sup_client *rf_sup_find(struct rf_supervisor *s, const char *name)
 {
 	size_t i;

@@ -84,6 +84,9 @@ void rf_sup_reap(struct rf_supervisor *s);
 /* Stop every client (SIGTERM, then SIGKILL after RF_SUP_KILL_GRACE_MS), remove our
  * cgroups. Accepts a supervisor that was never initialised (zeroed). */
 void rf_sup_fini(struct rf_supervisor *s);
+/* After SIGHUP replaced the manifests: give auto users their uid again. Clients
+ * added with `start = yes` are started only by a restart of the daemon (not done). */
+void rf_sup_reload(struct rf_supervisor *s);
 /* The supervised client named name, or NULL. */
 struct rf_sup_client *rf_sup_find(struct rf_supervisor *s, const char *name);
 /* Sandbox features in use, RF_STATUS_* bits. */
