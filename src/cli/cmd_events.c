@@ -447,9 +447,3 @@ int rf_cmd_replay(int argc, char **argv)
 	}
 	return 0;
 }
-
-int rf_cmd_run(int argc, char **argv)
-{
-	/* Until rf-detect is wired in, `run` shows the live process events. */
-	return stream_main("events", argc, argv);
-}
