@@ -15,8 +15,9 @@
  *   client SUBSCRIBE / MUTE / INVERT -> OK | ERROR
  *   client STATS_REQ -> STATS
  *   STATUS_REQ (no HELLO; peer uid 0 or the daemon's uid) -> STATUS
- *   VERDICT (AUTH replies, issue 5) and HEARTBEAT (supervisor, issue 6) are reserved:
- *   the daemon answers them with RF_E_UNSUPPORTED until they exist.
+ *   client HEARTBEAT -> OK (the supervisor's liveness signal, docs/supervisor.md)
+ *   VERDICT (AUTH replies, issue 5) is reserved: the daemon answers it with
+ *   RF_E_UNSUPPORTED until it exists.
  * An ERROR reply names an enum rf_error code (documented in docs/client-api.md).
  */
 #ifndef RINGFENCE_PROTO_H
@@ -165,6 +166,17 @@ struct rf_status_client {
 	uint64_t ring_used, ring_bytes;
 	uint32_t mutes;            /* mute entries, all kinds */
 	uint32_t inverted;         /* bit (1 << enum rf_mute_set) */
+	/* supervisor (docs/supervisor.md); sup_state 0 for clients it did not start.
+	 * A started client that is not connected is listed with client_id 0. */
+	uint32_t sup_state;        /* 1 running, 2 restarting (backoff), 3 quarantined, 4 stopped */
+	uint32_t restarts;
+	uint32_t crashes;
+	uint32_t crash_loops;
+	uint32_t rollbacks;
+	uint32_t stalls;           /* killed for no progress or no heartbeat */
+	int32_t last_signal;       /* signal of the last crash, 0 none */
+	int32_t last_exit;         /* exit status of the last exit, -1 none */
+	uint64_t recover_ms;       /* last time from a first crash to healthy again */
 };
 
 struct rf_msg_status {
@@ -178,9 +190,19 @@ struct rf_msg_status {
 	uint64_t disconnected;  /* clients dropped for a protocol error or a corrupt ring */
 	uint64_t source_dropped; /* events the source lost before the daemon saw them
 				  * (the kernel ring was full; sensor only) */
+	uint32_t flags;         /* RF_STATUS_* */
+	uint32_t reserved;
 	char source[32];        /* "sensor", "replay", "synthetic" */
 	/* struct rf_status_client[nclients], entry_size bytes each */
 };
+
+/* rf_msg_status.flags */
+#define RF_STATUS_SAFE_MODE   0x1u  /* no third-party clients, last known good content */
+#define RF_STATUS_SECCOMP     0x2u  /* started clients get a seccomp allowlist */
+#define RF_STATUS_LANDLOCK    0x4u  /* ... Landlock */
+#define RF_STATUS_CGROUP      0x8u  /* ... a cgroup v2 each */
+#define RF_STATUS_CGROUP_CPU  0x10u /* ... with cpu.max */
+#define RF_STATUS_CGROUP_MEM  0x20u /* ... with memory.max */
 
 /* RF_MSG_OK, RF_MSG_STATS_REQ, RF_MSG_STATUS_REQ, RF_MSG_HEARTBEAT: the header alone.
  * RF_MSG_VERDICT: reserved; any body up to RF_CTL_MSG_MAX is accepted by the parser. */

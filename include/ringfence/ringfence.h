@@ -118,6 +118,12 @@ int rf_client_unmute_all(struct rf_client *c, enum rf_mute_kind kind);
 /* Invert one set (RF_MUTESET_PROCESS, RF_MUTESET_EXE, RF_MUTESET_TARGET). */
 int rf_client_invert_muting(struct rf_client *c, enum rf_mute_set set, bool on);
 
+/* Tell the supervisor that this client is alive (one round trip). A client that the
+ * daemon started and whose manifest sets `heartbeat = S` must call this at least
+ * every S seconds, or it is killed and restarted; reading events from the ring
+ * counts as progress as well (docs/supervisor.md). */
+int rf_client_heartbeat(struct rf_client *c);
+
 struct rf_client_stats {
 	uint32_t size;            /* sizeof(struct rf_client_stats): set by the caller */
 	uint32_t nclasses;        /* entries filled in the arrays (RF_CLASSES_MAX) */

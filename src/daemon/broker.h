@@ -60,10 +60,15 @@ struct rf_conn {
 	uint64_t delivered, dropped, muted, proto_errors;
 	uint64_t class_delivered[RF_CLASSES_MAX], class_dropped[RF_CLASSES_MAX];
 	uint64_t eps, last_delivered;
+	uint64_t heartbeat_ns, heartbeats; /* last RF_MSG_HEARTBEAT (CLOCK_MONOTONIC) */
 };
+
+struct rf_supervisor;
 
 struct rf_broker {
 	struct rf_manifests manifests;
+	struct rf_supervisor *sup; /* NULL: no supervisor (tests) */
+	bool safe_mode;            /* only `vendor = platform` clients are admitted */
 	char config_dir[512];
 	struct rf_conn *conns[RF_CLIENTS_MAX + RF_CTL_PENDING_MAX];
 	size_t nconns;
