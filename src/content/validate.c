@@ -21,6 +21,7 @@
 #include <seccomp.h>
 
 #include "content/content.h"
+#include "detect/detect.h"
 #include "content/content_int.h"
 #include "ringfence/schema.h"
 
@@ -221,7 +222,8 @@ int rf_fieldmap_validate(const char *payload_dir, char *err, size_t errlen)
 }
 
 /* --- sigma ------------------------------------------------------------------- */
-int (*rf_content_sigma_compile)(const char *payload_dir, char *err, size_t errlen);
+/* rf-detect's compiler: the same code that will run the rules (src/detect) */
+int (*rf_content_sigma_compile)(const char *payload_dir, char *err, size_t errlen) = rf_detect_validate_dir;
 
 static int sigma_validate(const char *payload_dir, char *err, size_t errlen)
 {

@@ -104,11 +104,31 @@ refused "field read with an incompatible type" INVALID "$T/type.rfb"
 src=$(mktemp -d "$T/src.XXXXXX"); echo "title: x" > "$src/rule.yml"
 "$RF_BIN" content build --type sigma --client detect --version 1 --key "$T/tgt1.sec" "$src" -o "$T/sigma.rfb" >/dev/null
 out=$(install "$T/sigma.rfb" 2>&1)
-if [ $? -eq 1 ] && grep -q "no sigma compiler linked" <<<"$out"; then
-	ok "sigma content refused while no Sigma compiler is linked"
+if [ $? -eq 1 ] && grep -q "refused (INVALID).*rule.yml:1:1: .*no 'logsource'" <<<"$out"; then
+	ok "invalid sigma rule refused by rf-detect's compiler, with file, line and reason"
 else
-	fail "sigma content: $out"
+	fail "invalid sigma content: $out"
 fi
+# a rule naming a field the event schema does not have: the 21-versus-20 class of bug
+mkdir -p "$src/schema"; cat >"$src/schema/r.yml" <<'RULE'
+title: names a field the schema lacks
+id: 11111111-2222-3333-4444-555555555555
+logsource:
+  product: linux
+  category: process_creation
+detection:
+  sel:
+    NoSuchField: x
+  condition: sel
+RULE
+out=$("$RF_BIN" content validate --type sigma "$src/schema" 2>&1)
+if [ $? -eq 1 ] && grep -q "r.yml:8:5: rule 11111111-2222-3333-4444-555555555555: field 'NoSuchField' does not exist in the event schema" <<<"$out"; then
+	ok "sigma rule naming a field the schema lacks: refused with rule, field and reason"
+else
+	fail "schema check: $out"
+fi
+out=$("$RF_BIN" content validate --type sigma "$RF_TOP/rules/default" 2>&1)
+is "the default rule pack validates as sigma content" "$?" 0
 "$RF_BIN" content build --type nosuch --client other --version 1 --key "$T/tgt1.sec" "$src" -o "$T/type2.rfb" >/dev/null
 refused "unknown content type" UNKNOWN_TYPE "$T/type2.rfb"
 is "after all refusals v1 is still current" "$(state_field current)" 1
