@@ -335,6 +335,22 @@ int rf_client_subscribe(struct rf_client *c, uint64_t classes, uint32_t modes)
 	return simple_call(c, &m, sizeof(m));
 }
 
+int rf_client_verdict(struct rf_client *c, uint64_t request_id, bool allow, bool cacheable)
+{
+	struct rf_msg_verdict m;
+
+	if (!c || !request_id)
+		return -EINVAL;
+	memset(&m, 0, sizeof(m));
+	hdr_init(c, &m.hdr, RF_MSG_VERDICT, sizeof(m));
+	m.request_id = request_id;
+	m.verdict = allow ? RF_VERDICT_ALLOW : RF_VERDICT_DENY;
+	m.flags = cacheable ? RF_VERDICT_F_CACHE : 0;
+	if (send(c->sock, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		return errno == EPIPE || errno == ECONNRESET ? -EPIPE : -errno;
+	return 0;
+}
+
 static int mute_msg(struct rf_client *c, unsigned op, unsigned kind, uint32_t pid,
 		    uint64_t start_ns, const char *path)
 {

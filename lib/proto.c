@@ -161,9 +161,8 @@ int rf_proto_parse(const void *vbuf, size_t n, struct rf_msg *out, const char **
 	case RF_MSG_STATUS:
 		return parse_status(buf, n, out, why);
 	case RF_MSG_VERDICT:
-		if (n > RF_CTL_MSG_MAX)
-			return bad(why, "VERDICT longer than RF_CTL_MSG_MAX");
-		return 0;
+		fixed = sizeof(struct rf_msg_verdict);
+		break;
 	default:
 		return bad(why, "unknown message type");
 	}
@@ -202,6 +201,14 @@ int rf_proto_parse(const void *vbuf, size_t n, struct rf_msg *out, const char **
 	case RF_MSG_STATS:
 		if (out->u.stats.nclasses > RF_CLASSES_MAX || out->u.stats.reserved)
 			return bad(why, "STATS class count out of range");
+		break;
+	case RF_MSG_VERDICT:
+		if (out->u.verdict.verdict != RF_VERDICT_ALLOW && out->u.verdict.verdict != RF_VERDICT_DENY)
+			return bad(why, "VERDICT neither allow nor deny");
+		if (out->u.verdict.flags & ~RF_VERDICT_F_CACHE)
+			return bad(why, "VERDICT unknown flag bits");
+		if (!out->u.verdict.request_id)
+			return bad(why, "VERDICT request id 0");
 		break;
 	}
 	return 0;

@@ -15,8 +15,10 @@
  *   client SUBSCRIBE / MUTE / INVERT -> OK | ERROR
  *   client STATS_REQ -> STATS
  *   STATUS_REQ (no HELLO; peer uid 0 or the daemon's uid) -> STATUS
- *   VERDICT (AUTH replies, issue 5) and HEARTBEAT (supervisor, issue 6) are reserved:
- *   the daemon answers them with RF_E_UNSUPPORTED until they exist.
+ *   client VERDICT (the answer to an AUTH request, docs/auth.md) -> no reply: it is
+ *   fire-and-forget so that answering costs one send; a bad or late verdict is
+ *   counted (STATS, STATUS), never answered.
+ *   HEARTBEAT (supervisor, issue 6) is reserved: answered with RF_E_UNSUPPORTED.
  * An ERROR reply names an enum rf_error code (documented in docs/client-api.md).
  */
 #ifndef RINGFENCE_PROTO_H
@@ -34,7 +36,7 @@ extern "C" {
 
 /* Subscription modes (also the manifest's `modes`). */
 #define RF_SUB_NOTIFY 0x1u /* events are delivered after the fact */
-#define RF_SUB_AUTH   0x2u /* permission requests with a deadline (issue 5; refused for now) */
+#define RF_SUB_AUTH   0x2u /* permission requests with a deadline (auth_exec, auth_open) */
 #define RF_SUB_ALL    (RF_SUB_NOTIFY | RF_SUB_AUTH)
 
 enum rf_msg_type {
@@ -49,7 +51,7 @@ enum rf_msg_type {
 	RF_MSG_STATS = 9,
 	RF_MSG_STATUS_REQ = 10,
 	RF_MSG_STATUS = 11,
-	RF_MSG_VERDICT = 12,   /* reserved for AUTH (issue 5) */
+	RF_MSG_VERDICT = 12,   /* answer to an AUTH request; no reply */
 	RF_MSG_HEARTBEAT = 13, /* reserved for the supervisor (issue 6) */
 	RF_MSG_TYPE_END
 };
@@ -152,6 +154,18 @@ struct rf_msg_stats {
 	uint64_t class_dropped[RF_CLASSES_MAX];
 };
 
+/* RF_MSG_VERDICT: the answer to one AUTH request (auth_exec, auth_open). */
+#define RF_VERDICT_ALLOW 1u
+#define RF_VERDICT_DENY  2u
+#define RF_VERDICT_F_CACHE 0x1u /* the verdict may be cached for this file until it changes */
+struct rf_msg_verdict {
+	struct rf_msg_hdr hdr;
+	uint64_t request_id; /* the event's request_id */
+	uint32_t verdict;    /* RF_VERDICT_ALLOW or RF_VERDICT_DENY */
+	uint32_t flags;      /* RF_VERDICT_F_* */
+};
+_Static_assert(sizeof(struct rf_msg_verdict) == 32, "verdict message");
+
 /* One client in RF_MSG_STATUS. */
 struct rf_status_client {
 	uint32_t client_id;
@@ -165,6 +179,28 @@ struct rf_status_client {
 	uint64_t ring_used, ring_bytes;
 	uint32_t mutes;            /* mute entries, all kinds */
 	uint32_t inverted;         /* bit (1 << enum rf_mute_set) */
+	uint64_t auth_asked;       /* AUTH requests sent to this client */
+	uint64_t auth_allowed, auth_denied; /* its verdicts in time */
+	uint64_t auth_late;        /* verdicts that came after the deadline (ignored) */
+	uint64_t auth_p50_us, auth_p99_us; /* its answer time (request sent -> verdict) */
+	uint32_t auth_demoted;     /* 1: demoted to NOTIFY for missing deadlines */
+	uint32_t reserved2;
+};
+
+/* AUTH totals in RF_MSG_STATUS. */
+struct rf_status_auth {
+	uint64_t requests;      /* permission events from the kernel */
+	uint64_t exempt;        /* allowed at once: the daemon, its supervisor, its clients */
+	uint64_t unasked;       /* allowed at once: no AUTH client subscribed (or all muted) */
+	uint64_t cache_hits, cache_misses, cache_invalidated;
+	uint64_t allowed, denied;
+	uint64_t deadline_misses; /* client answers replaced by the default verdict */
+	uint64_t overflow;      /* requests answered with the default because the table was full */
+	uint64_t pending;       /* requests waiting now */
+	uint64_t p50_us, p99_us, max_us; /* kernel request -> answer, asked requests */
+	uint32_t deadline_exec_ms, deadline_open_ms;
+	uint32_t marks;         /* marked mounts */
+	uint32_t reserved;
 };
 
 struct rf_msg_status {
@@ -179,11 +215,11 @@ struct rf_msg_status {
 	uint64_t source_dropped; /* events the source lost before the daemon saw them
 				  * (the kernel ring was full; sensor only) */
 	char source[32];        /* "sensor", "replay", "synthetic" */
+	struct rf_status_auth auth;
 	/* struct rf_status_client[nclients], entry_size bytes each */
 };
 
-/* RF_MSG_OK, RF_MSG_STATS_REQ, RF_MSG_STATUS_REQ, RF_MSG_HEARTBEAT: the header alone.
- * RF_MSG_VERDICT: reserved; any body up to RF_CTL_MSG_MAX is accepted by the parser. */
+/* RF_MSG_OK, RF_MSG_STATS_REQ, RF_MSG_STATUS_REQ, RF_MSG_HEARTBEAT: the header alone. */
 
 /* A parsed message: the header, the fixed part of its type copied into aligned
  * storage, and for MUTE the path (pointing into the caller's buffer). */
@@ -198,6 +234,7 @@ struct rf_msg {
 		struct rf_msg_invert invert;
 		struct rf_msg_stats stats;
 		struct rf_msg_status status;
+		struct rf_msg_verdict verdict;
 	} u;
 	const char *path;              /* MUTE with a path */
 	const unsigned char *entries;  /* STATUS: nclients * entry_size bytes in the buffer */

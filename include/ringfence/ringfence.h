@@ -71,11 +71,24 @@ const char *rf_client_error(const struct rf_client *c);
 
 /*
  * Replace the subscription: classes is a mask of (1 << class id) (enum rf_class_id;
- * 0 unsubscribes from everything), modes RF_SUB_NOTIFY (RF_SUB_AUTH is refused with
- * -EOPNOTSUPP until AUTH exists). Classes or modes outside the manifest's
- * entitlements: -EACCES, and the previous subscription stays.
+ * 0 unsubscribes from everything), modes RF_SUB_NOTIFY and/or RF_SUB_AUTH. With
+ * RF_SUB_AUTH the client receives auth_exec/auth_open requests in its ring and must
+ * answer each with rf_client_verdict() before its deadline_ns (docs/auth.md); with
+ * RF_SUB_NOTIFY it receives the decided requests (verdict set) afterwards. Classes or
+ * modes outside the manifest's entitlements: -EACCES, and the previous subscription
+ * stays. A client demoted for missing deadlines gets -EBADFD for RF_SUB_AUTH.
  */
 int rf_client_subscribe(struct rf_client *c, uint64_t classes, uint32_t modes);
+
+/*
+ * Answer the AUTH request request_id (the event's request_id field): allow or deny;
+ * cacheable: the daemon may reuse this verdict for the same file (device, inode,
+ * ctime, mtime, size) until it changes or the set of AUTH clients changes. One send,
+ * no reply: a verdict after the deadline, a second one or an unknown id is ignored
+ * and counted (rf_client_stats: deadline_misses; ringfence status: late).
+ * Returns 0, -EINVAL (request_id 0), -EPIPE when the daemon is gone.
+ */
+int rf_client_verdict(struct rf_client *c, uint64_t request_id, bool allow, bool cacheable);
 
 /*
  * Next event. Returns 1 and points *ev at the event inside the ring (zero-copy;
@@ -124,7 +137,7 @@ struct rf_client_stats {
 	uint64_t delivered;       /* daemon: events written into this client's ring */
 	uint64_t dropped;         /* daemon: events lost because the ring was full */
 	uint64_t muted;           /* daemon: events not sent because of muting */
-	uint64_t deadline_misses; /* daemon: AUTH deadlines missed (0 until AUTH exists) */
+	uint64_t deadline_misses; /* daemon: AUTH deadlines missed (the default verdict stood in) */
 	uint64_t ring_used;       /* bytes waiting in the ring */
 	uint64_t ring_bytes;      /* size of the ring's data area */
 	uint64_t read;            /* library: events returned by rf_client_next() */

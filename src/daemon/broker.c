@@ -79,16 +79,47 @@ static void rebuild_subs(struct rf_broker *b)
 	size_t i;
 	unsigned k;
 
+	uint32_t before[RF_CLASSES_MAX];
+	bool changed = false;
+
+	memcpy(before, b->nasubs, sizeof(before));
 	memset(b->nsubs, 0, sizeof(b->nsubs));
+	memset(b->nasubs, 0, sizeof(b->nasubs));
 	for (i = 0; i < b->nconns; i++) {
 		struct rf_conn *c = b->conns[i];
 
-		if (!c->identified || c->dead || !(c->modes & RF_SUB_NOTIFY))
+		if (!c->identified || c->dead)
 			continue;
-		for (k = 1; k < RF_CLASSES_MAX; k++)
-			if ((c->classes >> k) & 1)
+		for (k = 1; k < RF_CLASSES_MAX; k++) {
+			if (!((c->classes >> k) & 1))
+				continue;
+			if (c->modes & RF_SUB_NOTIFY)
 				b->subs[k][b->nsubs[k]++] = c;
+			if (c->modes & RF_SUB_AUTH)
+				b->asubs[k][b->nasubs[k]++] = c;
+		}
 	}
+	/* Any change of the AUTH set (even the same count with other members) may
+	 * change verdicts: the hook drops the verdict cache. Cheap to over-report. */
+	for (k = 0; k < RF_CLASSES_MAX; k++)
+		changed |= before[k] != 0 || b->nasubs[k] != 0;
+	if (changed && b->auth.subs_changed)
+		b->auth.subs_changed(b->auth.ctx);
+}
+
+void rf_broker_resubscribe(struct rf_broker *b)
+{
+	rebuild_subs(b);
+}
+
+struct rf_conn *rf_broker_conn_by_id(struct rf_broker *b, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < b->nconns; i++)
+		if (b->conns[i]->id == id && b->conns[i]->identified && !b->conns[i]->dead)
+			return b->conns[i];
+	return NULL;
 }
 
 struct rf_conn *rf_broker_conn_new(struct rf_broker *b, int fd, pid_t pid, uid_t uid, gid_t gid)
@@ -118,6 +149,8 @@ void rf_broker_conn_free(struct rf_broker *b, struct rf_conn *c)
 
 	if (!c)
 		return;
+	if (c->identified && b->auth.conn_gone)
+		b->auth.conn_gone(b->auth.ctx, c);
 	for (i = 0; i < b->nconns; i++)
 		if (b->conns[i] == c) {
 			b->conns[i] = b->conns[--b->nconns];
@@ -427,12 +460,33 @@ static size_t do_stats(struct rf_broker *b, struct rf_conn *c, uint32_t id, void
 	s->delivered = c->delivered;
 	s->dropped = c->dropped;
 	s->muted = c->muted;
+	s->deadline_misses = c->deadline_misses;
 	s->ring_used = rf_ring_writer_used(&c->ring);
 	s->ring_bytes = c->ring.size;
 	s->nclasses = RF_CLASSES_MAX;
 	memcpy(s->class_delivered, c->class_delivered, sizeof(s->class_delivered));
 	memcpy(s->class_dropped, c->class_dropped, sizeof(s->class_dropped));
 	return sizeof(*s);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* p50/p99 of the last answer times of c (a copy sorted; at most 256 entries). */
+static void lat_pcts(const struct rf_conn *c, uint64_t *p50, uint64_t *p99)
+{
+	uint32_t v[256], n = c->auth_nlat < 256 ? c->auth_nlat : 256;
+
+	*p50 = *p99 = 0;
+	if (!n)
+		return;
+	memcpy(v, c->auth_lat_us, n * sizeof(v[0]));
+	qsort(v, n, sizeof(v[0]), cmp_u32);
+	*p50 = v[n / 2];
+	*p99 = v[(n * 99) / 100];
 }
 
 static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
@@ -463,6 +517,13 @@ static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
 		e.ring_bytes = c->ring.size;
 		e.mutes = c->mutes.total;
 		e.inverted = c->mutes.inverted;
+		e.deadline_misses = c->deadline_misses;
+		e.auth_asked = c->auth_asked;
+		e.auth_allowed = c->auth_allowed;
+		e.auth_denied = c->auth_denied;
+		e.auth_late = c->auth_late;
+		e.auth_demoted = c->auth_demoted;
+		lat_pcts(c, &e.auth_p50_us, &e.auth_p99_us);
 		memcpy(p + n * sizeof(e), &e, sizeof(e));
 		n++;
 	}
@@ -476,6 +537,8 @@ static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
 	s->disconnected = b->disconnected;
 	s->source_dropped = b->source_dropped;
 	snprintf(s->source, sizeof(s->source), "%s", b->source_name);
+	if (b->auth.status)
+		b->auth.status(b->auth.ctx, &s->auth);
 	return s->hdr.size;
 }
 
@@ -526,8 +589,9 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 					   "manifest '%s' allows classes %#llx modes %#x; asked %#llx %#x",
 					   c->man.name, (unsigned long long)c->man.classes, c->man.modes,
 					   (unsigned long long)m.u.subscribe.classes, m.u.subscribe.modes);
-		if (m.u.subscribe.modes & RF_SUB_AUTH)
-			return reply_error(out, id, RF_E_UNSUPPORTED, "AUTH is not implemented yet");
+		if ((m.u.subscribe.modes & RF_SUB_AUTH) && c->auth_demoted)
+			return reply_error(out, id, RF_E_STATE,
+					   "demoted to NOTIFY for missing AUTH deadlines: reconnect to use AUTH");
 		c->classes = m.u.subscribe.classes;
 		c->modes = m.u.subscribe.modes;
 		rebuild_subs(b);
@@ -543,7 +607,13 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 		return reply_ok(out, id);
 	case RF_MSG_STATS_REQ:
 		return do_stats(b, c, id, out);
-	default: /* VERDICT, HEARTBEAT */
+	case RF_MSG_VERDICT: /* no reply (proto.h) */
+		if (b->auth.verdict)
+			b->auth.verdict(b->auth.ctx, c, &m.u.verdict);
+		else
+			c->auth_late++;
+		return 0;
+	default: /* HEARTBEAT */
 		return reply_error(out, id, RF_E_UNSUPPORTED, "%s is reserved and not implemented yet",
 				   rf_proto_type_name(m.hdr.type));
 	}

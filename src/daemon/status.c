@@ -159,12 +159,17 @@ int rf_cmd_status(int argc, char **argv)
 			printf("],\"events_per_s\":%llu,\"delivered\":%llu,\"dropped\":%llu,"
 			       "\"muted\":%llu,\"mute_entries\":%u,\"muting_inverted\":%u,"
 			       "\"ring_used\":%llu,\"ring_bytes\":%llu,\"ring_fill\":%.4f,"
-			       "\"deadline_misses\":%llu}",
+			       "\"deadline_misses\":%llu,\"auth\":{\"asked\":%llu,\"allowed\":%llu,"
+			       "\"denied\":%llu,\"late\":%llu,\"p50_us\":%llu,\"p99_us\":%llu,"
+			       "\"demoted\":%s}}",
 			       (unsigned long long)e.events_per_s, (unsigned long long)e.delivered,
 			       (unsigned long long)e.dropped, (unsigned long long)e.muted, e.mutes,
 			       e.inverted, (unsigned long long)e.ring_used,
 			       (unsigned long long)e.ring_bytes, fill / 100,
-			       (unsigned long long)e.deadline_misses);
+			       (unsigned long long)e.deadline_misses, (unsigned long long)e.auth_asked,
+			       (unsigned long long)e.auth_allowed, (unsigned long long)e.auth_denied,
+			       (unsigned long long)e.auth_late, (unsigned long long)e.auth_p50_us,
+			       (unsigned long long)e.auth_p99_us, e.auth_demoted ? "true" : "false");
 		} else {
 			printf("%-20s %7u %6u %-7s %10llu %12llu %10llu %10llu %6.1f %6llu ", e.name,
 			       e.pid, e.uid,
@@ -176,8 +181,35 @@ int rf_cmd_status(int argc, char **argv)
 			printf("\n");
 		}
 	}
-	if (json)
-		printf("]}\n");
+	const struct rf_status_auth *a = &m.u.status.auth;
+	if (json) {
+		printf("],\"auth\":{\"marks\":%u,\"deadline_exec_ms\":%u,\"deadline_open_ms\":%u,"
+		       "\"requests\":%llu,\"exempt\":%llu,\"unasked\":%llu,\"allowed\":%llu,"
+		       "\"denied\":%llu,\"deadline_misses\":%llu,\"overflow\":%llu,\"pending\":%llu,"
+		       "\"cache_hits\":%llu,\"cache_misses\":%llu,\"cache_invalidated\":%llu,"
+		       "\"p50_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu}}\n",
+		       a->marks, a->deadline_exec_ms, a->deadline_open_ms,
+		       (unsigned long long)a->requests, (unsigned long long)a->exempt,
+		       (unsigned long long)a->unasked, (unsigned long long)a->allowed,
+		       (unsigned long long)a->denied, (unsigned long long)a->deadline_misses,
+		       (unsigned long long)a->overflow, (unsigned long long)a->pending,
+		       (unsigned long long)a->cache_hits, (unsigned long long)a->cache_misses,
+		       (unsigned long long)a->cache_invalidated, (unsigned long long)a->p50_us,
+		       (unsigned long long)a->p99_us, (unsigned long long)a->max_us);
+	} else if (a->marks) {
+		printf("auth: %u marked mounts, deadlines exec %u ms open %u ms; %llu requests "
+		       "(%llu exempt, %llu unasked), %llu allowed, %llu denied, %llu deadline misses, "
+		       "%llu overflow, %llu pending; cache %llu hits %llu misses %llu invalidated; "
+		       "decision p50 %llu us p99 %llu us max %llu us\n",
+		       a->marks, a->deadline_exec_ms, a->deadline_open_ms,
+		       (unsigned long long)a->requests, (unsigned long long)a->exempt,
+		       (unsigned long long)a->unasked, (unsigned long long)a->allowed,
+		       (unsigned long long)a->denied, (unsigned long long)a->deadline_misses,
+		       (unsigned long long)a->overflow, (unsigned long long)a->pending,
+		       (unsigned long long)a->cache_hits, (unsigned long long)a->cache_misses,
+		       (unsigned long long)a->cache_invalidated, (unsigned long long)a->p50_us,
+		       (unsigned long long)a->p99_us, (unsigned long long)a->max_us);
+	}
 	ret = 0;
 out:
 	if (fd >= 0)
