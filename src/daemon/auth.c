@@ -56,6 +56,7 @@ struct rf_auth {
 	uint64_t armed;         /* deadline the timer is set to (0: none) */
 	struct cache_ent *cache; /* RF_AUTH_CACHE_MAX */
 	uint64_t cache_gen;
+	uint64_t mask;          /* fanotify events marked now */
 	struct rf_status_auth st;
 	uint32_t *lat;          /* last LAT_RING decision times (µs) */
 	uint32_t nlat;
@@ -569,12 +570,42 @@ static void on_conn_gone(void *ctx, struct rf_conn *c)
 	}
 }
 
+/* Mark only what somebody wants: no subscriber of auth_open, no FAN_OPEN_PERM (an
+ * unwanted permission event still costs the opener a round trip to the daemon). */
+static int update_marks(struct rf_auth *a)
+{
+	const struct rf_broker *b = a->b;
+	uint64_t want = 0, add, del;
+	unsigned i;
+	int r = 0;
+
+	if (b->nasubs[RF_CLASS_AUTH_EXEC] || b->nsubs[RF_CLASS_AUTH_EXEC])
+		want |= FAN_OPEN_EXEC_PERM;
+	if (b->nasubs[RF_CLASS_AUTH_OPEN] || b->nsubs[RF_CLASS_AUTH_OPEN])
+		want |= FAN_OPEN_PERM;
+	add = want & ~a->mask;
+	del = a->mask & ~want;
+	for (i = 0; i < a->o.nmounts; i++) {
+		if (add && fanotify_mark(a->fan, FAN_MARK_ADD | FAN_MARK_MOUNT, add, AT_FDCWD,
+					 a->o.mounts[i]) < 0)
+			r = -errno;
+		if (del && fanotify_mark(a->fan, FAN_MARK_REMOVE | FAN_MARK_MOUNT, del, AT_FDCWD,
+					 a->o.mounts[i]) < 0 && errno != ENOENT)
+			r = -errno;
+	}
+	if (r < 0)
+		rf_err("auth: cannot update the marks: %s", strerror(-r));
+	a->mask = want;
+	return r;
+}
+
 static void on_subs_changed(void *ctx)
 {
 	struct rf_auth *a = ctx;
 
 	/* Another set of clients may judge differently: forget every verdict. */
 	a->cache_gen++;
+	update_marks(a);
 }
 
 static int cmp_u32(const void *x, const void *y)
@@ -639,9 +670,13 @@ int rf_auth_open(const struct rf_auth_opts *opts, struct rf_broker *b, struct rf
 		snprintf(err, errlen, "auth: timerfd_create: %s", strerror(errno));
 		goto fail;
 	}
+	/* Check every mount now (a typo must stop the daemon); the marks stay empty
+	 * until a client subscribes (update_marks). */
 	for (i = 0; i < opts->nmounts; i++) {
-		if (fanotify_mark(a->fan, FAN_MARK_ADD | FAN_MARK_MOUNT,
-				  FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM, AT_FDCWD, opts->mounts[i]) < 0) {
+		if (fanotify_mark(a->fan, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC_PERM,
+				  AT_FDCWD, opts->mounts[i]) < 0 ||
+		    fanotify_mark(a->fan, FAN_MARK_REMOVE | FAN_MARK_MOUNT, FAN_OPEN_EXEC_PERM,
+				  AT_FDCWD, opts->mounts[i]) < 0) {
 			r = -errno;
 			snprintf(err, errlen, "auth: cannot mark mount %s: %s", opts->mounts[i],
 				 strerror(errno));

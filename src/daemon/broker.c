@@ -74,15 +74,27 @@ void rf_broker_fini(struct rf_broker *b)
 	rf_manifests_free(&b->manifests);
 }
 
+/* A signature of who is subscribed to what with AUTH, and who reads the AUTH
+ * classes with NOTIFY: when it changes, the AUTH module drops its verdict cache and
+ * adjusts its fanotify marks. */
+static uint64_t auth_signature(const struct rf_broker *b)
+{
+	uint64_t sig = (uint64_t)b->nsubs[RF_CLASS_AUTH_EXEC] << 40 ^
+		       (uint64_t)b->nsubs[RF_CLASS_AUTH_OPEN] << 48;
+	unsigned k, i;
+
+	for (k = 1; k < RF_CLASSES_MAX; k++)
+		for (i = 0; i < b->nasubs[k]; i++)
+			sig += ((uint64_t)b->asubs[k][i]->id * 0x9E3779B97F4A7C15ull) ^ k;
+	return sig;
+}
+
 static void rebuild_subs(struct rf_broker *b)
 {
 	size_t i;
 	unsigned k;
+	uint64_t before = auth_signature(b);
 
-	uint32_t before[RF_CLASSES_MAX];
-	bool changed = false;
-
-	memcpy(before, b->nasubs, sizeof(before));
 	memset(b->nsubs, 0, sizeof(b->nsubs));
 	memset(b->nasubs, 0, sizeof(b->nasubs));
 	for (i = 0; i < b->nconns; i++) {
@@ -99,11 +111,7 @@ static void rebuild_subs(struct rf_broker *b)
 				b->asubs[k][b->nasubs[k]++] = c;
 		}
 	}
-	/* Any change of the AUTH set (even the same count with other members) may
-	 * change verdicts: the hook drops the verdict cache. Cheap to over-report. */
-	for (k = 0; k < RF_CLASSES_MAX; k++)
-		changed |= before[k] != 0 || b->nasubs[k] != 0;
-	if (changed && b->auth.subs_changed)
+	if (b->auth.subs_changed && auth_signature(b) != before)
 		b->auth.subs_changed(b->auth.ctx);
 }
 

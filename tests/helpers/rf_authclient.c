@@ -3,13 +3,15 @@
  * rf_authclient: an AUTH client for the AUTH tests and bench/auth.sh.
  *   rf_authclient --socket S --name N [--classes auth_exec,auth_open]
  *     --mode allow|hang|crash|notify [--deny SUBSTR] [--cache] [--crash-after N]
- *     [--ready FILE]
+ *     [--ready FILE] [--open PATH]
  * allow: answer every request at once: deny when the path contains SUBSTR, else
  *   allow (cacheable with --cache).
  * hang: subscribe with AUTH and never answer (reads nothing).
  * crash: read --crash-after N requests without answering, then abort().
  * notify: subscribe with NOTIFY and print one line per decided request:
  *   "report class=C verdict=V cached=B path=P" (flushed).
+ * --open PATH: once subscribed, open and close PATH and print "open_us=N rc=R"
+ * (the self-exemption test: a client is never asked about itself).
  * Touches --ready once subscribed. Exit 0 on SIGTERM/EOF, 1 on error.
  */
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ringfence/ringfence.h"
@@ -31,11 +34,11 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"socket", 1, 0, 's'}, {"name", 1, 0, 'n'}, {"classes", 1, 0, 'c'},
 		{"mode", 1, 0, 'm'}, {"deny", 1, 0, 'd'}, {"cache", 0, 0, 'C'},
-		{"crash-after", 1, 0, 'k'}, {"ready", 1, 0, 'r'}, {0},
+		{"crash-after", 1, 0, 'k'}, {"ready", 1, 0, 'r'}, {"open", 1, 0, 'o'}, {0},
 	};
 	struct rf_client_opts o = {.size = sizeof(o), .abi_version = RF_ABI_VERSION};
 	struct rf_client *c = NULL;
-	const char *mode = "allow", *deny = NULL, *ready = NULL, *classes = "auth_exec,auth_open";
+	const char *mode = "allow", *deny = NULL, *ready = NULL, *open_path = NULL, *classes = "auth_exec,auth_open";
 	char why[256], buf[256], *save = NULL, *tok;
 	uint64_t mask = 0, seen = 0;
 	long crash_after = 100;
@@ -52,6 +55,7 @@ int main(int argc, char **argv)
 		case 'C': cache = 1; break;
 		case 'k': crash_after = strtol(optarg, NULL, 10); break;
 		case 'r': ready = optarg; break;
+		case 'o': open_path = optarg; break;
 		default: return 2;
 		}
 	}
@@ -75,6 +79,20 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "rf_authclient: subscribe: %s: %s\n", rf_strerror(r), rf_client_error(c));
 		return 1;
+	}
+	if (open_path) {
+		struct timespec t0, t1;
+		int fd;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		fd = open(open_path, O_RDONLY | O_CLOEXEC);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("open_us=%lld rc=%d\n",
+		       (long long)((t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000),
+		       fd < 0 ? -errno : 0);
+		fflush(stdout);
+		if (fd >= 0)
+			close(fd);
 	}
 	if (ready)
 		close(open(ready, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
