@@ -15,20 +15,20 @@ authc --name r --mode notify --classes auth_exec --ready "$T/rr" > "$T/rep" & on
 check "clients subscribed" ready "$T/ra"
 ready "$T/rr"
 
-"$MNT/true"; is "allowed binary runs" 0 $?
+"$MNT/true"; is "allowed binary runs" $? 0
 "$MNT/denyme" 2>"$T/err"; rc=$?
-is "denied binary: exec fails (126)" 126 $rc
+is "denied binary: exec fails (126)" $rc 126
 check "denied binary: the error is EPERM" grep -q "Operation not permitted" "$T/err"
 # the same denial through execve(2) directly, errno checked
 perl -e 'exec($ARGV[0]) or exit($!{EPERM} ? 42 : 1)' "$MNT/denyme" 2>/dev/null
-is "execve(2) returns EPERM" 42 $?
+is "execve(2) returns EPERM" $? 42
 check "report: NOTIFY subscriber saw the denial" wait_for 5 grep -q "class=auth_exec verdict=2 cached=0 path=$MNT/denyme" "$T/rep"
 check "report: NOTIFY subscriber saw the allow" grep -q "class=auth_exec verdict=1 cached=0 path=$MNT/true" "$T/rep"
 check "daemon logged the denial" grep -q "auth: denied exec of $MNT/denyme" "$DLOG"
-is "status counts two denials" 2 "$(aj .auth.denied)"
-is "client verdicts: 2 denied" 2 "$(aj '.clients[] | select(.modes == ["auth"]) | .auth.denied')"
-is "no deadline misses" 0 "$(aj .auth.deadline_misses)"
-is "nothing pending" 0 "$(aj .auth.pending)"
+is "status counts two denials" "$(aj .auth.denied)" 2
+is "client verdicts: 2 denied" "$(aj '.clients[] | select(.modes == ["auth"]) | .auth.denied')" 2
+is "no deadline misses" "$(aj .auth.deadline_misses)" 0
+is "nothing pending" "$(aj .auth.pending)" 0
 # an open of a marked file is not asked about: no client subscribed auth_open
-cat "$MNT/denyme" >/dev/null; is "open not subscribed: allowed" 0 $?
+cat "$MNT/denyme" >/dev/null; is "open not subscribed: allowed" $? 0
 done_testing
