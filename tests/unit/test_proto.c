@@ -173,6 +173,31 @@ static void test_parse_mute(void **state)
 	assert_int_equal(parse(b, sizeof(struct rf_msg_hdr) + 4), -EBADMSG);
 }
 
+static void test_parse_verdict(void **state)
+{
+	struct rf_msg_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	hdr(&v, RF_MSG_VERDICT, sizeof(v));
+	v.request_id = 1;
+	v.verdict = RF_VERDICT_DENY;
+	v.flags = RF_VERDICT_F_CACHE;
+	assert_int_equal(parse(&v, sizeof(v)), 0);
+	v.verdict = 0;
+	assert_int_equal(parse(&v, sizeof(v)), -EBADMSG);         /* neither allow nor deny */
+	v.verdict = RF_VERDICT_DENY + 1;
+	assert_int_equal(parse(&v, sizeof(v)), -EBADMSG);
+	v.verdict = RF_VERDICT_ALLOW;
+	v.flags = 2;
+	assert_int_equal(parse(&v, sizeof(v)), -EBADMSG);         /* unknown flag */
+	v.flags = 0;
+	v.request_id = 0;
+	assert_int_equal(parse(&v, sizeof(v)), -EBADMSG);         /* id 0 */
+	v.request_id = 1;
+	hdr(&v, RF_MSG_VERDICT, sizeof(v) - 8);
+	assert_int_equal(parse(&v, sizeof(v) - 8), -EBADMSG);     /* short */
+}
+
 static void test_parse_replies(void **state)
 {
 	struct rf_msg_error e;
@@ -360,9 +385,27 @@ static void test_control_refusals(void **state)
 	assert_int_equal(code, RF_E_STATE);                           /* twice */
 	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_EXIT, RF_SUB_NOTIFY, &code), RF_MSG_ERROR);
 	assert_int_equal(code, RF_E_NOT_ENTITLED);
+	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_FORK, RF_SUB_AUTH, &code), RF_MSG_OK);
+	f->c->auth_demoted = true;                                    /* missed its deadlines */
 	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_FORK, RF_SUB_AUTH, &code), RF_MSG_ERROR);
-	assert_int_equal(code, RF_E_UNSUPPORTED);
+	assert_int_equal(code, RF_E_STATE);
 	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_FORK, RF_SUB_NOTIFY, &code), RF_MSG_OK);
+	{
+		/* a VERDICT is never answered; without AUTH it is counted as late */
+		struct rf_msg_verdict v;
+		int fds[2], nfds = 0;
+
+		memset(&v, 0, sizeof(v));
+		hdr(&v, RF_MSG_VERDICT, sizeof(v));
+		v.request_id = 5;
+		v.verdict = RF_VERDICT_ALLOW;
+		assert_int_equal(rf_broker_control(&f->b, f->c, &v, sizeof(v), f->out, sizeof(f->out),
+						   fds, &nfds), 0);
+		assert_int_equal(f->c->auth_late, 1);
+		v.verdict = 9;                                        /* malformed: an error */
+		assert_int_equal(ctl(f, &v, sizeof(v), &code), RF_MSG_ERROR);
+		assert_int_equal(code, RF_E_PROTO);
+	}
 	hdr(&h, RF_MSG_HEARTBEAT, sizeof(h));
 	assert_int_equal(ctl(f, &h, sizeof(h), &code), RF_MSG_ERROR);
 	assert_int_equal(code, RF_E_UNSUPPORTED);
@@ -484,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_parse_header),
 		cmocka_unit_test(test_parse_hello_subscribe_invert),
 		cmocka_unit_test(test_parse_mute),
+		cmocka_unit_test(test_parse_verdict),
 		cmocka_unit_test(test_parse_replies),
 		cmocka_unit_test(test_manifest),
 		cmocka_unit_test(test_control_refusals),
