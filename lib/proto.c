@@ -11,7 +11,7 @@ static const char *const type_names[RF_MSG_TYPE_END] = {
 	[RF_MSG_SUBSCRIBE] = "SUBSCRIBE", [RF_MSG_MUTE] = "MUTE",
 	[RF_MSG_INVERT] = "INVERT",	  [RF_MSG_STATS_REQ] = "STATS_REQ",
 	[RF_MSG_STATS] = "STATS",	  [RF_MSG_STATUS_REQ] = "STATUS_REQ",
-	[RF_MSG_STATUS] = "STATUS",	  [RF_MSG_VERDICT] = "VERDICT",
+	[RF_MSG_STATUS] = "STATUS",	  [RF_MSG_VERDICT] = "VERDICT", [RF_MSG_NETRULE] = "NETRULE",
 	[RF_MSG_HEARTBEAT] = "HEARTBEAT",
 };
 
@@ -163,6 +163,9 @@ int rf_proto_parse(const void *vbuf, size_t n, struct rf_msg *out, const char **
 	case RF_MSG_VERDICT:
 		fixed = sizeof(struct rf_msg_verdict);
 		break;
+	case RF_MSG_NETRULE:
+		fixed = sizeof(struct rf_msg_netrule);
+		break;
 	default:
 		return bad(why, "unknown message type");
 	}
@@ -210,6 +213,40 @@ int rf_proto_parse(const void *vbuf, size_t n, struct rf_msg *out, const char **
 		if (!out->u.verdict.request_id)
 			return bad(why, "VERDICT request id 0");
 		break;
+	case RF_MSG_NETRULE: {
+		const struct rf_msg_netrule *r = &out->u.netrule;
+		static const uint8_t zero[16];
+
+		if (r->reserved0 || r->reserved1 || r->reserved2)
+			return bad(why, "NETRULE reserved field not 0");
+		if (r->op == RF_NETRULE_CLEAR) {
+			if (r->family || r->prefix || r->protocol || r->direction || r->port ||
+			    memcmp(r->addr, zero, 16))
+				return bad(why, "NETRULE clear with a rule");
+			break;
+		}
+		if (r->op != RF_NETRULE_ADD)
+			return bad(why, "NETRULE op unknown");
+		if (r->family != 2 && r->family != 10)
+			return bad(why, "NETRULE family neither IPv4 (2) nor IPv6 (10)");
+		if (r->prefix > (r->family == 2 ? 32 : 128))
+			return bad(why, "NETRULE prefix longer than the address");
+		if (r->family == 2 && memcmp(r->addr + 4, zero, 12))
+			return bad(why, "NETRULE IPv4 address longer than 4 bytes");
+		if (r->protocol != 0 && r->protocol != 6 && r->protocol != 17)
+			return bad(why, "NETRULE protocol not 0, 6 or 17");
+		if (!r->direction || (r->direction & ~(RF_NETRULE_CONNECT | RF_NETRULE_BIND)))
+			return bad(why, "NETRULE direction not connect and/or bind");
+		for (unsigned i = 0; i < 16; i++) {
+			unsigned bits = r->prefix > i * 8 ? r->prefix - i * 8 : 0;
+			uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+			if (!bits)
+				mask = 0;
+			if (r->addr[i] & ~mask)
+				return bad(why, "NETRULE address has bits set past the prefix");
+		}
+		break;
+	}
 	}
 	return 0;
 }

@@ -84,4 +84,10 @@
 #define RF_AUTH_CACHE_RACY_NS 50000000ull /* files changed this recently are not cached (coarse ctime) */
 #define RF_AUTH_READ_BATCH   64u     /* fanotify events read per wakeup */
 
+/* Network deny rules (bpf/netpolicy.bpf.c, src/daemon/netpolicy.c) */
+#define RF_NETRULES_MAX      256u    /* rules in the kernel, all clients together */
+#define RF_NETRULES_CLIENT_MAX 64u   /* rules of one client */
+#define RF_NETRULE_PREFIX_MIN_V4 8u  /* a rule without a port covers at most a /8 ... */
+#define RF_NETRULE_PREFIX_MIN_V6 16u /* ... or an IPv6 /16: no rule blocks everything */
+
 #endif /* RINGFENCE_LIMITS_H */

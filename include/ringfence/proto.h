@@ -53,6 +53,7 @@ enum rf_msg_type {
 	RF_MSG_STATUS = 11,
 	RF_MSG_VERDICT = 12,   /* answer to an AUTH request; no reply */
 	RF_MSG_HEARTBEAT = 13, /* reserved for the supervisor (issue 6) */
+	RF_MSG_NETRULE = 14,   /* add a network deny rule, or clear the client's rules */
 	RF_MSG_TYPE_END
 };
 
@@ -166,6 +167,27 @@ struct rf_msg_verdict {
 };
 _Static_assert(sizeof(struct rf_msg_verdict) == 32, "verdict message");
 
+/* RF_MSG_NETRULE: a network deny rule enforced in the kernel (docs/auth.md). The
+ * rule lives as long as the client's connection. Answered with OK or ERROR. */
+#define RF_NETRULE_ADD   1u
+#define RF_NETRULE_CLEAR 2u  /* remove all of this client's rules; other fields 0 */
+#define RF_NETRULE_CONNECT 0x1u
+#define RF_NETRULE_BIND    0x2u
+struct rf_msg_netrule {
+	struct rf_msg_hdr hdr;
+	uint16_t op;        /* RF_NETRULE_ADD or RF_NETRULE_CLEAR */
+	uint16_t family;    /* 2 (AF_INET) or 10 (AF_INET6) */
+	uint8_t prefix;     /* 0..32 or 0..128; address bits past it must be 0 */
+	uint8_t protocol;   /* 0 any, 6 TCP, 17 UDP */
+	uint8_t direction;  /* RF_NETRULE_CONNECT and/or RF_NETRULE_BIND */
+	uint8_t reserved0;
+	uint16_t port;      /* host order; 0 any */
+	uint16_t reserved1;
+	uint8_t addr[16];   /* network order; IPv4 in addr[0..3], the rest 0 */
+	uint32_t reserved2;
+};
+_Static_assert(sizeof(struct rf_msg_netrule) == 48, "netrule message");
+
 /* One client in RF_MSG_STATUS. */
 struct rf_status_client {
 	uint32_t client_id;
@@ -200,7 +222,9 @@ struct rf_status_auth {
 	uint64_t p50_us, p99_us, max_us; /* kernel request -> answer, asked requests */
 	uint32_t deadline_exec_ms, deadline_open_ms;
 	uint32_t marks;         /* marked mounts */
-	uint32_t reserved;
+	uint32_t net_rules;     /* network deny rules in the kernel */
+	uint64_t net_blocked;   /* connects and binds they refused */
+	uint64_t net_unreported; /* ... of which the report was lost (ring buffer full) */
 };
 
 struct rf_msg_status {
@@ -235,6 +259,7 @@ struct rf_msg {
 		struct rf_msg_stats stats;
 		struct rf_msg_status status;
 		struct rf_msg_verdict verdict;
+		struct rf_msg_netrule netrule;
 	} u;
 	const char *path;              /* MUTE with a path */
 	const unsigned char *entries;  /* STATUS: nclients * entry_size bytes in the buffer */

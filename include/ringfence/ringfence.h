@@ -131,6 +131,31 @@ int rf_client_unmute_all(struct rf_client *c, enum rf_mute_kind kind);
 /* Invert one set (RF_MUTESET_PROCESS, RF_MUTESET_EXE, RF_MUTESET_TARGET). */
 int rf_client_invert_muting(struct rf_client *c, enum rf_mute_set set, bool on);
 
+/*
+ * Network deny rules, enforced in the kernel without asking the client (the daemon
+ * must run with --net-policy; the manifest needs `modes = auth`). A connect or bind
+ * that matches fails with EPERM and is reported as a net_blocked event. Rules live
+ * as long as the connection. Refusals: -EINVAL/-EPROTO malformed (family not 2 or 10,
+ * prefix too long, address bits past the prefix, protocol not 0/6/17, no direction),
+ * -ENOSPC beyond the bounds (a rule without a port shorter than
+ * RF_NETRULE_PREFIX_MIN_V4/V6, more than RF_NETRULES_CLIENT_MAX rules of this client
+ * or RF_NETRULES_MAX in all), -EOPNOTSUPP when the policy is off; the daemon's
+ * message says which (rf_client_error()).
+ */
+struct rf_net_rule {
+	uint32_t size;      /* sizeof(struct rf_net_rule): set by the caller */
+	uint16_t family;    /* AF_INET (2) or AF_INET6 (10) */
+	uint8_t prefix;     /* 0..32 or 0..128 */
+	uint8_t protocol;   /* 0 any, IPPROTO_TCP, IPPROTO_UDP */
+	uint8_t direction;  /* RF_NETRULE_CONNECT and/or RF_NETRULE_BIND */
+	uint8_t reserved;
+	uint16_t port;      /* host order; 0 any */
+	uint8_t addr[16];   /* network order; IPv4 in the first 4 bytes */
+};
+int rf_client_net_deny(struct rf_client *c, const struct rf_net_rule *r);
+/* Remove all of this client's rules. */
+int rf_client_net_clear(struct rf_client *c);
+
 struct rf_client_stats {
 	uint32_t size;            /* sizeof(struct rf_client_stats): set by the caller */
 	uint32_t nclasses;        /* entries filled in the arrays (RF_CLASSES_MAX) */

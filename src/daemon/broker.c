@@ -159,6 +159,8 @@ void rf_broker_conn_free(struct rf_broker *b, struct rf_conn *c)
 		return;
 	if (c->identified && b->auth.conn_gone)
 		b->auth.conn_gone(b->auth.ctx, c);
+	if (c->identified && b->net.conn_gone)
+		b->net.conn_gone(b->net.ctx, c);
 	for (i = 0; i < b->nconns; i++)
 		if (b->conns[i] == c) {
 			b->conns[i] = b->conns[--b->nconns];
@@ -547,6 +549,8 @@ static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
 	snprintf(s->source, sizeof(s->source), "%s", b->source_name);
 	if (b->auth.status)
 		b->auth.status(b->auth.ctx, &s->auth);
+	if (b->net.status)
+		b->net.status(b->net.ctx, &s->auth);
 	return s->hdr.size;
 }
 
@@ -581,6 +585,7 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 	case RF_MSG_INVERT:
 	case RF_MSG_STATS_REQ:
 	case RF_MSG_VERDICT:
+	case RF_MSG_NETRULE:
 	case RF_MSG_HEARTBEAT:
 		if (!c->identified)
 			return reply_error(out, id, RF_E_STATE, "%s before HELLO",
@@ -621,6 +626,18 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 		else
 			c->auth_late++;
 		return 0;
+	case RF_MSG_NETRULE: {
+		char why2[160];
+
+		if (!(c->man.modes & RF_SUB_AUTH))
+			return reply_error(out, id, RF_E_NOT_ENTITLED,
+					   "network rules need 'modes = auth' in manifest '%s'", c->man.name);
+		if (!b->net.rule)
+			return reply_error(out, id, RF_E_UNSUPPORTED,
+					   "network policy is off: the daemon runs without --net-policy");
+		code = b->net.rule(b->net.ctx, c, &m.u.netrule, why2, sizeof(why2));
+		return code ? reply_error(out, id, code, "%s", why2) : reply_ok(out, id);
+	}
 	default: /* HEARTBEAT */
 		return reply_error(out, id, RF_E_UNSUPPORTED, "%s is reserved and not implemented yet",
 				   rf_proto_type_name(m.hdr.type));

@@ -78,6 +78,16 @@ struct rf_auth_hooks {
 	void (*status)(void *ctx, struct rf_status_auth *out);
 };
 
+/* Hooks of the network policy (NULL when --net-policy is off). rule returns 0 or an
+ * enum rf_error with a one-line reason in why. */
+struct rf_net_hooks {
+	void *ctx;
+	int (*rule)(void *ctx, struct rf_conn *c, const struct rf_msg_netrule *r, char *why,
+		    size_t whylen);
+	void (*conn_gone)(void *ctx, struct rf_conn *c);
+	void (*status)(void *ctx, struct rf_status_auth *out);
+};
+
 struct rf_broker {
 	struct rf_manifests manifests;
 	char config_dir[512];
@@ -90,6 +100,7 @@ struct rf_broker {
 	struct rf_conn *asubs[RF_CLASSES_MAX][RF_CLIENTS_MAX];
 	uint32_t nasubs[RF_CLASSES_MAX];
 	struct rf_auth_hooks auth;
+	struct rf_net_hooks net;
 	/* per class: the Image and TargetFilename string fields (NULL: none) */
 	const struct rf_field_desc *exe_field[RF_CLASSES_MAX], *target_field[RF_CLASSES_MAX];
 	/* process table of the live sensor (NULL otherwise): the executable of events

@@ -26,19 +26,21 @@
 #include "common/log.h"
 #include "daemon/auth.h"
 #include "daemon/broker.h"
+#include "daemon/netpolicy.h"
 #include "daemon/source.h"
 #include "sensor/sensor.h"
 #include "ringfence/ringfence.h"
 
 #define PUMP_BATCH 256u
 
-static const char tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer;
+static const char tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer, tag_net;
 
 struct daemon {
 	struct rf_broker b;
 	struct rf_source *src;
 	struct rf_sensor *sensor;
 	struct rf_auth *auth;
+	struct rf_netpolicy *net;
 	int ep, lfd, sfd, tick_fd, src_fd;
 	unsigned wait_clients;
 	bool src_started;
@@ -75,6 +77,9 @@ static void usage(FILE *o)
 		"  --auth-no-cache      do not cache verdicts\n"
 		"  --auth-exempt-pid PID  never ask about PID (besides the daemon, its parent and\n"
 		"                       its clients; repeatable, at most 4)\n"
+		"  --net-policy         enforce the clients' network deny rules in the kernel\n"
+		"                       (cgroup connect/bind programs on the cgroup v2 root)\n"
+		"  --net-cgroup DIR     attach them to this cgroup v2 directory instead\n"
 		"  --help               this text\n\n"
 		"SIGHUP reads the manifests again (connected clients keep theirs); SIGINT and\n"
 		"SIGTERM stop the daemon.\n"
@@ -414,6 +419,8 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"auth-miss-policy", required_argument, NULL, 'P'},
 		{"auth-no-cache", no_argument, NULL, 'C'},
 		{"auth-exempt-pid", required_argument, NULL, 'E'},
+		{"net-policy", no_argument, NULL, 'Y'},
+		{"net-cgroup", required_argument, NULL, 'G'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -424,7 +431,8 @@ int rf_cmd_daemon(int argc, char **argv)
 	char err[512];
 	sigset_t mask;
 	int o, r, ret = 1, timeout;
-	bool stop = false, no_bpf = false, no_source = false;
+	bool stop = false, no_bpf = false, no_source = false, net_policy = false;
+	const char *net_cgroup = NULL;
 	struct rf_auth_opts ao = {.deadline_ms = {RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS},
 				  .miss_limit = RF_AUTH_MISS_LIMIT, .miss_policy = RF_AUTH_MISS_DEMOTE};
 
@@ -458,6 +466,8 @@ int rf_cmd_daemon(int argc, char **argv)
 			break;
 		case 'B': no_bpf = true; break;
 		case 'N': no_source = true; break;
+		case 'Y': net_policy = true; break;
+		case 'G': net_policy = true; net_cgroup = optarg; break;
 		case 'M':
 			if (ao.nmounts >= RF_AUTH_MARKS_MAX) {
 				rf_err("daemon: at most %u --auth-mount", RF_AUTH_MARKS_MAX);
@@ -553,6 +563,13 @@ int rf_cmd_daemon(int argc, char **argv)
 		rf_info("AUTH on %u mounts; deadlines exec %u ms, open %u ms; default %s",
 			ao.nmounts, ao.deadline_ms[0], ao.deadline_ms[1], ao.default_deny ? "deny" : "allow");
 	}
+	if (net_policy) {
+		r = rf_netpolicy_open(&d.b, net_cgroup, &d.net, err, sizeof(err));
+		if (r < 0) {
+			rf_err("daemon: %s", err);
+			goto out;
+		}
+	}
 	snprintf(d.b.source_name, sizeof(d.b.source_name), "%s",
 		 d.src ? rf_source_name(d.src) : !d.sensor ? "none" :
 		 rf_sensor_degraded(d.sensor) ? "sensor (degraded)" : "sensor");
@@ -583,7 +600,8 @@ int rf_cmd_daemon(int argc, char **argv)
 	    add_fd(d.ep, d.tick_fd, &tag_tick) || add_fd(d.ep, d.src_fd, &tag_source) ||
 	    (d.sensor && add_fd(d.ep, rf_sensor_fd(d.sensor), &tag_sensor)) ||
 	    (d.auth && (add_fd(d.ep, rf_auth_fanotify_fd(d.auth), &tag_fan) ||
-			add_fd(d.ep, rf_auth_timer_fd(d.auth), &tag_authtimer)))) {
+			add_fd(d.ep, rf_auth_timer_fd(d.auth), &tag_authtimer))) ||
+	    (d.net && add_fd(d.ep, rf_netpolicy_fd(d.net), &tag_net))) {
 		rf_err("daemon: epoll_ctl: %s", strerror(errno));
 		goto out;
 	}
@@ -627,6 +645,8 @@ int rf_cmd_daemon(int argc, char **argv)
 				rf_auth_read(d.auth);
 			} else if (tag == &tag_authtimer) {
 				rf_auth_expire(d.auth);
+			} else if (tag == &tag_net) {
+				rf_netpolicy_read(d.net);
 			} else if (tag == &tag_source) {
 				(void)!read(d.src_fd, &x, sizeof(x));
 			} else if (tag == &tag_sensor) {
@@ -655,6 +675,7 @@ out:
 		rf_broker_conn_free(&d.b, c);
 	}
 	rf_auth_free(d.auth);
+	rf_netpolicy_free(d.net);
 	rf_broker_fini(&d.b);
 	rf_source_free(d.src);
 	rf_sensor_free(d.sensor);

@@ -187,7 +187,8 @@ int rf_cmd_status(int argc, char **argv)
 		       "\"requests\":%llu,\"exempt\":%llu,\"unasked\":%llu,\"allowed\":%llu,"
 		       "\"denied\":%llu,\"deadline_misses\":%llu,\"overflow\":%llu,\"pending\":%llu,"
 		       "\"cache_hits\":%llu,\"cache_misses\":%llu,\"cache_invalidated\":%llu,"
-		       "\"p50_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu}}\n",
+		       "\"p50_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu,\"net_rules\":%u,"
+		       "\"net_blocked\":%llu,\"net_unreported\":%llu}}\n",
 		       a->marks, a->deadline_exec_ms, a->deadline_open_ms,
 		       (unsigned long long)a->requests, (unsigned long long)a->exempt,
 		       (unsigned long long)a->unasked, (unsigned long long)a->allowed,
@@ -195,7 +196,8 @@ int rf_cmd_status(int argc, char **argv)
 		       (unsigned long long)a->overflow, (unsigned long long)a->pending,
 		       (unsigned long long)a->cache_hits, (unsigned long long)a->cache_misses,
 		       (unsigned long long)a->cache_invalidated, (unsigned long long)a->p50_us,
-		       (unsigned long long)a->p99_us, (unsigned long long)a->max_us);
+		       (unsigned long long)a->p99_us, (unsigned long long)a->max_us, a->net_rules,
+		       (unsigned long long)a->net_blocked, (unsigned long long)a->net_unreported);
 	} else if (a->marks) {
 		printf("auth: %u marked mounts, deadlines exec %u ms open %u ms; %llu requests "
 		       "(%llu exempt, %llu unasked), %llu allowed, %llu denied, %llu deadline misses, "
@@ -210,6 +212,10 @@ int rf_cmd_status(int argc, char **argv)
 		       (unsigned long long)a->cache_invalidated, (unsigned long long)a->p50_us,
 		       (unsigned long long)a->p99_us, (unsigned long long)a->max_us);
 	}
+	if (!json && (a->net_rules || a->net_blocked))
+		printf("net: %u deny rules in the kernel; %llu connects/binds blocked (%llu not reported)\n",
+		       a->net_rules, (unsigned long long)a->net_blocked,
+		       (unsigned long long)a->net_unreported);
 	ret = 0;
 out:
 	if (fd >= 0)

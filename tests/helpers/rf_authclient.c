@@ -3,7 +3,7 @@
  * rf_authclient: an AUTH client for the AUTH tests and bench/auth.sh.
  *   rf_authclient --socket S --name N [--classes auth_exec,auth_open]
  *     --mode allow|hang|crash|notify [--deny SUBSTR] [--cache] [--crash-after N]
- *     [--ready FILE] [--open PATH]
+ *     [--ready FILE] [--open PATH] [--rule PROTO,ADDR/PREFIX,PORT,DIR]...
  * allow: answer every request at once: deny when the path contains SUBSTR, else
  *   allow (cacheable with --cache).
  * hang: subscribe with AUTH and never answer (reads nothing).
@@ -12,6 +12,9 @@
  *   "report class=C verdict=V cached=B path=P" (flushed).
  * --open PATH: once subscribed, open and close PATH and print "open_us=N rc=R"
  * (the self-exemption test: a client is never asked about itself).
+ * --rule: push a network deny rule (PROTO any|tcp|udp, DIR connect|bind|both) and
+ *   print "rule ok" or "rule refused err=ERRNO msg=..." (mode notify with class
+ *   net_blocked prints "blocked port=P dir=D client=C comm=X" lines).
  * Touches --ready once subscribed. Exit 0 on SIGTERM/EOF, 1 on error.
  */
 #include <errno.h>
@@ -22,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ringfence/ringfence.h"
@@ -34,7 +39,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"socket", 1, 0, 's'}, {"name", 1, 0, 'n'}, {"classes", 1, 0, 'c'},
 		{"mode", 1, 0, 'm'}, {"deny", 1, 0, 'd'}, {"cache", 0, 0, 'C'},
-		{"crash-after", 1, 0, 'k'}, {"ready", 1, 0, 'r'}, {"open", 1, 0, 'o'}, {0},
+		{"crash-after", 1, 0, 'k'}, {"ready", 1, 0, 'r'}, {"open", 1, 0, 'o'}, {"rule", 1, 0, 'R'}, {0},
 	};
 	struct rf_client_opts o = {.size = sizeof(o), .abi_version = RF_ABI_VERSION};
 	struct rf_client *c = NULL;
@@ -44,6 +49,8 @@ int main(int argc, char **argv)
 	long crash_after = 100;
 	int opt, r, cache = 0;
 	struct sigaction sa = {.sa_handler = on_term};
+	char *rules[80];
+	int nrules = 0;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -56,6 +63,7 @@ int main(int argc, char **argv)
 		case 'k': crash_after = strtol(optarg, NULL, 10); break;
 		case 'r': ready = optarg; break;
 		case 'o': open_path = optarg; break;
+		case 'R': if (nrules < 80) rules[nrules++] = optarg; break;
 		default: return 2;
 		}
 	}
@@ -79,6 +87,35 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "rf_authclient: subscribe: %s: %s\n", rf_strerror(r), rf_client_error(c));
 		return 1;
+	}
+	for (int i = 0; i < nrules; i++) {
+		struct rf_net_rule nr = {.size = sizeof(nr)};
+		char proto[16], addr[128], dir[16], *slash;
+		unsigned port;
+
+		if (sscanf(rules[i], "%15[^,],%127[^,],%u,%15s", proto, addr, &port, dir) != 4 ||
+		    !(slash = strchr(addr, '/'))) {
+			fprintf(stderr, "rf_authclient: bad --rule %s\n", rules[i]);
+			return 2;
+		}
+		*slash = 0;
+		nr.prefix = (uint8_t)atoi(slash + 1);
+		nr.protocol = !strcmp(proto, "tcp") ? 6 : !strcmp(proto, "udp") ? 17 : !strcmp(proto, "any") ? 0 : atoi(proto);
+		nr.direction = !strcmp(dir, "connect") ? RF_NETRULE_CONNECT : !strcmp(dir, "bind") ? RF_NETRULE_BIND :
+			       !strcmp(dir, "both") ? 3 : (uint8_t)atoi(dir);
+		nr.port = (uint16_t)port;
+		if (inet_pton(AF_INET, addr, nr.addr) == 1)
+			nr.family = AF_INET;
+		else if (inet_pton(AF_INET6, addr, nr.addr) == 1)
+			nr.family = AF_INET6;
+		else
+			nr.family = 99; /* for the refusal tests */
+		r = rf_client_net_deny(c, &nr);
+		if (r == 0)
+			printf("rule ok\n");
+		else
+			printf("rule refused err=%d msg=%s\n", -r, rf_client_error(c));
+		fflush(stdout);
 	}
 	if (open_path) {
 		struct timespec t0, t1;
@@ -115,6 +152,13 @@ int main(int argc, char **argv)
 				break;
 			fprintf(stderr, "rf_authclient: next: %s\n", rf_strerror(r));
 			return 1;
+		}
+		if (ev->class_id == RF_CLASS_NET_BLOCKED) {
+			const struct rf_ev_net_blocked *b = (const void *)ev;
+			printf("blocked port=%u dir=%u family=%u client=%s comm=%s\n", b->dport, b->direction,
+			       b->family, (const char *)ev + b->client.off, (const char *)ev + b->comm.off);
+			fflush(stdout);
+			continue;
 		}
 		if (ev->class_id != RF_CLASS_AUTH_EXEC && ev->class_id != RF_CLASS_AUTH_OPEN)
 			continue;

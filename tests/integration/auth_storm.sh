@@ -8,6 +8,7 @@ source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/broker.inc"
 source "$(dirname "$0")/auth.inc"
 RF_AUTH_TIMEOUT=${RF_AUTH_TIMEOUT:-600}
+export RF_DAEMON_WATCHDOG=${RF_DAEMON_WATCHDOG:-550}
 auth_enter_ns "$0" "$@"
 auth_setup
 N=${RF_AUTH_STORM_N:-10000}
