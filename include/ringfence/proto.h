@@ -54,6 +54,8 @@ enum rf_msg_type {
 	RF_MSG_VERDICT = 12,   /* answer to an AUTH request; no reply */
 	RF_MSG_HEARTBEAT = 13, /* reserved for the supervisor (issue 6) */
 	RF_MSG_NETRULE = 14,   /* add a network deny rule, or clear the client's rules */
+	RF_MSG_AUTH_TEST = 15, /* `ringfence auth test PATH` (root): ask the AUTH clients */
+	RF_MSG_AUTH_RESULT = 16, /* ... their verdicts, after the last answer or the deadline */
 	RF_MSG_TYPE_END
 };
 
@@ -188,6 +190,36 @@ struct rf_msg_netrule {
 };
 _Static_assert(sizeof(struct rf_msg_netrule) == 48, "netrule message");
 
+/* RF_MSG_AUTH_TEST: a dry-run request (test = 1 in the event) for one path. No HELLO
+ * needed; peer uid 0 or the daemon's. Answered with AUTH_RESULT (or ERROR). */
+struct rf_msg_auth_test {
+	struct rf_msg_hdr hdr;
+	uint32_t class_id;  /* RF_CLASS_AUTH_EXEC or RF_CLASS_AUTH_OPEN */
+	uint32_t path_len;  /* bytes that follow, NUL included */
+	/* char path[path_len]: absolute, NUL-terminated, <= RF_PATH_MAX */
+};
+
+#define RF_AUTH_RES_ALLOW  1u
+#define RF_AUTH_RES_DENY   2u
+#define RF_AUTH_RES_MISSED 3u /* no answer by the deadline (the default would stand in) */
+#define RF_AUTH_RES_MUTED  4u /* muted the request: not asked */
+#define RF_AUTH_RES_GONE   5u /* disconnected before answering */
+struct rf_auth_result_entry {
+	char name[RF_CLIENT_NAME_MAX];
+	uint32_t client_id;
+	uint32_t result;    /* RF_AUTH_RES_* */
+	uint32_t answer_us; /* time to the answer */
+	uint32_t cacheable; /* 1: the answer was marked cacheable */
+};
+struct rf_msg_auth_result {
+	struct rf_msg_hdr hdr;
+	uint32_t verdict;    /* combined: RF_VERDICT_ALLOW or RF_VERDICT_DENY (defaults applied) */
+	uint32_t nclients;
+	uint32_t entry_size; /* sizeof(struct rf_auth_result_entry) */
+	uint32_t fail_closed; /* the path is configured fail-closed */
+	/* struct rf_auth_result_entry[nclients] */
+};
+
 /* One client in RF_MSG_STATUS. */
 struct rf_status_client {
 	uint32_t client_id;
@@ -260,9 +292,11 @@ struct rf_msg {
 		struct rf_msg_status status;
 		struct rf_msg_verdict verdict;
 		struct rf_msg_netrule netrule;
+		struct rf_msg_auth_test auth_test;
+		struct rf_msg_auth_result auth_result;
 	} u;
-	const char *path;              /* MUTE with a path */
-	const unsigned char *entries;  /* STATUS: nclients * entry_size bytes in the buffer */
+	const char *path;              /* MUTE with a path, AUTH_TEST */
+	const unsigned char *entries;  /* STATUS, AUTH_RESULT: nclients * entry_size bytes in the buffer */
 };
 
 /*

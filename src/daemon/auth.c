@@ -30,10 +30,15 @@ struct pend {
 	uint8_t cls_ix;     /* 0 exec, 1 open */
 	bool fail_closed, deny, cacheable, have_key;
 	uint64_t t0, sent, deadline;
-	uint32_t nwait;
-	uint32_t wait[RF_CLIENTS_MAX]; /* conn ids that still owe a verdict */
 	struct stat st;     /* file identity for the cache */
 	unsigned char *ev;  /* the request event, for the report to NOTIFY subscribers */
+	/* `ringfence auth test`: no kernel request; the answers go back to requester */
+	bool test;
+	uint32_t requester, req_msg_id, nres;
+	struct rf_auth_result_entry *res;
+	uint32_t nwait;
+	/* last: a new request clears everything before it (offsetof(struct pend, wait)) */
+	uint32_t wait[RF_CLIENTS_MAX]; /* conn ids that still owe a verdict */
 };
 
 struct cache_ent {
@@ -197,10 +202,57 @@ static void report(struct rf_auth *a, unsigned char *ev, bool deny, bool cached)
 	a->b->source_events--; /* not a source event */
 }
 
+static struct rf_auth_result_entry *res_of(struct pend *p, uint32_t conn_id)
+{
+	uint32_t i;
+
+	for (i = 0; p->res && i < p->nres; i++)
+		if (p->res[i].client_id == conn_id)
+			return &p->res[i];
+	return NULL;
+}
+
+/* Send the AUTH_RESULT of a test request to whoever asked, if still connected. */
+static void finish_test(struct rf_auth *a, struct pend *p)
+{
+	size_t len = sizeof(struct rf_msg_auth_result) + p->nres * sizeof(struct rf_auth_result_entry);
+	struct rf_msg_auth_result *r = calloc(1, len);
+	size_t i;
+
+	for (i = 0; r && i < a->b->nconns; i++) {
+		struct rf_conn *c = a->b->conns[i];
+
+		if (c->id != p->requester || c->dead)
+			continue;
+		r->hdr.magic = RF_PROTO_MAGIC;
+		r->hdr.type = RF_MSG_AUTH_RESULT;
+		r->hdr.size = (uint32_t)len;
+		r->hdr.id = p->req_msg_id;
+		r->verdict = p->deny ? RF_VERDICT_DENY : RF_VERDICT_ALLOW;
+		r->nclients = p->nres;
+		r->entry_size = sizeof(struct rf_auth_result_entry);
+		r->fail_closed = p->fail_closed;
+		if (p->nres)
+			memcpy(r + 1, p->res, p->nres * sizeof(struct rf_auth_result_entry));
+		a->b->send(a->b->send_ctx, c, r, len);
+		break;
+	}
+	free(r);
+}
+
 static void finish(struct rf_auth *a, struct pend *p)
 {
 	uint32_t slot = (uint32_t)(p - a->pend);
 
+	if (p->test) {
+		finish_test(a, p);
+		free(p->res);
+		p->res = NULL;
+		p->id = 0;
+		a->st.pending--;
+		a->freelist[a->nfree++] = slot;
+		return;
+	}
 	answer_kernel(a, p->fd, p->deny);
 	record_latency(a, p->t0);
 	close(p->fd);
@@ -219,9 +271,16 @@ static void finish(struct rf_auth *a, struct pend *p)
 /* Client c did not (and now will not) answer p: the default verdict stands in. */
 static void miss(struct rf_auth *a, struct pend *p, uint32_t k, struct rf_conn *c, bool count)
 {
+	struct rf_auth_result_entry *re = res_of(p, p->wait[k]);
+
 	p->wait[k] = p->wait[--p->nwait];
 	p->deny |= default_deny(a, p);
 	p->cacheable = false;
+	if (p->test) { /* a dry run costs no client a miss */
+		if (re)
+			re->result = count ? RF_AUTH_RES_MISSED : RF_AUTH_RES_GONE;
+		return;
+	}
 	a->st.deadline_misses++;
 	if (!c || !count)
 		return;
@@ -532,6 +591,19 @@ static void on_verdict(void *ctx, struct rf_conn *c, const struct rf_msg_verdict
 	}
 	p->wait[k] = p->wait[--p->nwait];
 	us = (mono_ns() - p->sent) / 1000;
+	if (p->test) {
+		struct rf_auth_result_entry *re = res_of(p, c->id);
+
+		if (re) {
+			re->result = v->verdict == RF_VERDICT_DENY ? RF_AUTH_RES_DENY : RF_AUTH_RES_ALLOW;
+			re->answer_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+			re->cacheable = !!(v->flags & RF_VERDICT_F_CACHE);
+		}
+		p->deny |= v->verdict == RF_VERDICT_DENY;
+		if (!p->nwait)
+			finish(a, p);
+		return;
+	}
 	c->auth_lat_us[c->auth_nlat++ % 256] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	c->auth_miss_run = 0;
 	if (v->verdict == RF_VERDICT_DENY) {
@@ -561,13 +633,82 @@ static void on_conn_gone(void *ctx, struct rf_conn *c)
 			continue;
 		for (k = 0; k < p->nwait; k++)
 			if (p->wait[k] == c->id) {
+				if (!p->test)
+					c->deadline_misses++;
 				miss(a, p, k, c, false);
-				c->deadline_misses++;
 				break;
 			}
 		if (!p->nwait)
 			finish(a, p);
 	}
+}
+
+/* `ringfence auth test PATH`: a request like a kernel one (same muting, same
+ * deadline, same combination) with test = 1, answered to the requester instead of
+ * the kernel; it neither counts misses nor fills the cache. */
+static int on_test(void *ctx, struct rf_conn *req, uint32_t msg_id, uint32_t class_id,
+		   const char *path, char *why, size_t whylen)
+{
+	struct rf_auth *a = ctx;
+	unsigned cls_ix = class_id == RF_CLASS_AUTH_EXEC ? 0 : 1;
+	struct fanotify_event_metadata m = {.fd = -1, .pid = (int32_t)req->pid};
+	struct rf_ev_auth_exec *e = (struct rf_ev_auth_exec *)a->evbuf;
+	struct pend *p;
+	uint32_t slot, i, n = a->b->nasubs[class_id];
+
+	if (!a->nfree) {
+		snprintf(why, whylen, "%u AUTH requests pending: try again", RF_AUTH_PENDING_MAX);
+		return RF_E_LIMIT;
+	}
+	slot = a->freelist[--a->nfree];
+	p = &a->pend[slot];
+	memset(p, 0, offsetof(struct pend, wait));
+	p->id = ++a->gen * RF_AUTH_PENDING_MAX + slot;
+	p->fd = -1;
+	p->test = true;
+	p->requester = req->id;
+	p->req_msg_id = msg_id;
+	p->cls_ix = (uint8_t)cls_ix;
+	p->fail_closed = is_fail_closed(a, path);
+	p->t0 = p->sent = mono_ns();
+	p->deadline = p->t0 + (uint64_t)a->o.deadline_ms[cls_ix] * 1000000ull;
+	p->res = calloc(n ? n : 1, sizeof(*p->res));
+	a->st.pending++;
+	build_event(a, &m, class_id, path, strlen(path), p->fail_closed, p->id, p->deadline);
+	e->test = 1;
+	for (i = 0; i < n; i++) {
+		struct rf_conn *c = a->b->asubs[class_id][i];
+		struct rf_auth_result_entry *re = p->res ? &p->res[p->nres++] : NULL;
+		int r;
+
+		if (re) {
+			memcpy(re->name, c->man.name, sizeof(re->name));
+			re->client_id = c->id;
+			re->result = RF_AUTH_RES_MISSED;
+		}
+		if (c->dead)
+			continue;
+		if ((c->mutes.total || c->mutes.inverted) && rf_broker_muted(a->b, c, &e->hdr)) {
+			if (re)
+				re->result = RF_AUTH_RES_MUTED;
+			continue;
+		}
+		r = rf_ring_writer_put(&c->ring, &e->hdr, e->hdr.size, ++c->seq, ++c->class_seq[class_id]);
+		if (r == 0) {
+			c->delivered++;
+			c->class_delivered[class_id]++;
+			p->wait[p->nwait++] = c->id;
+		} else {
+			p->deny |= default_deny(a, p);
+		}
+	}
+	for (i = 0; i < n; i++)
+		rf_ring_writer_publish(&a->b->asubs[class_id][i]->ring);
+	if (!p->nwait)
+		finish(a, p); /* nobody to ask: the result goes out now */
+	else
+		arm(a, p->deadline);
+	return 0;
 }
 
 /* Mark only what somebody wants: no subscriber of auth_open, no FAN_OPEN_PERM (an
@@ -688,6 +829,7 @@ int rf_auth_open(const struct rf_auth_opts *opts, struct rf_broker *b, struct rf
 	b->auth.conn_gone = on_conn_gone;
 	b->auth.subs_changed = on_subs_changed;
 	b->auth.status = on_status;
+	b->auth.test = on_test;
 	*ret = a;
 	return 0;
 fail_msg:

@@ -580,6 +580,18 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 			return reply_error(out, id, RF_E_NOT_ENTITLED,
 					   "status is for root and the daemon's user only");
 		return do_status(b, id, out);
+	case RF_MSG_AUTH_TEST: {
+		char why2[160];
+
+		if (c->uid != 0 && c->uid != geteuid())
+			return reply_error(out, id, RF_E_NOT_ENTITLED,
+					   "auth test is for root and the daemon's user only");
+		if (!b->auth.test || !b->send)
+			return reply_error(out, id, RF_E_UNSUPPORTED,
+					   "AUTH is off: the daemon runs without --auth-mount");
+		code = b->auth.test(b->auth.ctx, c, id, m.u.auth_test.class_id, m.path, why2, sizeof(why2));
+		return code ? reply_error(out, id, code, "%s", why2) : 0;
+	}
 	case RF_MSG_SUBSCRIBE:
 	case RF_MSG_MUTE:
 	case RF_MSG_INVERT:

@@ -76,6 +76,10 @@ struct rf_auth_hooks {
 	void (*conn_gone)(void *ctx, struct rf_conn *c);  /* before c is freed */
 	void (*subs_changed)(void *ctx);                 /* AUTH subscriber set changed */
 	void (*status)(void *ctx, struct rf_status_auth *out);
+	/* `ringfence auth test`: 0 (the reply comes later through b->send) or an
+	 * enum rf_error with a reason */
+	int (*test)(void *ctx, struct rf_conn *c, uint32_t msg_id, uint32_t class_id,
+		    const char *path, char *why, size_t whylen);
 };
 
 /* Hooks of the network policy (NULL when --net-policy is off). rule returns 0 or an
@@ -101,6 +105,9 @@ struct rf_broker {
 	uint32_t nasubs[RF_CLASSES_MAX];
 	struct rf_auth_hooks auth;
 	struct rf_net_hooks net;
+	/* send a reply outside rf_broker_control (AUTH_RESULT); set by daemon.c */
+	int (*send)(void *ctx, struct rf_conn *c, const void *buf, size_t len);
+	void *send_ctx;
 	/* per class: the Image and TargetFilename string fields (NULL: none) */
 	const struct rf_field_desc *exe_field[RF_CLASSES_MAX], *target_field[RF_CLASSES_MAX];
 	/* process table of the live sensor (NULL otherwise): the executable of events

@@ -239,6 +239,12 @@ static int send_reply(int fd, const void *buf, size_t len, const int *fds, int n
 	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
 }
 
+static int send_async(void *ctx, struct rf_conn *c, const void *buf, size_t len)
+{
+	(void)ctx;
+	return send_reply(c->fd, buf, len, NULL, 0);
+}
+
 static void conn_input(struct daemon *d, struct rf_conn *c, uint32_t events)
 {
 	int fds[2], nfds = 0, r;
@@ -542,6 +548,8 @@ int rf_cmd_daemon(int argc, char **argv)
 		return 1;
 	}
 	rf_broker_init(&d.b, &ms, config);
+	d.b.send = send_async;
+	d.b.send_ctx = &d;
 	if (synth)
 		r = rf_source_synthetic(classes, rate, count, &d.src, err, sizeof(err));
 	else if (replay)

@@ -77,7 +77,8 @@ int rf_cmd_status(int argc, char **argv)
 		case 'h':
 			printf("usage: ringfence status [--json] [--socket PATH]\n\n"
 			       "Show the daemon's clients: subscriptions, events/s, deliveries, drops,\n"
-			       "muting, ring fill and AUTH deadline misses (0 until AUTH exists).\n"
+			       "muting, ring fill, AUTH answers and deadline misses; AUTH totals (requests,\n"
+			       "verdicts, cache, decision latency) and network rules (docs/auth.md).\n"
 			       "Needs root or the daemon's user. Socket: --socket, $RINGFENCE_SOCKET or\n"
 			       RF_DEFAULT_SOCKET ".\n");
 			return 0;
