@@ -5,7 +5,7 @@
 #   make test            build, then all tests (unit, integration, fuzz corpora; unit tests
 #                        and fuzz replays also under SANITIZE=address,undefined)
 #   make bench           benchmarks against peers (auditd, bpftrace); prints figures
-#   make fuzz            libFuzzer binaries in build/fuzz/ (run them by hand)
+#   make fuzz            libFuzzer binaries in build/fuzz/fuzz/ (run them by hand)
 #   make SANITIZE=address,undefined ...   build with sanitizers into build/san
 #
 # Layout and conventions: docs/DEVELOPING.md. Adding a file needs no change here:
@@ -20,7 +20,11 @@
 .SUFFIXES:
 SHELL := /bin/bash
 
-ifneq ($(SANITIZE),)
+ifneq ($(FUZZ),)
+# libFuzzer builds: every object carries coverage, so the fuzzer sees inside the library
+BUILD ?= build/fuzz
+SANFLAGS := -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifneq ($(SANITIZE),)
 BUILD ?= build/san
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 else
@@ -142,7 +146,8 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/librf-core.a $(BUILD)/libringfence.a
 unit-tests: $(UNIT_BINS)
 fuzz-replay: $(FUZZ_REPLAY)
 fuzz:
-	$(MAKE) SANITIZE=address,undefined $(FUZZ_SRCS:tests/fuzz/%.c=build/san/fuzz/%)
+	$(MAKE) FUZZ=1 $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/fuzz/%)
+	@echo "run e.g.: build/fuzz/fuzz/fuzz_capture -max_total_time=60 tests/fuzz/corpus/capture"
 
 test: $(DEPS_STAMP)
 	@scripts/deps.sh test

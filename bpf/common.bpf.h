@@ -44,6 +44,9 @@ struct pathbuf {
 	 * distinct value through all RF_PATH_DEPTH_MAX iterations */
 	__u32 pos;
 	__u32 done;
+	/* the walk's input: written by the caller, read back by rf_path_walk as plain
+	 * numbers (a global function cannot take kernel pointers as arguments) */
+	__u64 in_dentry, in_mnt;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -116,16 +119,16 @@ static __always_inline void fill_hdr(struct rf_event_hdr *h, __u16 cls, __u16 si
 {
 	__u64 pt = bpf_get_current_pid_tgid();
 
+	/* flags are left as the caller set them (the buffer starts zeroed) */
 	h->size = size;
 	h->class_id = cls;
-	h->flags = 0;
 	h->cpu = (__u16)bpf_get_smp_processor_id();
 	h->seq = 0;
 	h->class_seq = 0;
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->pid = pt >> 32;
 	h->tid = (__u32)pt;
-	h->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	h->start_ns = task->group_leader->start_boottime; /* a BTF pointer: plain loads */
 }
 
 /*
@@ -181,17 +184,20 @@ static __always_inline void read_mount(struct mount *mnt, struct mount_head *mh)
  * The pointers arrive as numbers, so every read goes through bpf_probe_read_kernel.
  */
 #define RF_WALK_PARTIAL 0x10000
-__noinline int rf_path_walk(__u64 dentry_p, __u64 vfsmnt_p)
+__noinline int rf_path_walk(void)
 {
 	struct pathbuf *pbuf = bpf_map_lookup_elem(&rf_pathbuf, &zero);
-	struct dentry *dentry = (struct dentry *)dentry_p;
+	struct dentry *dentry;
 	struct mount *mnt;
 	struct mount_head mh;
+	__u64 vfsmnt_p;
 	__u32 pos;
 	int i;
 
-	if (!pbuf || !dentry_p || !vfsmnt_p)
+	if (!pbuf || !pbuf->in_dentry || !pbuf->in_mnt)
 		return -1;
+	dentry = (struct dentry *)pbuf->in_dentry;
+	vfsmnt_p = pbuf->in_mnt;
 	mnt = (struct mount *)(vfsmnt_p - bpf_core_field_offset(struct mount, mnt));
 	read_mount(mnt, &mh);
 	pbuf->b[RF_PATH_MAX - 1] = 0;
@@ -239,6 +245,18 @@ __noinline int rf_path_walk(__u64 dentry_p, __u64 vfsmnt_p)
 	return (int)(pos & (RF_PATH_MAX - 1)) | (pbuf->done ? 0 : RF_WALK_PARTIAL);
 }
 
+/* Walk (dentry, vfsmount), given as BTF pointers or plain numbers. */
+static __always_inline int path_walk(void *dentry, void *mnt)
+{
+	struct pathbuf *pb = bpf_map_lookup_elem(&rf_pathbuf, &zero);
+
+	if (!pb)
+		return -1;
+	pb->in_dentry = (__u64)dentry;
+	pb->in_mnt = (__u64)mnt;
+	return rf_path_walk();
+}
+
 /* (dentry, vfsmount) of the struct path at path_ptr, in one read */
 static __always_inline int path_walk_ptr(__u64 path_ptr)
 {
@@ -249,7 +267,7 @@ static __always_inline int path_walk_ptr(__u64 path_ptr)
 	/* struct path is { struct vfsmount *mnt; struct dentry *dentry; } on every kernel */
 	if (bpf_probe_read_kernel(&p, sizeof(p), (void *)path_ptr))
 		return -1;
-	return rf_path_walk(p.dentry, p.mnt);
+	return path_walk((void *)p.dentry, (void *)p.mnt);
 }
 
 /* Append the path the last walk left at pathbuf[pos..] to the event at *off. */
@@ -267,6 +285,22 @@ static __always_inline void put_walked(char *buf, __u32 *off, struct rf_str *d, 
 	d->off = o;
 	d->len = len;
 	*off = o + len + 1;
+}
+
+/* Append the path of (dentry, vfsmount), both BTF-typed or plain numbers. */
+static __always_inline void put_dpath(char *buf, __u32 *off, struct rf_str *d, void *dentry,
+				      void *mnt, bool *partial)
+{
+	int r;
+
+	if (*off > RF_BPF_EVENT_BUF - RF_PATH_MAX)
+		return;
+	r = path_walk(dentry, mnt);
+	if (r < 0)
+		return;
+	if (r & RF_WALK_PARTIAL)
+		*partial = true;
+	put_walked(buf, off, d, r & (RF_PATH_MAX - 1));
 }
 
 /* Append the path of the struct path at `path` to the event at *off. */

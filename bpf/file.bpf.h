@@ -96,7 +96,7 @@ static __always_inline int on_open_exit(long ret)
 	ev->uid = current_uid();
 	ev->flags = fh.flags;
 	ev->mode = imode & 07777;
-	r = rf_path_walk(fh.path_dentry, fh.path_mnt);
+	r = path_walk((void *)fh.path_dentry, (void *)fh.path_mnt);
 	if (r < 0)
 		return 0;
 	pos = r & (RF_PATH_MAX - 1);

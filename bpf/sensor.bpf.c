@@ -45,28 +45,29 @@ int BPF_PROG(rf_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	ev = (void *)buf;
 	__builtin_memset(ev, 0, sizeof(*ev));
 
-	parent = BPF_CORE_READ(task, real_parent);
-	ev->ppid = BPF_CORE_READ(parent, tgid);
-	ev->parent_start_ns = BPF_CORE_READ(parent, group_leader, start_boottime);
-	ev->uid = BPF_CORE_READ(task, real_cred, uid.val);
-	ev->gid = BPF_CORE_READ(task, real_cred, gid.val);
-	ev->euid = BPF_CORE_READ(task, cred, euid.val);
-	ev->egid = BPF_CORE_READ(task, cred, egid.val);
-	ev->loginuid = BPF_CORE_READ(task, loginuid.val);
-	ev->sessionid = BPF_CORE_READ(task, sessionid);
-	ev->argc = BPF_CORE_READ(bprm, argc);
+	/* task and bprm are BTF pointers: their fields are plain loads, no helper calls */
+	parent = task->real_parent;
+	ev->ppid = parent->tgid;
+	ev->parent_start_ns = parent->group_leader->start_boottime;
+	ev->uid = task->real_cred->uid.val;
+	ev->gid = task->real_cred->gid.val;
+	ev->euid = task->cred->euid.val;
+	ev->egid = task->cred->egid.val;
+	if (bpf_core_field_exists(task->loginuid)) { /* CONFIG_AUDIT */
+		ev->loginuid = task->loginuid.val;
+		ev->sessionid = task->sessionid;
+	} else {
+		ev->loginuid = ev->sessionid = 0xffffffff;
+	}
+	ev->argc = bprm->argc;
 	ev->cgroup_id = bpf_get_current_cgroup_id();
 
-	/* pointers read with BPF_CORE_READ are plain numbers to the verifier, as the
-	 * global rf_path_walk needs */
-	put_path(buf, &off, &ev->exe,
-		 (__u64)BPF_CORE_READ(bprm, file) + bpf_core_field_offset(struct file, f_path),
-		 &partial);
+	put_dpath(buf, &off, &ev->exe, bprm->file->f_path.dentry, bprm->file->f_path.mnt, &partial);
 
 	/* argv: the new image's argument area, NUL-separated as the kernel laid it out */
-	mm = BPF_CORE_READ(task, mm);
-	arg_start = BPF_CORE_READ(mm, arg_start);
-	arg_end = BPF_CORE_READ(mm, arg_end);
+	mm = task->mm;
+	arg_start = mm->arg_start;
+	arg_end = mm->arg_end;
 	alen = arg_end > arg_start ? arg_end - arg_start : 0;
 	if (alen > RF_ARGV_MAX - 1) {
 		alen = RF_ARGV_MAX - 1;
@@ -84,19 +85,17 @@ int BPF_PROG(rf_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		off += len + 1;
 	}
 
-	put_path(buf, &off, &ev->cwd,
-		 (__u64)BPF_CORE_READ(task, fs) + bpf_core_field_offset(struct fs_struct, pwd),
-		 &partial);
+	put_dpath(buf, &off, &ev->cwd, task->fs->pwd.dentry, task->fs->pwd.mnt, &partial);
 
-	tty = BPF_CORE_READ(task, signal, tty);
+	tty = task->signal->tty;
 	if (tty) {
-		int major = BPF_CORE_READ(tty, driver, major);
-		int minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+		int major = tty->driver->major;
+		int minor = tty->driver->minor_start + tty->index;
 
 		ev->tty_nr = (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
-		put_kstr(buf, &off, &ev->tty, __builtin_preserve_access_index(&tty->name[0]), 32);
+		put_kstr(buf, &off, &ev->tty, &tty->name[0], 32);
 	}
-	put_kstr(buf, &off, &ev->cgroup, BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name), 128);
+	put_kstr(buf, &off, &ev->cgroup, task->cgroups->dfl_cgrp->kn->name, 128);
 
 	if (partial)
 		ev->hdr.flags |= RF_EVF_PATH_PARTIAL;

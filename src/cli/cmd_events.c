@@ -336,9 +336,14 @@ static int stream_main(const char *cmd, int argc, char **argv)
 		if (err > 0) /* one write per batch: timely for pipes, cheap under load */
 			fflush(stdout);
 	}
-	/* drain what is already queued */
-	if (!rf_cli_stopped() && (!st->limit || st->count < st->limit))
-		(void)rf_sensor_poll(s, 0);
+	/* Deliver everything the kernel queued before we stopped, on a signal too: a
+	 * reader that fell behind must not lose events it never counted as drops.
+	 * Bounded, in case events keep coming faster than we write them. */
+	if (!st->limit || st->count < st->limit) {
+		uint64_t until = rf_cli_now_ns() + 5000000000ull;
+		while (rf_sensor_poll(s, 0) > 0 && rf_cli_now_ns() < until)
+			;
+	}
 	fflush(stdout);
 	rf_sensor_stats(s, &ss);
 	rf_cli_print_summary(file ? "recorded" : "saw", &ss, rf_sensor_degraded(s));
@@ -441,10 +446,4 @@ int rf_cmd_replay(int argc, char **argv)
 		return 1;
 	}
 	return 0;
-}
-
-int rf_cmd_run(int argc, char **argv)
-{
-	/* Until rf-detect is wired in, `run` shows the live process events. */
-	return stream_main("events", argc, argv);
 }

@@ -41,6 +41,7 @@ struct daemon {
 	struct rf_sensor *sensor;
 	struct rf_auth *auth;
 	struct rf_netpolicy *net;
+	uint64_t sensor_mask; /* classes the sensor emits now */
 	int ep, lfd, sfd, tick_fd, src_fd;
 	unsigned wait_clients;
 	bool src_started;
@@ -360,14 +361,37 @@ static int sensor_cb(const struct rf_event_hdr *ev, void *ctx)
 	return 0;
 }
 
+/* The kernel emits a class only while some client subscribes to it: the sensor's
+ * class mask follows the union of the subscriptions, changed at run time without
+ * reloading anything. */
+static void sync_sensor_classes(struct daemon *d)
+{
+	uint64_t mask = 0;
+	size_t i;
+
+	if (!d->sensor)
+		return;
+	for (i = 0; i < d->b.nconns; i++)
+		if (d->b.conns[i]->identified)
+			mask |= d->b.conns[i]->classes;
+	if (!mask)
+		mask = 1ull << RF_CLASS_PROCESS_EXEC;
+	if (mask != d->sensor_mask) {
+		rf_sensor_set_classes(d->sensor, mask);
+		d->sensor_mask = mask;
+	}
+}
+
 static int sensor_open(struct daemon *d, bool no_bpf, char *err, size_t errlen)
 {
 	struct rf_sensor_opts so = {.no_bpf = no_bpf, .bootstrap = true};
 	char why[256];
 	int r;
 
-	/* All classes: the sensor's class mask could follow the union of the
-	 * subscriptions (rf_sensor_set_classes); not done yet. */
+	/* Nothing is subscribed yet: process classes only (the process table needs them);
+	 * sync_sensor_classes() follows the union of the subscriptions from then on. */
+	so.class_mask = 1ull << RF_CLASS_PROCESS_EXEC;
+	d->sensor_mask = so.class_mask;
 	r = rf_sensor_open(&so, sensor_cb, &d->b, &d->sensor, why, sizeof(why));
 	if (r < 0) {
 		snprintf(err, errlen, "sensor: %s", why);
@@ -672,6 +696,7 @@ int rf_cmd_daemon(int argc, char **argv)
 		}
 		timeout = pump(&d);
 		reap_dead(&d);
+		sync_sensor_classes(&d);
 	}
 	rf_info("stopping: %llu events from the source, %zu clients connected",
 		(unsigned long long)d.b.source_events, d.b.nconns);

@@ -186,7 +186,7 @@ static int attach_all(struct rf_sensor *s, char *why, size_t whylen)
 {
 	struct bpf_program *prog;
 	const char *tracefs_err = ensure_tracefs();
-	size_t u = 0;
+	size_t u = strlen(s->unavailable); /* may already name programs left out at load */
 
 	fill_path_excl(s);
 	bpf_object__for_each_program(prog, s->skel->obj) {
@@ -264,6 +264,17 @@ static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 		return err;
 	}
 	bpf_program__set_autoload(skel->progs.rf_bench_emit, s->opts.bench);
+	/* the syscall programs need bpf_get_current_task_btf (5.11); without it they are
+	 * left out and named, and the process programs run on their own */
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf, NULL) <= 0) {
+		struct bpf_program *prog;
+		bpf_object__for_each_program(prog, skel->obj)
+			if (!strncmp(bpf_program__section_name(prog), "tp/", 3) ||
+			    !strncmp(bpf_program__section_name(prog), "raw_tp", 6))
+				bpf_program__set_autoload(prog, false);
+		snprintf(s->unavailable, sizeof(s->unavailable),
+			 "file, network and tamper programs (the kernel lacks bpf_get_current_task_btf, 5.11)");
+	}
 	/* the raw sys_exit hook replaces the open-family tracepoints, on request */
 	bpf_program__set_autoload(skel->progs.rf_raw_sys_exit, s->opts.raw_syscall_hooks);
 	if (s->opts.raw_syscall_hooks) {

@@ -58,13 +58,33 @@ is "exit reported with code 0" "$(jq -r .exit_code <<<"$exit_ev")" 0
 seqs_ok=$(jq -s '[.[].seq] as $s | ($s == [range($s[0]; $s[0] + ($s|length))])' "$out")
 is "global sequence numbers contiguous" "$seqs_ok" true
 
-# exit codes and signals
-"$RF_BIN" events --json --class process_exit --for 20 >"$out" 2>/dev/null &
+# limits: argv beyond RF_ARGV_MAX is cut and flagged; a path deeper than
+# RF_PATH_DEPTH_MAX components keeps its last components and is flagged partial
+deep="$d"; for i in $(seq 70); do deep="$deep/d"; done
+mkdir -p "$deep"; cp /usr/bin/true "$deep/rf-deep-$$"
+long=$(head -c 5000 /dev/zero | tr '\0' x)
+"$RF_BIN" events --json --class process_exec --for 20 >"$out" 2>/dev/null &
 rf=$!
-sleep 1.5
+for _ in $(seq 100); do /bin/sh -c ": rf-probe3-$$"; sleep 0.1; grep -q "rf-probe3-$$" "$out" && break; done
+"$marker" "$long"
+"$deep/rf-deep-$$"
+sleep 0.5; kill -INT $rf; wait $rf
+ev=$(jq -c --arg m "$marker" 'select(.exe==$m)' "$out" | head -1)
+is "long argv: args_truncated" "$(j .args_truncated)" true
+is "long argv: flagged truncated" "$(j -c '.flags | index("truncated") != null')" true
+is "long argv: argc still counts both" "$(j .argc)" 2
+is "long argv: 4095 bytes kept" "$(j '.args | join(" ") | length')" 4095
+ev=$(jq -c --arg n "rf-deep-$$" 'select(.exe | endswith($n))' "$out" | head -1)
+is "deep path: flagged path_partial" "$(j -c '.flags | index("path_partial") != null')" true
+check "deep path: keeps its last components" bash -c "[[ '$(j .exe)' == */d/d/d/rf-deep-$$ ]]"
+
+# exit codes and signals
+"$RF_BIN" events --json --class process_exit,process_exec --for 20 >"$out" 2>/dev/null &
+rf=$!
+for _ in $(seq 100); do /bin/sh -c ": rf-probe2-$$"; sleep 0.1; grep -q "rf-probe2-$$" "$out" && break; done
 bash -c 'exit 7' & p1=$!; wait $p1
 bash -c 'kill -TERM $$' & p2=$!; wait $p2
 sleep 0.5; kill -INT $rf; wait $rf
-is "exit code 7 reported"  "$(jq -r --argjson p $p1 'select(.pid==$p) | .exit_code' "$out")" 7
-is "SIGTERM death reported" "$(jq -r --argjson p $p2 'select(.pid==$p) | .signal' "$out")" 15
+is "exit code 7 reported"  "$(jq -r --argjson p $p1 'select(.class=="process_exit" and .pid==$p) | .exit_code' "$out")" 7
+is "SIGTERM death reported" "$(jq -r --argjson p $p2 'select(.class=="process_exit" and .pid==$p) | .signal' "$out")" 15
 done_testing
