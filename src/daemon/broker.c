@@ -12,6 +12,8 @@
 #include "proctable/proctable.h"
 #include "ringfence/ringfence.h"
 
+#define RF_AUTH_CLASSES ((1ull << RF_CLASS_AUTH_EXEC) | (1ull << RF_CLASS_AUTH_OPEN))
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -107,7 +109,7 @@ static void rebuild_subs(struct rf_broker *b)
 				continue;
 			if (c->modes & RF_SUB_NOTIFY)
 				b->subs[k][b->nsubs[k]++] = c;
-			if (c->modes & RF_SUB_AUTH)
+			if ((c->modes & RF_SUB_AUTH) && (RF_AUTH_CLASSES >> k & 1))
 				b->asubs[k][b->nasubs[k]++] = c;
 		}
 	}
@@ -614,6 +616,10 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 					   "manifest '%s' allows classes %#llx modes %#x; asked %#llx %#x",
 					   c->man.name, (unsigned long long)c->man.classes, c->man.modes,
 					   (unsigned long long)m.u.subscribe.classes, m.u.subscribe.modes);
+		if ((m.u.subscribe.modes & RF_SUB_AUTH) && !(m.u.subscribe.modes & RF_SUB_NOTIFY) &&
+		    (m.u.subscribe.classes & ~RF_AUTH_CLASSES))
+			return reply_error(out, id, RF_E_UNSUPPORTED,
+					   "AUTH exists for auth_exec and auth_open only: subscribe other classes with NOTIFY");
 		if ((m.u.subscribe.modes & RF_SUB_AUTH) && c->auth_demoted)
 			return reply_error(out, id, RF_E_STATE,
 					   "demoted to NOTIFY for missing AUTH deadlines: reconnect to use AUTH");
