@@ -60,9 +60,9 @@ stop() {
 
 CP=()
 read -r be50 be99 bo50 bo99 < <(run) || { echo "bench/auth.sh: baseline failed"; exit 1; }
-printf "%-28s %10s %10s %10s %10s %12s %12s %12s %12s\n" "config" "exec p50" "exec p99" "open p50" "open p99" "+exec p50" "+exec p99" "+open p50" "+open p99"
+printf "%-34s %10s %10s %10s %10s %12s %12s %12s %12s\n" "config" "exec p50" "exec p99" "open p50" "open p99" "+exec p50" "+exec p99" "+open p50" "+open p99"
 row() {
-	printf "%-28s %8.1fus %8.1fus %8.1fus %8.1fus %10.1fus %10.1fus %10.1fus %10.1fus\n" "$1" \
+	printf "%-34s %8.1fus %8.1fus %8.1fus %8.1fus %10.1fus %10.1fus %10.1fus %10.1fus\n" "$1" \
 		"$(echo "$2/1000" | bc -l)" "$(echo "$3/1000" | bc -l)" "$(echo "$4/1000" | bc -l)" "$(echo "$5/1000" | bc -l)" \
 		"$(echo "($2-$be50)/1000" | bc -l)" "$(echo "($3-$be99)/1000" | bc -l)" \
 		"$(echo "($4-$bo50)/1000" | bc -l)" "$(echo "($5-$bo99)/1000" | bc -l)"

@@ -42,4 +42,15 @@ is "after the demotion an exec is not held" $rc 0
 before=$(aj .auth.deadline_misses)
 is "... and no further miss is counted" "$before" 3
 is "nothing pending" "$(aj .auth.pending)" 0
+
+# the other miss policy: disconnect after 2 misses in a row
+kill $H; kill "$DPID"; wait "$DPID" 2>/dev/null
+start_daemon --no-source --auth-mount "$MNT" --auth-deadline-exec 20 --auth-miss-limit 2 \
+	--auth-miss-policy disconnect
+authc --name a --mode hang --classes auth_exec --ready "$T/rc" & H=$!; on_exit "kill $H"
+ready "$T/rc"
+"$MNT/true"; "$MNT/true"
+check "policy disconnect: the client is disconnected" wait_for 5 grep -q "missed 2 deadlines in a row: disconnected" "$DLOG"
+is "... no client left" "$(aj '.clients | length')" 0
+"$MNT/true"; is "... and execs run unasked" $? 0
 done_testing
