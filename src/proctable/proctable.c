@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/procfs.h"
 #include "proctable/proctable.h"
 #include "ringfence/limits.h"
 
@@ -276,48 +277,28 @@ void rf_proctable_stats(const struct rf_proctable *t, struct rf_proctable_stats 
 	*st = t->st;
 }
 
-/* Read a small file whole; returns bytes read (NUL-terminated) or -1. */
-static ssize_t read_small(int dirfd, const char *name, char *buf, size_t sz)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	ssize_t n, tot = 0;
-
-	if (fd < 0)
-		return -1;
-	while ((size_t)tot < sz - 1 && (n = read(fd, buf + tot, sz - 1 - tot)) > 0)
-		tot += n;
-	close(fd);
-	buf[tot] = 0;
-	return tot;
-}
-
 static int load_pid(struct rf_proctable *t, int procfd, const char *name)
 {
-	char stat[1024], buf[RF_ARGV_MAX], exe[RF_PATH_MAX], cg[512], *p;
+	char stat[1024], buf[RF_ARGV_MAX], exe[RF_PATH_MAX], cg[256], *p;
 	struct rf_proc np = {0};
-	unsigned long long start = 0;
-	int dfd, ppid = 0, ret = -1;
+	uint64_t start = 0;
+	int dfd, ret = -1;
 	ssize_t n;
 
 	dfd = openat(procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -1;
-	/* stat: pid (comm) state ppid ... field 22 starttime; comm may hold spaces and ')' */
-	if (read_small(dfd, "stat", stat, sizeof(stat)) <= 0 || !(p = strrchr(stat, ')')))
-		goto out;
-	if (sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &ppid, &start) != 2)
+	if (rf_procfs_stat(dfd, &np.ppid, &start) < 0)
 		goto out;
 	np.pid = (uint32_t)strtoul(name, NULL, 10);
-	np.ppid = (uint32_t)ppid;
 	np.start_ns = rf_proctable_ticks_to_ns(start);
 	np.coarse = true;
-	if (read_small(dfd, "status", stat, sizeof(stat)) > 0 && (p = strstr(stat, "\nUid:")))
+	if (rf_read_small(dfd, "status", stat, sizeof(stat)) > 0 && (p = strstr(stat, "\nUid:")))
 		np.uid = (uint32_t)strtoul(p + 5, NULL, 10);
 	n = readlinkat(dfd, "exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;
 	np.exe = exe;
-	n = read_small(dfd, "cmdline", buf, sizeof(buf));
+	n = rf_read_small(dfd, "cmdline", buf, sizeof(buf));
 	if (n < 0)
 		n = 0;
 	while (n > 0 && !buf[n - 1])
@@ -327,16 +308,7 @@ static int load_pid(struct rf_proctable *t, int procfd, const char *name)
 			buf[i] = ' ';
 	buf[n] = 0;
 	np.cmdline = buf;
-	cg[0] = 0;
-	if (read_small(dfd, "cgroup", cg, sizeof(cg)) > 0 && (p = strstr(cg, "0::"))) {
-		char *e = strchr(p, '\n'), *slash;
-		if (e)
-			*e = 0;
-		slash = strrchr(p, '/');
-		memmove(cg, slash ? slash + 1 : "", strlen(slash ? slash + 1 : "") + 1);
-	} else {
-		cg[0] = 0;
-	}
+	rf_procfs_cgroup_leaf(dfd, cg, sizeof(cg));
 	np.cgroup = cg;
 	ret = rf_proctable_exec(t, &np);
 out:

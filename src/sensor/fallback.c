@@ -19,39 +19,33 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
+#include "common/procfs.h"
 #include "proctable/proctable.h"
 #include "ringfence/schema.h"
 #include "sensor/sensor_int.h"
 
 static ssize_t slurp(const char *path, char *buf, size_t sz)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, tot = 0;
-
-	if (fd < 0)
-		return -1;
-	while ((size_t)tot < sz - 1 && (n = read(fd, buf + tot, sz - 1 - tot)) > 0)
-		tot += n;
-	close(fd);
-	buf[tot] = 0;
-	return tot;
+	return rf_read_small(AT_FDCWD, path, buf, sz);
 }
 
-/* starttime (ticks) and ppid from /proc/PID/stat; 0 when the process is gone */
+/* starttime (ns) and ppid from /proc/PID/stat; 0 when the process is gone */
 static uint64_t proc_start(uint32_t pid, uint32_t *ppid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long st = 0;
-	int pp = 0;
+	char path[64];
+	uint64_t st = 0;
+	uint32_t pp = 0;
+	int dfd;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	if (slurp(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')))
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
 		return 0;
-	if (sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &pp, &st) != 2)
-		return 0;
+	if (rf_procfs_stat(dfd, &pp, &st) < 0)
+		st = 0;
+	close(dfd);
 	if (ppid)
-		*ppid = (uint32_t)pp;
+		*ppid = pp;
 	return rf_proctable_ticks_to_ns(st);
 }
 
@@ -119,14 +113,17 @@ static void build_exec(struct rf_event_hdr *ev, uint32_t pid)
 	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n > 0)
 		set_str(ev, C, "cwd", buf, (size_t)n);
-	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
-	if (slurp(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "0::"))) {
-		char *e = strchr(p, '\n'), *slash;
-		if (e)
-			*e = 0;
-		slash = strrchr(p, '/');
-		if (slash && slash[1])
-			set_str(ev, C, "cgroup", slash + 1, strlen(slash + 1));
+	{
+		char cg[256];
+		int dfd;
+		snprintf(path, sizeof(path), "/proc/%u", pid);
+		dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			rf_procfs_cgroup_leaf(dfd, cg, sizeof(cg));
+			close(dfd);
+			if (cg[0])
+				set_str(ev, C, "cgroup", cg, strlen(cg));
+		}
 	}
 }
 
