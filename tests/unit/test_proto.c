@@ -486,7 +486,7 @@ static void test_control_refusals(void **state)
 	assert_int_equal(code, RF_E_UNSUPPORTED);                     /* AUTH of a NOTIFY class */
 	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_FORK, RF_SUB_AUTH | RF_SUB_NOTIFY, &code), RF_MSG_OK);
 	f->c->auth_demoted = true;                                    /* missed its deadlines */
-	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_FORK, RF_SUB_AUTH, &code), RF_MSG_ERROR);
+	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_FORK, RF_SUB_AUTH | RF_SUB_NOTIFY, &code), RF_MSG_ERROR);
 	assert_int_equal(code, RF_E_STATE);
 	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_FORK, RF_SUB_NOTIFY, &code), RF_MSG_OK);
 	{
