@@ -65,7 +65,7 @@ struct rf_auth {
 	struct rf_status_auth st;
 	uint32_t *lat;          /* last LAT_RING decision times (µs) */
 	uint32_t nlat;
-	unsigned char evbuf[RF_EVENT_MAX];
+	unsigned char evbuf[RF_EVENT_MAX] __attribute__((aligned(8))); /* events are 8-aligned */
 };
 
 static uint64_t mono_ns(void)

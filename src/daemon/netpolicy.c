@@ -31,7 +31,7 @@ struct rf_netpolicy {
 	int cg;
 	struct rule rules[RF_NETRULES_MAX]; /* compact: 0..n-1 */
 	uint32_t n, next_id;
-	unsigned char ev[RF_EVENT_MAX];
+	unsigned char ev[RF_EVENT_MAX] __attribute__((aligned(8))); /* events are 8-aligned */
 };
 
 /* Write the rules into the kernel map: slots first, then the count (a connect in
