@@ -342,8 +342,10 @@ static __always_inline void put_kstr(char *buf, __u32 *off, struct rf_str *d, co
 struct rf_stash {
 	__u64 a[6];
 };
+/* LRU: an entry whose sys_exit never came (the class was switched off in between, the
+ * thread died) ages out instead of filling the map */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, RF_STASH_MAX);
 	__type(key, __u64); /* pid_tgid */
 	__type(value, struct rf_stash);

@@ -440,6 +440,16 @@ int rf_client_unmute_all(struct rf_client *c, enum rf_mute_kind kind)
 	return mute_msg(c, RF_MUTE_OP_CLEAR, kind, 0, 0, NULL);
 }
 
+int rf_client_heartbeat(struct rf_client *c)
+{
+	struct rf_msg_hdr m;
+
+	if (!c)
+		return -EINVAL;
+	hdr_init(c, &m, RF_MSG_HEARTBEAT, sizeof(m));
+	return simple_call(c, &m, sizeof(m));
+}
+
 int rf_client_invert_muting(struct rf_client *c, enum rf_mute_set set, bool on)
 {
 	struct rf_msg_invert m;

@@ -39,7 +39,13 @@ watchdog() {
 	on_exit "kill $! 2>/dev/null"
 }
 
-tmpdir() { local d; d=$(mktemp -d /tmp/rf-test.XXXXXX); on_exit "rm -rf '$d'"; echo "$d"; }
+# tmpdir: a new directory, removed when the test ends. Usually called as d=$(tmpdir),
+# in a subshell, where a cleanup would be lost: so every one lives under one parent
+# directory that this (parent) shell made and removes.
+_RF_TEST_TMP=$(mktemp -d /tmp/rf-test.XXXXXX)
+chmod 755 "$_RF_TEST_TMP"
+on_exit "rm -rf '$_RF_TEST_TMP'"
+tmpdir() { mktemp -d "$_RF_TEST_TMP/t.XXXXXX"; }
 
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds or time runs out.
 wait_for() {

@@ -26,6 +26,7 @@
 #define RF_PROC_EXITED_TTL_NS (5ull * 1000000000ull) /* how long an exited process stays for late lookups */
 #define RF_USER_CACHE_MAX    1024u   /* uid -> name entries cached */
 #define RF_EXCLUDED_PIDS_MAX 256u    /* ringfence's own processes excluded in the kernel */
+#define RF_SENSOR_PROGS_MAX  160u    /* programs in the sensor's BPF object */
 #define RF_STASH_MAX         16384u  /* syscalls in flight between sys_enter and sys_exit */
 #define RF_PATH_EXCL_MAX     8u      /* path-prefix exclusions for file events */
 #define RF_PATH_EXCL_LEN     64u     /* bytes of one path-prefix exclusion */
@@ -89,5 +90,24 @@
 #define RF_NETRULES_CLIENT_MAX 64u   /* rules of one client */
 #define RF_NETRULE_PREFIX_MIN_V4 8u  /* a rule without a port covers at most a /8 ... */
 #define RF_NETRULE_PREFIX_MIN_V6 16u /* ... or an IPv6 /16: no rule blocks everything */
+
+/* Supervisor: clients the daemon starts (src/daemon/supervisor.c, docs/supervisor.md) */
+#define RF_SUP_ARGS_MAX      1024u   /* bytes of a manifest's `args` */
+#define RF_SUP_ARGV_MAX      32u     /* arguments after splitting `args` */
+#define RF_SUP_SYSCALLS_MAX  1024u   /* bytes of a manifest's extra `syscalls` list */
+#define RF_SUP_MEM_DEFAULT   (512ull << 20) /* RLIMIT_AS and memory.max of a client */
+#define RF_SUP_NOFILE_DEFAULT 64u    /* RLIMIT_NOFILE of a client */
+#define RF_SUP_NPROC_DEFAULT 8u      /* RLIMIT_NPROC of a client (per user) */
+#define RF_SUP_CPU_DEFAULT   100u    /* cpu.max of a client, percent of one CPU */
+#define RF_SUP_STALL_DEFAULT_S 5u    /* no progress while events are pending: killed */
+#define RF_SUP_BACKOFF_MIN_MS 100u   /* first restart delay; doubles per crash */
+#define RF_SUP_BACKOFF_MAX_MS 30000u /* restart delay ceiling */
+#define RF_SUP_LOOP_CRASHES  3u      /* crashes within RF_SUP_LOOP_WINDOW_S: a crash loop */
+#define RF_SUP_LOOP_WINDOW_S 60u
+#define RF_SUP_HEALTHY_S     5u      /* running healthy this long: content marked good, backoff reset */
+#define RF_SUP_START_TIMEOUT_S 10u   /* started but not subscribed after this: killed */
+#define RF_SUP_KILL_GRACE_MS 1000u   /* SIGTERM to SIGKILL */
+#define RF_SAFE_MODE_STARTS  3u      /* daemon starts in a row without reaching healthy: safe mode */
+#define RF_DAEMON_HEALTHY_S  10u     /* daemon up this long with no client crash: healthy */
 
 #endif /* RINGFENCE_LIMITS_H */

@@ -18,7 +18,7 @@
  *   client VERDICT (the answer to an AUTH request, docs/auth.md) -> no reply: it is
  *   fire-and-forget so that answering costs one send; a bad or late verdict is
  *   counted (STATS, STATUS), never answered.
- *   HEARTBEAT (supervisor, issue 6) is reserved: answered with RF_E_UNSUPPORTED.
+ *   client HEARTBEAT -> OK (the supervisor's liveness signal, docs/supervisor.md)
  * An ERROR reply names an enum rf_error code (documented in docs/client-api.md).
  */
 #ifndef RINGFENCE_PROTO_H
@@ -239,6 +239,17 @@ struct rf_status_client {
 	uint64_t auth_p50_us, auth_p99_us; /* its answer time (request sent -> verdict) */
 	uint32_t auth_demoted;     /* 1: demoted to NOTIFY for missing deadlines */
 	uint32_t reserved2;
+	/* supervisor (docs/supervisor.md); sup_state 0 for clients it did not start.
+	 * A started client that is not connected is listed with client_id 0. */
+	uint32_t sup_state;        /* 1 running, 2 restarting (backoff), 3 quarantined, 4 stopped */
+	uint32_t restarts;
+	uint32_t crashes;
+	uint32_t crash_loops;
+	uint32_t rollbacks;
+	uint32_t stalls;           /* killed for no progress or no heartbeat */
+	int32_t last_signal;       /* signal of the last crash, 0 none */
+	int32_t last_exit;         /* exit status of the last exit, -1 none */
+	uint64_t recover_ms;       /* last time from a first crash to healthy again */
 };
 
 /* AUTH totals in RF_MSG_STATUS. */
@@ -270,10 +281,20 @@ struct rf_msg_status {
 	uint64_t disconnected;  /* clients dropped for a protocol error or a corrupt ring */
 	uint64_t source_dropped; /* events the source lost before the daemon saw them
 				  * (the kernel ring was full; sensor only) */
+	uint32_t flags;         /* RF_STATUS_* */
+	uint32_t reserved;
 	char source[32];        /* "sensor", "replay", "synthetic" */
 	struct rf_status_auth auth;
 	/* struct rf_status_client[nclients], entry_size bytes each */
 };
+
+/* rf_msg_status.flags */
+#define RF_STATUS_SAFE_MODE   0x1u  /* no third-party clients, last known good content */
+#define RF_STATUS_SECCOMP     0x2u  /* started clients get a seccomp allowlist */
+#define RF_STATUS_LANDLOCK    0x4u  /* ... Landlock */
+#define RF_STATUS_CGROUP      0x8u  /* ... a cgroup v2 each */
+#define RF_STATUS_CGROUP_CPU  0x10u /* ... with cpu.max */
+#define RF_STATUS_CGROUP_MEM  0x20u /* ... with memory.max */
 
 /* RF_MSG_OK, RF_MSG_STATS_REQ, RF_MSG_STATUS_REQ, RF_MSG_HEARTBEAT: the header alone. */
 

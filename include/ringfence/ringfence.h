@@ -156,6 +156,12 @@ int rf_client_net_deny(struct rf_client *c, const struct rf_net_rule *r);
 /* Remove all of this client's rules. */
 int rf_client_net_clear(struct rf_client *c);
 
+/* Tell the supervisor that this client is alive (one round trip). A client that the
+ * daemon started and whose manifest sets `heartbeat = S` must call this at least
+ * every S seconds, or it is killed and restarted; reading events from the ring
+ * counts as progress as well (docs/supervisor.md). */
+int rf_client_heartbeat(struct rf_client *c);
+
 struct rf_client_stats {
 	uint32_t size;            /* sizeof(struct rf_client_stats): set by the caller */
 	uint32_t nclasses;        /* entries filled in the arrays (RF_CLASSES_MAX) */

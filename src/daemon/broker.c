@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon/broker.h"
+#include "daemon/supervisor.h"
 #include "proctable/proctable.h"
 #include "ringfence/ringfence.h"
 
@@ -422,6 +423,11 @@ static size_t do_hello(struct rf_broker *b, struct rf_conn *c, const struct rf_m
 		return reply_error(out, h->hdr.id, RF_E_UNKNOWN_CLIENT,
 				   "no manifest named '%.64s' in %.80s/clients.d", h->name, b->config_dir);
 	}
+	if (b->safe_mode && !man->platform) {
+		b->refused++;
+		return reply_error(out, h->hdr.id, RF_E_STATE,
+				   "SAFE MODE: third-party client '%.64s' is not admitted", h->name);
+	}
 	if (c->uid != man->uid) {
 		b->refused++;
 		return reply_error(out, h->hdr.id, RF_E_IDENTITY,
@@ -501,6 +507,19 @@ static void lat_pcts(const struct rf_conn *c, uint64_t *p50, uint64_t *p99)
 	*p99 = v[(n * 99) / 100];
 }
 
+static void sup_fill(struct rf_status_client *e, const struct rf_sup_client *k)
+{
+	e->sup_state = k->state;
+	e->restarts = k->restarts;
+	e->crashes = k->crashes;
+	e->crash_loops = k->crash_loops;
+	e->rollbacks = k->rollbacks;
+	e->stalls = k->stalls;
+	e->last_signal = k->last_signal;
+	e->last_exit = k->crashes ? k->last_exit : -1;
+	e->recover_ms = k->recover_ms;
+}
+
 static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
 {
 	struct rf_msg_status *s = out;
@@ -536,6 +555,30 @@ static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
 		e.auth_late = c->auth_late;
 		e.auth_demoted = c->auth_demoted;
 		lat_pcts(c, &e.auth_p50_us, &e.auth_p99_us);
+		e.last_exit = -1;
+		struct rf_sup_client *k = rf_sup_find(b->sup, c->man.name);
+		if (k && k->pid == c->pid)
+			sup_fill(&e, k);
+		memcpy(p + n * sizeof(e), &e, sizeof(e));
+		n++;
+	}
+	/* supervised clients that are not connected */
+	for (i = 0; b->sup && i < b->sup->n && n < RF_CLIENTS_MAX; i++) {
+		struct rf_sup_client *k = &b->sup->v[i];
+		struct rf_status_client e;
+		size_t j;
+		bool listed = false;
+
+		for (j = 0; j < b->nconns; j++)
+			listed |= b->conns[j]->identified && k->pid && b->conns[j]->pid == k->pid &&
+				  !strcmp(b->conns[j]->man.name, k->name);
+		if (listed)
+			continue;
+		memset(&e, 0, sizeof(e));
+		memcpy(e.name, k->name, sizeof(e.name));
+		e.pid = (uint32_t)k->pid;
+		e.uid = (uint32_t)k->uid;
+		sup_fill(&e, k);
 		memcpy(p + n * sizeof(e), &e, sizeof(e));
 		n++;
 	}
@@ -548,6 +591,9 @@ static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
 	s->refused = b->refused;
 	s->disconnected = b->disconnected;
 	s->source_dropped = b->source_dropped;
+	s->flags = b->sup ? rf_sup_features(b->sup) : 0;
+	if (b->safe_mode)
+		s->flags |= RF_STATUS_SAFE_MODE;
 	snprintf(s->source, sizeof(s->source), "%s", b->source_name);
 	if (b->auth.status)
 		b->auth.status(b->auth.ctx, &s->auth);
@@ -656,7 +702,11 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 		code = b->net.rule(b->net.ctx, c, &m.u.netrule, why2, sizeof(why2));
 		return code ? reply_error(out, id, code, "%s", why2) : reply_ok(out, id);
 	}
-	default: /* HEARTBEAT */
+	case RF_MSG_HEARTBEAT:
+		c->heartbeat_ns = mono_ns();
+		c->heartbeats++;
+		return reply_ok(out, id);
+	default:
 		return reply_error(out, id, RF_E_UNSUPPORTED, "%s is reserved and not implemented yet",
 				   rf_proto_type_name(m.hdr.type));
 	}

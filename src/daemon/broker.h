@@ -66,6 +66,7 @@ struct rf_conn {
 	bool auth_demoted;       /* demoted to NOTIFY by the miss policy */
 	uint32_t auth_lat_us[256]; /* last answer times (ring), for p50/p99 */
 	uint32_t auth_nlat;
+	uint64_t heartbeat_ns, heartbeats; /* last RF_MSG_HEARTBEAT (CLOCK_MONOTONIC) */
 };
 
 /* Hooks of the AUTH module (NULL when AUTH is off); the broker stays free of it so
@@ -92,8 +93,12 @@ struct rf_net_hooks {
 	void (*status)(void *ctx, struct rf_status_auth *out);
 };
 
+struct rf_supervisor;
+
 struct rf_broker {
 	struct rf_manifests manifests;
+	struct rf_supervisor *sup; /* NULL: no supervisor (tests) */
+	bool safe_mode;            /* only `vendor = platform` clients are admitted */
 	char config_dir[512];
 	struct rf_conn *conns[RF_CLIENTS_MAX + RF_CTL_PENDING_MAX];
 	size_t nconns;

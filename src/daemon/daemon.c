@@ -8,6 +8,7 @@
  * ring is a counted drop (broker.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,12 +29,14 @@
 #include "daemon/broker.h"
 #include "daemon/netpolicy.h"
 #include "daemon/source.h"
+#include "daemon/supervisor.h"
 #include "sensor/sensor.h"
 #include "ringfence/ringfence.h"
 
 #define PUMP_BATCH 256u
 
-static const char tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer, tag_net;
+static const char tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer, tag_net,
+	tag_sup;
 
 struct daemon {
 	struct rf_broker b;
@@ -41,8 +44,9 @@ struct daemon {
 	struct rf_sensor *sensor;
 	struct rf_auth *auth;
 	struct rf_netpolicy *net;
+	struct rf_supervisor sup;
 	uint64_t sensor_mask; /* classes the sensor emits now */
-	int ep, lfd, sfd, tick_fd, src_fd;
+	int ep, lfd, sfd, tick_fd, src_fd, sup_fd;
 	unsigned wait_clients;
 	bool src_started;
 	const char *sock_path;
@@ -81,9 +85,18 @@ static void usage(FILE *o)
 		"  --net-policy         enforce the clients' network deny rules in the kernel\n"
 		"                       (cgroup connect/bind programs on the cgroup v2 root)\n"
 		"  --net-cgroup DIR     attach them to this cgroup v2 directory instead\n"
+		"  --state DIR          state directory: the count of starts that did not reach\n"
+		"                       healthy (default /var/lib/ringfence/daemon; with --socket\n"
+		"                       other than the default: DIR-OF-SOCKET/state)\n"
+		"  --safe-mode-after N  come up in safe mode after N such starts in a row (default 3)\n"
+		"  --healthy-after S    seconds up before this start counts as healthy (default 10)\n"
+		"  --safe-mode          come up in safe mode now\n"
 		"  --help               this text\n\n"
 		"SIGHUP reads the manifests again (connected clients keep theirs); SIGINT and\n"
-		"SIGTERM stop the daemon.\n"
+		"SIGTERM stop the daemon (and the clients it started).\n"
+		"Manifests with 'start = yes' are started, sandboxed, watched and restarted by the\n"
+		"daemon (docs/supervisor.md). Safe mode: no third-party clients, last known good\n"
+		"content, AUTH answering the default.\n"
 		"Without --synthetic or --replay the events come from the live sensor (eBPF,\n"
 		"or the degraded fallback). docs/client-api.md describes manifests, the\n"
 		"protocol and the errors; dist/ringfenced.service runs it under systemd.\n",
@@ -417,7 +430,50 @@ static void reload(struct daemon *d, const char *config)
 	}
 	rf_manifests_free(&d->b.manifests);
 	d->b.manifests = ms;
+	rf_sup_reload(&d->sup);
 	rf_info("SIGHUP: %zu client manifests loaded from %s/clients.d", ms.n, config);
+}
+
+/* STATE/failed-starts: starts in a row that did not reach healthy. */
+static unsigned starts_read(const char *dir)
+{
+	char path[4096], buf[32];
+	unsigned v = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/failed-starts", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = 0;
+		v = (unsigned)strtoul(buf, NULL, 10);
+	}
+	return v > 1000000 ? 1000000 : v;
+}
+
+static int starts_write(const char *dir, unsigned v)
+{
+	char path[4096], tmp[4096], buf[32];
+	int fd, n, r = 0;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/failed-starts", dir);
+	snprintf(tmp, sizeof(tmp), "%s/failed-starts.tmp", dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%u\n", v);
+	if (write(fd, buf, (size_t)n) != n || fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	return r;
 }
 
 static int add_fd(int ep, int fd, const void *tag)
@@ -440,10 +496,10 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"wait-clients", required_argument, NULL, 'w'},
 		{"no-bpf", no_argument, NULL, 'B'},
 		{"no-source", no_argument, NULL, 'N'},
-		{"auth-mount", required_argument, NULL, 'M'},
+		{"auth-mount", required_argument, NULL, 1001},
 		{"auth-deadline-exec", required_argument, NULL, 'X'},
 		{"auth-deadline-open", required_argument, NULL, 'O'},
-		{"auth-default", required_argument, NULL, 'D'},
+		{"auth-default", required_argument, NULL, 1002},
 		{"auth-fail-closed", required_argument, NULL, 'F'},
 		{"auth-miss-limit", required_argument, NULL, 'L'},
 		{"auth-miss-policy", required_argument, NULL, 'P'},
@@ -451,10 +507,19 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"auth-exempt-pid", required_argument, NULL, 'E'},
 		{"net-policy", no_argument, NULL, 'Y'},
 		{"net-cgroup", required_argument, NULL, 'G'},
+		{"state", required_argument, NULL, 'D'},
+		{"safe-mode-after", required_argument, NULL, 'A'},
+		{"healthy-after", required_argument, NULL, 'H'},
+		{"safe-mode", no_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct daemon d = {.ep = -1, .lfd = -1, .sfd = -1, .tick_fd = -1, .src_fd = -1};
+	struct daemon d = {.ep = -1, .lfd = -1, .sfd = -1, .tick_fd = -1, .src_fd = -1, .sup_fd = -1};
+	const char *state_dir = NULL;
+	char state_buf[4096];
+	unsigned safe_after = RF_SAFE_MODE_STARTS, healthy_after = RF_DAEMON_HEALTHY_S, failed = 0;
+	bool safe_mode = false, healthy = false;
+	uint64_t t_start;
 	const char *config = "/etc/ringfence", *replay = NULL, *synth = NULL;
 	uint64_t rate = 0, count = 0, classes = 0;
 	struct rf_manifests ms;
@@ -481,6 +546,22 @@ int rf_cmd_daemon(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'D': state_dir = optarg; break;
+		case 'M': safe_mode = true; break;
+		case 'A':
+		case 'H':
+			errno = 0;
+			unsigned long ah = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || ah < 1 || ah > 86400) {
+				rf_err("daemon: --%s wants a number from 1 to 86400",
+				       o == 'A' ? "safe-mode-after" : "healthy-after");
+				return 2;
+			}
+			if (o == 'A')
+				safe_after = (unsigned)ah;
+			else
+				healthy_after = (unsigned)ah;
+			break;
 		case 'n':
 		case 'w':
 			errno = 0;
@@ -498,7 +579,7 @@ int rf_cmd_daemon(int argc, char **argv)
 		case 'N': no_source = true; break;
 		case 'Y': net_policy = true; break;
 		case 'G': net_policy = true; net_cgroup = optarg; break;
-		case 'M':
+		case 1001:
 			if (ao.nmounts >= RF_AUTH_MARKS_MAX) {
 				rf_err("daemon: at most %u --auth-mount", RF_AUTH_MARKS_MAX);
 				return 2;
@@ -513,7 +594,7 @@ int rf_cmd_daemon(int argc, char **argv)
 			}
 			ao.fail_closed[ao.nfail_closed++] = optarg;
 			break;
-		case 'D':
+		case 1002:
 			if (strcmp(optarg, "allow") && strcmp(optarg, "deny")) {
 				rf_err("daemon: --auth-default wants allow or deny");
 				return 2;
@@ -574,6 +655,37 @@ int rf_cmd_daemon(int argc, char **argv)
 	rf_broker_init(&d.b, &ms, config);
 	d.b.send = send_async;
 	d.b.send_ctx = &d;
+	if (!state_dir) {
+		/* a daemon on a private socket (tests) keeps its state beside the socket */
+		if (!strcmp(d.sock_path, RF_DEFAULT_SOCKET)) {
+			state_dir = "/var/lib/ringfence/daemon";
+		} else {
+			char *slash;
+			snprintf(state_buf, sizeof(state_buf), "%s", d.sock_path);
+			slash = strrchr(state_buf, '/');
+			if (slash)
+				snprintf(slash, sizeof(state_buf) - (size_t)(slash - state_buf), "/state");
+			else
+				snprintf(state_buf, sizeof(state_buf), "state");
+			state_dir = state_buf;
+		}
+	}
+	failed = starts_read(state_dir);
+	if (failed >= safe_after)
+		safe_mode = true;
+	if (starts_write(state_dir, failed + 1) < 0)
+		rf_warn("daemon: cannot record this start in %s/failed-starts: %s; safe mode cannot "
+			"detect a boot loop", state_dir, strerror(errno));
+	if (safe_mode) {
+		rf_err("**************************************************************************");
+		rf_err("SAFE MODE: %u starts in a row did not reach healthy (state %s).", failed,
+		       state_dir);
+		rf_err("SAFE MODE: no third-party clients, last known good content, AUTH answers "
+		       "the default verdict.");
+		rf_err("SAFE MODE: the next start is normal once this one has run %u s.", healthy_after);
+		rf_err("**************************************************************************");
+		d.b.safe_mode = true;
+	}
 	if (synth)
 		r = rf_source_synthetic(classes, rate, count, &d.src, err, sizeof(err));
 	else if (replay)
@@ -613,13 +725,15 @@ int rf_cmd_daemon(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d.ep = epoll_create1(EPOLL_CLOEXEC);
 	d.tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d.src_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d.sfd < 0 || d.ep < 0 || d.tick_fd < 0 || d.src_fd < 0) {
+	d.sup_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d.sfd < 0 || d.ep < 0 || d.tick_fd < 0 || d.src_fd < 0 || d.sup_fd < 0) {
 		rf_err("daemon: cannot set up epoll, signalfd or timerfd: %s", strerror(errno));
 		goto out;
 	}
@@ -628,7 +742,16 @@ int rf_cmd_daemon(int argc, char **argv)
 		goto out;
 	struct itimerspec tick = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	timerfd_settime(d.tick_fd, 0, &tick, NULL);
-	if (add_fd(d.ep, d.lfd, &tag_listen) || add_fd(d.ep, d.sfd, &tag_signal) ||
+	struct itimerspec stick = {.it_interval = {0, RF_SUP_TICK_MS * 1000000L},
+				   .it_value = {0, 1000000L}};
+	timerfd_settime(d.sup_fd, 0, &stick, NULL);
+	if (rf_sup_init(&d.sup, &d.b, d.sensor, d.sock_path, safe_mode) < 0) {
+		rf_err("daemon: supervisor: out of memory");
+		goto out;
+	}
+	d.b.sup = &d.sup;
+	t_start = mono_ns();
+	if (add_fd(d.ep, d.sup_fd, &tag_sup) || add_fd(d.ep, d.lfd, &tag_listen) || add_fd(d.ep, d.sfd, &tag_signal) ||
 	    add_fd(d.ep, d.tick_fd, &tag_tick) || add_fd(d.ep, d.src_fd, &tag_source) ||
 	    (d.sensor && add_fd(d.ep, rf_sensor_fd(d.sensor), &tag_sensor)) ||
 	    (d.auth && (add_fd(d.ep, rf_auth_fanotify_fd(d.auth), &tag_fan) ||
@@ -642,7 +765,10 @@ int rf_cmd_daemon(int argc, char **argv)
 	timeout = 0;
 	while (!stop) {
 		struct epoll_event evs[32];
-		int i, n = epoll_wait(d.ep, evs, 32, timeout);
+		/* while sensor events flow the kernel does not wake us for each one: come back
+		 * within RF_POLL_ACTIVE_MS and read what it left without a wake-up */
+		int i, n = epoll_wait(d.ep, evs, 32,
+				      d.sensor ? rf_sensor_wait_hint_ms(d.sensor, timeout) : timeout);
 
 		if (n < 0 && errno != EINTR) {
 			rf_err("daemon: epoll_wait: %s", strerror(errno));
@@ -659,6 +785,8 @@ int rf_cmd_daemon(int argc, char **argv)
 				while (read(d.sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP)
 						reload(&d, config);
+					else if (si.ssi_signo == SIGCHLD)
+						rf_sup_reap(&d.sup);
 					else
 						stop = true;
 				}
@@ -679,6 +807,15 @@ int rf_cmd_daemon(int argc, char **argv)
 				rf_auth_expire(d.auth);
 			} else if (tag == &tag_net) {
 				rf_netpolicy_read(d.net);
+			} else if (tag == &tag_sup) {
+				(void)!read(d.sup_fd, &x, sizeof(x));
+				rf_sup_tick(&d.sup);
+				if (!healthy && mono_ns() - t_start >= healthy_after * 1000000000ull) {
+					healthy = true;
+					if (starts_write(state_dir, 0) == 0)
+						rf_info("daemon healthy after %u s%s", healthy_after,
+							safe_mode ? "; SAFE MODE ends at the next start" : "");
+				}
 			} else if (tag == &tag_source) {
 				(void)!read(d.src_fd, &x, sizeof(x));
 			} else if (tag == &tag_sensor) {
@@ -694,14 +831,22 @@ int rf_cmd_daemon(int argc, char **argv)
 				 * because epoll reports each fd once per wait. */
 			}
 		}
+		if (n == 0 && d.sensor) {
+			(void)rf_sensor_poll(d.sensor, 0);
+			rf_broker_flush(&d.b);
+		}
 		timeout = pump(&d);
 		reap_dead(&d);
 		sync_sensor_classes(&d);
 	}
+	if (!healthy)
+		starts_write(state_dir, failed); /* a clean stop is no failed start */
 	rf_info("stopping: %llu events from the source, %zu clients connected",
 		(unsigned long long)d.b.source_events, d.b.nconns);
 	ret = 0;
 out:
+	rf_sup_fini(&d.sup);
+	d.b.sup = NULL;
 	while (d.b.nconns) {
 		struct rf_conn *c = d.b.conns[d.b.nconns - 1];
 		close(c->fd);
@@ -724,6 +869,8 @@ out:
 		close(d.tick_fd);
 	if (d.src_fd >= 0)
 		close(d.src_fd);
+	if (d.sup_fd >= 0)
+		close(d.sup_fd);
 	free(d.rx);
 	free(d.tx);
 	return ret;

@@ -73,6 +73,43 @@ static int parse_size(const char *v, uint32_t *out)
 	return 0;
 }
 
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* A decimal number in [lo, hi], with a K/M/G suffix when sized. */
+static int parse_u64(const char *v, bool sized, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	if (*v < '0' || *v > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || end == v)
+		return -EINVAL;
+	if (sized && *end) {
+		unsigned sh = (*end == 'K' || *end == 'k') ? 10 : (*end == 'M' || *end == 'm') ? 20
+			: (*end == 'G' || *end == 'g') ? 30 : 0;
+		if (!sh || n > (hi >> sh))
+			return -EINVAL;
+		n <<= sh;
+		end++;
+	}
+	if (*end || n < lo || n > hi)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
 int rf_manifest_parse(const char *text, size_t len, struct rf_manifest *m, char *err,
 		      size_t errlen)
 {
@@ -83,6 +120,14 @@ int rf_manifest_parse(const char *text, size_t len, struct rf_manifest *m, char 
 	memset(m, 0, sizeof(*m));
 	m->modes = RF_SUB_NOTIFY;
 	m->ring_bytes = RF_RING_DEFAULT;
+	m->mem_bytes = RF_SUP_MEM_DEFAULT;
+	m->nofile = RF_SUP_NOFILE_DEFAULT;
+	m->nproc = RF_SUP_NPROC_DEFAULT;
+	m->cpu_pct = RF_SUP_CPU_DEFAULT;
+	m->stall_s = RF_SUP_STALL_DEFAULT_S;
+	m->loop_crashes = RF_SUP_LOOP_CRASHES;
+	m->loop_window_s = RF_SUP_LOOP_WINDOW_S;
+	m->healthy_s = RF_SUP_HEALTHY_S;
 	if (len > RF_MANIFEST_BYTES_MAX) {
 		snprintf(err, errlen, "longer than %u bytes", RF_MANIFEST_BYTES_MAX);
 		return -EINVAL;
@@ -141,6 +186,12 @@ int rf_manifest_parse(const char *text, size_t len, struct rf_manifest *m, char 
 
 			if (!*v)
 				goto badval;
+			if (!strcmp(v, "auto")) {
+				m->auto_user = true;
+				m->uid = (uid_t)-1;
+				have_user = 1;
+				continue;
+			}
 			errno = 0;
 			u = strtoul(v, &end, 10);
 			if (!*end && !errno && u < (uid_t)-1) {
@@ -173,6 +224,53 @@ int rf_manifest_parse(const char *text, size_t len, struct rf_manifest *m, char 
 		} else if (!strcmp(k, "ring_size")) {
 			if (parse_size(v, &m->ring_bytes) < 0)
 				goto badval;
+		} else if (!strcmp(k, "start")) {
+			if (parse_bool(v, &m->start) < 0)
+				goto badval;
+		} else if (!strcmp(k, "vendor")) {
+			if (!*v)
+				goto badval;
+			m->platform = !strcmp(v, "platform");
+		} else if (!strcmp(k, "args")) {
+			if (strlen(v) >= sizeof(m->args))
+				goto badval;
+			strcpy(m->args, v);
+		} else if (!strcmp(k, "content") || !strcmp(k, "content_store")) {
+			char *dst = k[7] ? m->content_store : m->content;
+			if (v[0] != '/' || strlen(v) >= RF_PATH_MAX)
+				goto badval;
+			strcpy(dst, v);
+		} else if (!strcmp(k, "syscalls")) {
+			if (strlen(v) >= sizeof(m->syscalls))
+				goto badval;
+			strcpy(m->syscalls, v);
+		} else if (!strcmp(k, "memory")) {
+			uint64_t x;
+			if (parse_u64(v, true, 1ull << 20, 1ull << 40, &x) < 0)
+				goto badval;
+			m->mem_bytes = x;
+		} else if (!strcmp(k, "nofile") || !strcmp(k, "nproc") || !strcmp(k, "cpu") ||
+			   !strcmp(k, "stall_timeout") || !strcmp(k, "heartbeat") ||
+			   !strcmp(k, "healthy_after")) {
+			uint64_t x;
+			uint32_t *dst = !strcmp(k, "nofile") ? &m->nofile : !strcmp(k, "nproc") ? &m->nproc
+				: !strcmp(k, "cpu") ? &m->cpu_pct : !strcmp(k, "stall_timeout") ? &m->stall_s
+				: !strcmp(k, "heartbeat") ? &m->heartbeat_s : &m->healthy_s;
+			uint64_t lo = (dst == &m->heartbeat_s) ? 0 : (dst == &m->nofile) ? 16 : 1;
+			if (parse_u64(v, false, lo, dst == &m->cpu_pct ? 6400 : 65536, &x) < 0)
+				goto badval;
+			*dst = (uint32_t)x;
+		} else if (!strcmp(k, "crash_loop")) {
+			char *slash = strchr(v, '/');
+			uint64_t a, w;
+			if (!slash)
+				goto badval;
+			*slash = 0;
+			if (parse_u64(trim(v), false, 1, 1000, &a) < 0 ||
+			    parse_u64(trim(slash + 1), false, 1, 86400, &w) < 0)
+				goto badval;
+			m->loop_crashes = (uint32_t)a;
+			m->loop_window_s = (uint32_t)w;
 		} else {
 			snprintf(err, errlen, "line %zu: unknown key '%.32s'", lineno, k);
 			return -EINVAL;
@@ -184,6 +282,14 @@ badval:
 	}
 	if (!have_name || !have_exe || !have_user) {
 		snprintf(err, errlen, "missing %s", !have_name ? "name" : !have_exe ? "executable" : "user");
+		return -EINVAL;
+	}
+	if (m->auto_user && !m->start) {
+		snprintf(err, errlen, "'user = auto' needs 'start = yes'");
+		return -EINVAL;
+	}
+	if (m->content[0] && m->content_store[0]) {
+		snprintf(err, errlen, "give 'content' or 'content_store', not both");
 		return -EINVAL;
 	}
 	return 0;

@@ -11,10 +11,24 @@
  *   modes = notify                        # notify and/or auth
  *   ring_size = 4M                        # ring data area (K/M suffix), rounded up
  *                                         # to a power of two; default RF_RING_DEFAULT
+ * Supervisor (docs/supervisor.md): the daemon starts the client itself when
+ *   start = yes                           # default no
+ *   user = auto                           # with start: run as ringfence-NAME, created if absent
+ *   args = --flag {content}               # split at spaces; {content} and {socket} replaced
+ *   content = DIR                         # DIR/current and DIR/last-good (dirs or symlinks)
+ *   content_store = STORE                 # or: the content store (src/content), client NAME
+ *   memory = 512M  nofile = 64  nproc = 8  cpu = 100   # limits (cpu: percent of one CPU)
+ *   stall_timeout = 5                     # s without progress while events are pending
+ *   heartbeat = 0                         # s between heartbeats the client must send; 0 off
+ *   crash_loop = 3/60                     # crashes/seconds that make a crash loop
+ *   healthy_after = 5                     # s of healthy running before content is marked good
+ *   syscalls = name, name                 # added to the seccomp allowlist
+ *   vendor = platform                     # platform clients still run in safe mode
  */
 #ifndef RF_MANIFEST_H
 #define RF_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -27,6 +41,17 @@ struct rf_manifest {
 	uint64_t classes;    /* bit (1 << class id) */
 	uint32_t modes;      /* RF_SUB_* */
 	uint32_t ring_bytes; /* power of two */
+	/* supervisor */
+	bool start;          /* the daemon starts and watches this client */
+	bool auto_user;      /* user = auto: ringfence-NAME, uid resolved by the supervisor */
+	bool platform;       /* vendor = platform: runs in safe mode */
+	char args[RF_SUP_ARGS_MAX];
+	char content[RF_PATH_MAX];       /* stand-in content dir ("" none) */
+	char content_store[RF_PATH_MAX]; /* content store ("" none) */
+	char syscalls[RF_SUP_SYSCALLS_MAX];
+	uint64_t mem_bytes;
+	uint32_t nofile, nproc, cpu_pct;
+	uint32_t stall_s, heartbeat_s, loop_crashes, loop_window_s, healthy_s;
 };
 
 struct rf_manifests {

@@ -34,6 +34,19 @@ static void print_classes(FILE *o, uint64_t mask, bool json)
 		fprintf(o, "-");
 }
 
+#define TF(bit) ((m.u.status.flags & (bit)) ? "true" : "false")
+
+static const char *sup_state_name(uint32_t st)
+{
+	switch (st) {
+	case 1: return "running";
+	case 2: return "restarting";
+	case 3: return "quarantined";
+	case 4: return "stopped";
+	default: return "?";
+	}
+}
+
 static void json_str(FILE *o, const char *s)
 {
 	fputc('"', o);
@@ -78,7 +91,9 @@ int rf_cmd_status(int argc, char **argv)
 			printf("usage: ringfence status [--json] [--socket PATH]\n\n"
 			       "Show the daemon's clients: subscriptions, events/s, deliveries, drops,\n"
 			       "muting, ring fill, AUTH answers and deadline misses; AUTH totals (requests,\n"
-			       "verdicts, cache, decision latency) and network rules (docs/auth.md).\n"
+			       "verdicts, cache, decision latency) and network rules (docs/auth.md); for clients\n"
+			       "the daemon started: state (running, restarting, quarantined, stopped),\n"
+			       "restarts, crashes, crash loops, content rollbacks; safe mode.\n"
 			       "Needs root or the daemon's user. Socket: --socket, $RINGFENCE_SOCKET or\n"
 			       RF_DEFAULT_SOCKET ".\n");
 			return 0;
@@ -124,13 +139,20 @@ int rf_cmd_status(int argc, char **argv)
 		printf("{\"uptime_s\":%.3f,\"source\":", m.u.status.uptime_ns / 1e9);
 		json_str(stdout, m.u.status.source);
 		printf(",\"source_events\":%llu,\"source_events_per_s\":%llu,\"source_dropped\":%llu,"
-		       "\"refused\":%llu,\"disconnected\":%llu,\"clients\":[",
+		       "\"refused\":%llu,\"disconnected\":%llu,\"safe_mode\":%s,"
+		       "\"sandbox\":{\"seccomp\":%s,\"landlock\":%s,\"cgroup\":%s,\"cgroup_cpu\":%s,"
+		       "\"cgroup_memory\":%s},\"clients\":[",
 		       (unsigned long long)m.u.status.source_events,
 		       (unsigned long long)m.u.status.source_per_s,
 		       (unsigned long long)m.u.status.source_dropped,
 		       (unsigned long long)m.u.status.refused,
-		       (unsigned long long)m.u.status.disconnected);
+		       (unsigned long long)m.u.status.disconnected, TF(RF_STATUS_SAFE_MODE),
+		       TF(RF_STATUS_SECCOMP), TF(RF_STATUS_LANDLOCK), TF(RF_STATUS_CGROUP),
+		       TF(RF_STATUS_CGROUP_CPU), TF(RF_STATUS_CGROUP_MEM));
 	} else {
+		if (m.u.status.flags & RF_STATUS_SAFE_MODE)
+			printf("*** SAFE MODE: no third-party clients, last known good content, AUTH "
+			       "answers the default ***\n");
 		printf("source %s: %llu events, %llu/s, %llu lost; up %.0f s; refused %llu, "
 		       "disconnected %llu\n",
 		       m.u.status.source, (unsigned long long)m.u.status.source_events,
@@ -138,8 +160,9 @@ int rf_cmd_status(int argc, char **argv)
 		       (unsigned long long)m.u.status.source_dropped, m.u.status.uptime_ns / 1e9,
 		       (unsigned long long)m.u.status.refused,
 		       (unsigned long long)m.u.status.disconnected);
-		printf("%-20s %7s %6s %-7s %10s %12s %10s %10s %6s %6s %s\n", "CLIENT", "PID", "UID",
-		       "MODES", "EVENTS/S", "DELIVERED", "DROPPED", "MUTED", "RING%", "MISSES",
+		printf("%-20s %7s %6s %-7s %10s %12s %10s %10s %6s %6s %-11s %8s %7s %5s %9s %s\n",
+		       "CLIENT", "PID", "UID", "MODES", "EVENTS/S", "DELIVERED", "DROPPED", "MUTED",
+		       "RING%", "MISSES", "SUPERVISED", "RESTARTS", "CRASHES", "LOOPS", "ROLLBACKS",
 		       "CLASSES");
 	}
 	for (i = 0; i < m.u.status.nclients; i++) {
@@ -162,7 +185,7 @@ int rf_cmd_status(int argc, char **argv)
 			       "\"ring_used\":%llu,\"ring_bytes\":%llu,\"ring_fill\":%.4f,"
 			       "\"deadline_misses\":%llu,\"auth\":{\"asked\":%llu,\"allowed\":%llu,"
 			       "\"denied\":%llu,\"late\":%llu,\"p50_us\":%llu,\"p99_us\":%llu,"
-			       "\"demoted\":%s}}",
+			       "\"demoted\":%s},\"supervisor\":",
 			       (unsigned long long)e.events_per_s, (unsigned long long)e.delivered,
 			       (unsigned long long)e.dropped, (unsigned long long)e.muted, e.mutes,
 			       e.inverted, (unsigned long long)e.ring_used,
@@ -171,6 +194,15 @@ int rf_cmd_status(int argc, char **argv)
 			       (unsigned long long)e.auth_allowed, (unsigned long long)e.auth_denied,
 			       (unsigned long long)e.auth_late, (unsigned long long)e.auth_p50_us,
 			       (unsigned long long)e.auth_p99_us, e.auth_demoted ? "true" : "false");
+			if (!e.sup_state)
+				printf("null}");
+			else
+				printf("{\"state\":\"%s\",\"restarts\":%u,\"crashes\":%u,"
+				       "\"crash_loops\":%u,\"rollbacks\":%u,\"stalls\":%u,"
+				       "\"last_signal\":%d,\"last_exit\":%d,\"recover_ms\":%llu}}",
+				       sup_state_name(e.sup_state), e.restarts, e.crashes, e.crash_loops,
+				       e.rollbacks, e.stalls, e.last_signal, e.last_exit,
+				       (unsigned long long)e.recover_ms);
 		} else {
 			printf("%-20s %7u %6u %-7s %10llu %12llu %10llu %10llu %6.1f %6llu ", e.name,
 			       e.pid, e.uid,
@@ -178,6 +210,8 @@ int rf_cmd_status(int argc, char **argv)
 			       (unsigned long long)e.events_per_s, (unsigned long long)e.delivered,
 			       (unsigned long long)e.dropped, (unsigned long long)e.muted, fill,
 			       (unsigned long long)e.deadline_misses);
+			printf("%-11s %8u %7u %5u %9u ", e.sup_state ? sup_state_name(e.sup_state) : "-",
+			       e.restarts, e.crashes, e.crash_loops, e.rollbacks);
 			print_classes(stdout, e.classes, false);
 			printf("\n");
 		}

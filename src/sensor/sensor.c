@@ -180,22 +180,75 @@ static const char *ensure_tracefs(void)
 	return err;
 }
 
-/* Attach every loaded program on its own, so that one missing tracepoint costs
- * only the events it would have given. The process programs are essential. */
-static int attach_all(struct rf_sensor *s, char *why, size_t whylen)
+/*
+ * Which classes each syscall program serves, so that a program is attached only once
+ * some class it serves is wanted: attaching and detaching a syscall tracepoint each
+ * cost the kernel a grace period (tens of ms), and an unwanted program would cost the
+ * syscall for nothing. Programs not listed are attached at once.
+ */
+#define C(x) (1ull << RF_CLASS_##x)
+static const struct {
+	const char *sys;
+	uint64_t classes;
+} prog_classes[] = {
+	{"openat", C(FILE_CREATE) | C(FILE_OPEN_WRITE)}, {"open", C(FILE_CREATE) | C(FILE_OPEN_WRITE)},
+	{"creat", C(FILE_CREATE) | C(FILE_OPEN_WRITE)}, {"openat2", C(FILE_CREATE) | C(FILE_OPEN_WRITE)},
+	{"unlink", C(FILE_UNLINK)}, {"unlinkat", C(FILE_UNLINK)}, {"rmdir", C(FILE_UNLINK)},
+	{"rename", C(FILE_RENAME)}, {"renameat", C(FILE_RENAME)}, {"renameat2", C(FILE_RENAME)},
+	{"link", C(FILE_LINK)}, {"linkat", C(FILE_LINK)}, {"symlink", C(FILE_LINK)},
+	{"symlinkat", C(FILE_LINK)}, {"chmod", C(FILE_CHMOD)}, {"fchmodat", C(FILE_CHMOD)},
+	{"fchmod", C(FILE_CHMOD)}, {"chown", C(FILE_CHOWN)}, {"lchown", C(FILE_CHOWN)},
+	{"fchownat", C(FILE_CHOWN)}, {"fchown", C(FILE_CHOWN)},
+	{"connect", C(NET_CONNECT)}, {"accept", C(NET_ACCEPT)}, {"accept4", C(NET_ACCEPT)},
+	{"bind", C(NET_BIND)}, {"listen", C(NET_LISTEN)},
+	{"setuid", C(CRED_SETID)}, {"setgid", C(CRED_SETID)}, {"setreuid", C(CRED_SETID)},
+	{"setregid", C(CRED_SETID)}, {"setresuid", C(CRED_SETID)}, {"setresgid", C(CRED_SETID)},
+	{"setfsuid", C(CRED_SETID)}, {"setfsgid", C(CRED_SETID)}, {"capset", C(CRED_CAPSET)},
+	{"ptrace", C(PTRACE)}, {"bpf", C(BPF_PROG_LOAD)}, {"memfd_create", C(MEMFD_CREATE)},
+	{"mount", C(MOUNT)}, {"move_mount", C(MOUNT)}, {"umount", C(UMOUNT)},
+	{"kill", C(SIGNAL_SEND)}, {"tkill", C(SIGNAL_SEND)}, {"tgkill", C(SIGNAL_SEND)},
+	{"rt_sigqueueinfo", C(SIGNAL_SEND)}, {"rt_tgsigqueueinfo", C(SIGNAL_SEND)},
+	{"pidfd_send_signal", C(SIGNAL_SEND)}, {"mmap", C(MEM_EXEC)}, {"mprotect", C(MEM_EXEC)},
+	{"pkey_mprotect", C(MEM_EXEC)}, {"init_module", C(MODULE_LOAD)},
+	{"finit_module", C(MODULE_LOAD)}, {"module_load", C(MODULE_LOAD)},
+};
+#undef C
+
+static uint64_t classes_of(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog), *sys = strrchr(sec, '/');
+	size_t i;
+
+	if (strncmp(sec, "tp/", 3) || !sys)
+		return ~0ull; /* process programs and the raw hook: always */
+	sys++;
+	if (!strncmp(sys, "sys_enter_", 10) || !strncmp(sys, "sys_exit_", 9))
+		sys = strchr(sys + 4, '_') + 1;
+	for (i = 0; i < sizeof(prog_classes) / sizeof(prog_classes[0]); i++)
+		if (!strcmp(prog_classes[i].sys, sys))
+			return prog_classes[i].classes;
+	return ~0ull;
+}
+
+/* Attach the loaded programs that serve a class in `mask` and are not attached yet,
+ * each on its own, so that one missing tracepoint costs only the events it would have
+ * given. The process programs are essential: failing them fails the sensor. */
+static int attach_for(struct rf_sensor *s, uint64_t mask, char *why, size_t whylen)
 {
 	struct bpf_program *prog;
-	const char *tracefs_err = ensure_tracefs();
 	size_t u = strlen(s->unavailable); /* may already name programs left out at load */
+	unsigned i = 0;
 
-	fill_path_excl(s);
 	bpf_object__for_each_program(prog, s->skel->obj) {
 		const char *sec = bpf_program__section_name(prog);
 		struct bpf_link *l;
+		unsigned idx = i++;
 
-		if (!bpf_program__autoload(prog) || prog == s->skel->progs.rf_bench_emit)
-			continue; /* not loaded, or run on demand (benchmark) */
-		if (!strncmp(sec, "tp/", 3) && tracefs_err) {
+		if (idx >= RF_SENSOR_PROGS_MAX || s->attached[idx] || !bpf_program__autoload(prog) ||
+		    prog == s->skel->progs.rf_bench_emit || !(classes_of(prog) & mask))
+			continue; /* attached, not loaded, run on demand, or not wanted yet */
+		s->attached[idx] = true; /* tried: a failure is reported once */
+		if (!strncmp(sec, "tp/", 3) && s->tracefs_err) {
 			l = NULL;
 			errno = ENOENT;
 		} else {
@@ -216,9 +269,20 @@ static int attach_all(struct rf_sensor *s, char *why, size_t whylen)
 		if (s->nlinks < sizeof(s->links) / sizeof(s->links[0]))
 			s->links[s->nlinks++] = l;
 	}
-	if (tracefs_err && u < sizeof(s->unavailable))
-		snprintf(s->unavailable + u, sizeof(s->unavailable) - u, " (%s)", tracefs_err);
+	if (s->no_modules && (mask & (1ull << RF_CLASS_MODULE_LOAD)) && !strstr(s->unavailable, "module_load") &&
+	    u < sizeof(s->unavailable))
+		u += (size_t)snprintf(s->unavailable + u, sizeof(s->unavailable) - u,
+				      "%stp/module/module_load (the kernel has no module support)", u ? ", " : "");
+	if (s->tracefs_err && !strstr(s->unavailable, s->tracefs_err) && u && u < sizeof(s->unavailable))
+		snprintf(s->unavailable + u, sizeof(s->unavailable) - u, " (%s)", s->tracefs_err);
 	return 0;
+}
+
+static int attach_all(struct rf_sensor *s, char *why, size_t whylen)
+{
+	s->tracefs_err = ensure_tracefs();
+	fill_path_excl(s);
+	return attach_for(s, s->opts.class_mask ? s->opts.class_mask : ~0ull, why, whylen);
 }
 
 /* The process classes always flow from the kernel: the process table needs them.
@@ -274,6 +338,14 @@ static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 				bpf_program__set_autoload(prog, false);
 		snprintf(s->unavailable, sizeof(s->unavailable),
 			 "file, network and tamper programs (the kernel lacks bpf_get_current_task_btf, 5.11)");
+	}
+	/* a kernel built without module support (no /proc/modules) loads no modules:
+	 * nothing to watch there, and nothing missing to report */
+	if (access("/proc/modules", F_OK) != 0) {
+		s->no_modules = true; /* said when module_load is wanted (attach_for) */
+		bpf_program__set_autoload(skel->progs.rf_module_load, false);
+		bpf_program__set_autoload(skel->progs.rf_exit_finit_module, false);
+		bpf_program__set_autoload(skel->progs.rf_exit_init_module, false);
 	}
 	/* the raw sys_exit hook replaces the open-family tracepoints, on request */
 	bpf_program__set_autoload(skel->progs.rf_raw_sys_exit, s->opts.raw_syscall_hooks);
@@ -386,6 +458,8 @@ int rf_sensor_poll(struct rf_sensor *s, int timeout_ms)
 		return rf_sensor_fallback_poll(s, timeout_ms);
 	first = rf_sensor_wait_hint_ms(s, timeout_ms);
 	n = ring_buffer__poll(s->rb, first);
+	if (n == 0 && s->active) /* records written without a wake-up wake no epoll: read them */
+		n = ring_buffer__consume(s->rb);
 	if (n == 0 && first != timeout_ms) {
 		/* quiet for RF_POLL_ACTIVE_MS: the next event will wake us */
 		s->active = false;
@@ -415,7 +489,11 @@ const char *rf_sensor_degraded(const struct rf_sensor *s)
 
 int rf_sensor_set_classes(struct rf_sensor *s, uint64_t class_mask)
 {
+	char why[256];
+
 	s->opts.class_mask = class_mask;
+	if (s->skel) /* programs for newly wanted classes; they stay attached after */
+		(void)attach_for(s, class_mask ? class_mask : ~0ull, why, sizeof(why));
 	if (s->skel)
 		__atomic_store_n(&s->skel->data->rf_class_mask, kernel_mask(class_mask),
 				 __ATOMIC_RELAXED);

@@ -27,8 +27,11 @@ struct rf_sensor {
 	struct ring_buffer *rb;
 	uint64_t last_drop_hint;
 	bool active; /* events came in the last RF_POLL_ACTIVE_MS */
-	struct bpf_link *links[128];
+	struct bpf_link *links[RF_SENSOR_PROGS_MAX];
 	unsigned nlinks;
+	bool attached[RF_SENSOR_PROGS_MAX]; /* by program index: attach tried */
+	const char *tracefs_err;
+	bool no_modules; /* the kernel has no module support */
 	char unavailable[512]; /* programs that could not attach */
 	uint64_t kdropped_class[RF_CLASS_COUNT]; /* drops read from the kernel so far */
 	/* fallback */

@@ -34,8 +34,9 @@ if [ "$(id -u)" = 0 ]; then
 	cap="$d/rec.rfcap"
 	"$RF_BIN" record "$cap" --for 3 2>"$d/err" &
 	rf=$!
-	sleep 1
-	/bin/sh -c ": rf-record-marker-$$"
+	# loading the sensor takes about a second, more on a busy machine: mark repeatedly
+	# until the recording ends
+	while kill -0 $rf 2>/dev/null; do /bin/sh -c ": rf-record-marker-$$"; sleep 0.25; done
 	wait $rf
 	is "record exits 0" "$?" 0
 	check "record prints a summary" grep -q "recorded [0-9]* events" "$d/err"

@@ -50,7 +50,9 @@ cp "$T/v2.rfb" "$T/badsig.rfb"
 # the targets envelope ends with the signature; it sits just before the payload
 meta_len=$(od -An -tu4 -j76 -N4 "$T/badsig.rfb" | tr -d ' ')
 pos=$((160 + meta_len - 1))
-printf '\x00' | dd of="$T/badsig.rfb" bs=1 seek=$pos conv=notrunc status=none
+# flip the byte (writing a fixed value would change nothing when the byte already had it)
+b=$(od -An -tu1 -j$pos -N1 "$T/badsig.rfb" | tr -d ' ')
+printf "\\$(printf '%03o' $(( (b ^ 255) & 255 )))" | dd of="$T/badsig.rfb" bs=1 seek=$pos conv=notrunc status=none
 refused "flipped signature byte" BAD_SIGNATURE "$T/badsig.rfb" verify
 
 src=$(mktemp -d "$T/src.XXXXXX"); printf 'template t1 process_exec 1\n' > "$src/rules.fm"

@@ -20,7 +20,9 @@ sleep 1
 kill -INT $rf; wait $rf
 cat "$d/err" >&2
 
-seen=$(jq -r --argjson p $storm 'select(.ppid==$p and .exe=="/usr/bin/true") | .pid' "$out" | sort -u | wc -l)
+# processes are told apart by (pid, start time): pid_max can be 32768, and with other
+# work running the storm wraps around and reuses its own pids
+seen=$(jq -r --argjson p $storm 'select(.ppid==$p and .exe=="/usr/bin/true") | "\(.pid)-\(.start_time)"' "$out" | sort -u | wc -l)
 dropped=$(sed -n 's/.* \([0-9]*\) dropped,.*/\1/p' "$d/err")
 gaps=$(jq -s '[.[].class_seq] | sort | . as $s | ($s[-1] - $s[0] + 1 - ($s|length))' "$out")
 diag "storm execs reported: $seen of $N; dropped: $dropped; class_seq gaps: $gaps"
@@ -50,7 +52,7 @@ kill -CONT $rf
 # an exec after the storm, seen by the reader: every drop before it shows as a gap
 for _ in $(seq 100); do /bin/sh -c ": rf-after-$$"; sleep 0.1; grep -q "rf-after-$$" "$out" && break; done
 kill -INT $rf; wait $rf
-seen=$(jq -r --argjson p $storm 'select(.ppid==$p) | .pid' "$out" | sort -u | wc -l)
+seen=$(jq -r --argjson p $storm 'select(.ppid==$p) | "\(.pid)-\(.start_time)"' "$out" | sort -u | wc -l)
 dropped=$(sed -n 's/.* \([0-9]*\) dropped,.*/\1/p' "$d/err")
 gaps=$(jq -s '[.[].class_seq] | sort | . as $s | ($s[-1] - $s[0] + 1 - ($s|length))' "$out")
 diag "forced drops: storm execs reported $seen of $M; dropped $dropped; gaps $gaps"

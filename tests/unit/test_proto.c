@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -386,6 +387,79 @@ static void test_manifest(void **state)
 	assert_int_equal(rf_manifest_parse(nul, sizeof(nul) - 1, &m, err, sizeof(err)), -EINVAL);
 }
 
+static void test_manifest_supervisor(void **state)
+{
+	struct rf_manifest m;
+	const char *base = "name=a\nexecutable=/x\n";
+	char t[1024];
+
+	assert_int_equal(man("name=a\nexecutable=/x\nuser=auto\nstart=yes\nargs=--c {content}\n"
+			     "content=/srv/c\nmemory=64M\nnofile=32\nnproc=4\ncpu=50\n"
+			     "stall_timeout=2\nheartbeat=1\ncrash_loop=5/30\nhealthy_after=7\n"
+			     "syscalls=clone, clone3\nvendor=platform\n", &m), 0);
+	assert_true(m.start);
+	assert_true(m.auto_user);
+	assert_true(m.platform);
+	assert_string_equal(m.args, "--c {content}");
+	assert_string_equal(m.content, "/srv/c");
+	assert_int_equal(m.mem_bytes, 64ull << 20);
+	assert_int_equal(m.nofile, 32);
+	assert_int_equal(m.nproc, 4);
+	assert_int_equal(m.cpu_pct, 50);
+	assert_int_equal(m.stall_s, 2);
+	assert_int_equal(m.heartbeat_s, 1);
+	assert_int_equal(m.loop_crashes, 5);
+	assert_int_equal(m.loop_window_s, 30);
+	assert_int_equal(m.healthy_s, 7);
+	assert_string_equal(m.syscalls, "clone, clone3");
+	/* defaults */
+	assert_int_equal(man("name=a\nexecutable=/x\nuser=0\n", &m), 0);
+	assert_false(m.start);
+	assert_false(m.platform);
+	assert_int_equal(m.mem_bytes, RF_SUP_MEM_DEFAULT);
+	assert_int_equal(m.loop_crashes, RF_SUP_LOOP_CRASHES);
+	assert_int_equal(m.loop_window_s, RF_SUP_LOOP_WINDOW_S);
+	assert_int_equal(m.stall_s, RF_SUP_STALL_DEFAULT_S);
+	assert_int_equal(m.heartbeat_s, 0);
+	/* rejections: one bad line each */
+	static const char *const bad[] = {
+		"user=auto\n",                       /* auto without start */
+		"user=0\nstart=maybe\n",
+		"user=0\ncontent=relative\n",
+		"user=0\ncontent_store=relative\n",
+		"user=0\ncontent=/a\ncontent_store=/b\n", /* both */
+		"user=0\nmemory=12Q\n",
+		"user=0\nmemory=-1\n",
+		"user=0\nmemory=99999999G\n",
+		"user=0\nnofile=8\n",               /* below 16 */
+		"user=0\nnproc=0\n",
+		"user=0\ncpu=0\n",
+		"user=0\ncpu=7000\n",
+		"user=0\nstall_timeout=0\n",
+		"user=0\nstall_timeout=x\n",
+		"user=0\nheartbeat=-1\n",
+		"user=0\ncrash_loop=3\n",
+		"user=0\ncrash_loop=0/60\n",
+		"user=0\ncrash_loop=3/0\n",
+		"user=0\ncrash_loop=3/x\n",
+		"user=0\nvendor=\n",
+		"user=",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(t, sizeof(t), "%s%s", base, bad[i]);
+		assert_int_equal(man(t, &m), -EINVAL);
+	}
+	char longargs[RF_SUP_ARGS_MAX + 64];
+	snprintf(t, sizeof(t), "%suser=0\nargs=", base);
+	memset(longargs, 'a', sizeof(longargs) - 1);
+	longargs[sizeof(longargs) - 1] = 0;
+	char *big = malloc(strlen(t) + sizeof(longargs) + 2);
+	assert_non_null(big);
+	sprintf(big, "%s%s\n", t, longargs);
+	assert_int_equal(man(big, &m), -EINVAL);
+	free(big);
+}
+
 /* ---- the daemon's control handler ---------------------------------------- */
 
 struct fixture {
@@ -461,6 +535,19 @@ static int subscribe(struct fixture *f, uint64_t classes, uint32_t modes, int *c
 	return ctl(f, &s, sizeof(s), code);
 }
 
+static void test_safe_mode_hello(void **state)
+{
+	struct fixture *f = fx_new(getuid(), NULL);
+	int code;
+
+	f->b.safe_mode = true;
+	assert_int_equal(hello(f, "t", RF_ABI_VERSION, &code), RF_MSG_ERROR);
+	assert_int_equal(code, RF_E_STATE);           /* third party: not admitted */
+	f->b.manifests.v[0].platform = true;
+	assert_int_equal(hello(f, "t", RF_ABI_VERSION, &code), RF_MSG_WELCOME);
+	fx_free(f);
+}
+
 static void test_control_refusals(void **state)
 {
 	struct fixture *f;
@@ -505,9 +592,10 @@ static void test_control_refusals(void **state)
 		assert_int_equal(ctl(f, &v, sizeof(v), &code), RF_MSG_ERROR);
 		assert_int_equal(code, RF_E_PROTO);
 	}
-	hdr(&h, RF_MSG_HEARTBEAT, sizeof(h));
-	assert_int_equal(ctl(f, &h, sizeof(h), &code), RF_MSG_ERROR);
-	assert_int_equal(code, RF_E_UNSUPPORTED);
+	hdr(&h, RF_MSG_HEARTBEAT, sizeof(h));                         /* the supervisor's */
+	assert_int_equal(ctl(f, &h, sizeof(h), &code), RF_MSG_OK);
+	assert_int_equal(f->c->heartbeats, 1);
+	assert_true(f->c->heartbeat_ns > 0);
 	hdr(&h, RF_MSG_OK, sizeof(h));
 	assert_int_equal(ctl(f, &h, sizeof(h), &code), RF_MSG_ERROR);
 	assert_int_equal(code, RF_E_PROTO);                           /* not a request */
@@ -631,6 +719,8 @@ int main(void)
 		cmocka_unit_test(test_parse_auth_test),
 		cmocka_unit_test(test_parse_replies),
 		cmocka_unit_test(test_manifest),
+		cmocka_unit_test(test_manifest_supervisor),
+		cmocka_unit_test(test_safe_mode_hello),
 		cmocka_unit_test(test_control_refusals),
 		cmocka_unit_test(test_muting),
 	};
