@@ -335,6 +335,52 @@ int rf_client_subscribe(struct rf_client *c, uint64_t classes, uint32_t modes)
 	return simple_call(c, &m, sizeof(m));
 }
 
+int rf_client_verdict(struct rf_client *c, uint64_t request_id, bool allow, bool cacheable)
+{
+	struct rf_msg_verdict m;
+
+	if (!c || !request_id)
+		return -EINVAL;
+	memset(&m, 0, sizeof(m));
+	hdr_init(c, &m.hdr, RF_MSG_VERDICT, sizeof(m));
+	m.request_id = request_id;
+	m.verdict = allow ? RF_VERDICT_ALLOW : RF_VERDICT_DENY;
+	m.flags = cacheable ? RF_VERDICT_F_CACHE : 0;
+	if (send(c->sock, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		return errno == EPIPE || errno == ECONNRESET ? -EPIPE : -errno;
+	return 0;
+}
+
+int rf_client_net_deny(struct rf_client *c, const struct rf_net_rule *r)
+{
+	struct rf_msg_netrule m;
+
+	if (!c || !r || r->size < sizeof(*r))
+		return -EINVAL;
+	memset(&m, 0, sizeof(m));
+	hdr_init(c, &m.hdr, RF_MSG_NETRULE, sizeof(m));
+	m.op = RF_NETRULE_ADD;
+	m.family = r->family;
+	m.prefix = r->prefix;
+	m.protocol = r->protocol;
+	m.direction = r->direction;
+	m.port = r->port;
+	memcpy(m.addr, r->addr, sizeof(m.addr));
+	return simple_call(c, &m, sizeof(m));
+}
+
+int rf_client_net_clear(struct rf_client *c)
+{
+	struct rf_msg_netrule m;
+
+	if (!c)
+		return -EINVAL;
+	memset(&m, 0, sizeof(m));
+	hdr_init(c, &m.hdr, RF_MSG_NETRULE, sizeof(m));
+	m.op = RF_NETRULE_CLEAR;
+	return simple_call(c, &m, sizeof(m));
+}
+
 static int mute_msg(struct rf_client *c, unsigned op, unsigned kind, uint32_t pid,
 		    uint64_t start_ns, const char *path)
 {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ringfence/event.h"
 #include "ringfence/proto.h"
 
 static const char *const type_names[RF_MSG_TYPE_END] = {
@@ -11,8 +12,9 @@ static const char *const type_names[RF_MSG_TYPE_END] = {
 	[RF_MSG_SUBSCRIBE] = "SUBSCRIBE", [RF_MSG_MUTE] = "MUTE",
 	[RF_MSG_INVERT] = "INVERT",	  [RF_MSG_STATS_REQ] = "STATS_REQ",
 	[RF_MSG_STATS] = "STATS",	  [RF_MSG_STATUS_REQ] = "STATUS_REQ",
-	[RF_MSG_STATUS] = "STATUS",	  [RF_MSG_VERDICT] = "VERDICT",
-	[RF_MSG_HEARTBEAT] = "HEARTBEAT",
+	[RF_MSG_STATUS] = "STATUS",	  [RF_MSG_VERDICT] = "VERDICT", [RF_MSG_NETRULE] = "NETRULE",
+	[RF_MSG_HEARTBEAT] = "HEARTBEAT", [RF_MSG_AUTH_TEST] = "AUTH_TEST",
+	[RF_MSG_AUTH_RESULT] = "AUTH_RESULT",
 };
 
 static const char *const error_names[RF_E_END] = {
@@ -85,6 +87,48 @@ static int parse_mute(const unsigned char *buf, size_t n, struct rf_msg *out, co
 	if (path[plen - 1] != 0 || strlen(path) != plen - 1)
 		return bad(why, "MUTE path not NUL-terminated or has a NUL inside");
 	out->path = path;
+	return 0;
+}
+
+static int parse_auth_test(const unsigned char *buf, size_t n, struct rf_msg *out,
+			   const char **why)
+{
+	struct rf_msg_auth_test *t = &out->u.auth_test;
+	const char *path;
+
+	if (n < sizeof(*t))
+		return bad(why, "AUTH_TEST shorter than its fixed part");
+	memcpy(t, buf, sizeof(*t));
+	if (t->class_id != RF_CLASS_AUTH_EXEC && t->class_id != RF_CLASS_AUTH_OPEN)
+		return bad(why, "AUTH_TEST class neither auth_exec nor auth_open");
+	if (t->path_len < 2 || t->path_len > RF_PATH_MAX || n - sizeof(*t) != t->path_len)
+		return bad(why, "AUTH_TEST path length out of range or not the rest of the message");
+	path = (const char *)buf + sizeof(*t);
+	if (path[0] != '/')
+		return bad(why, "AUTH_TEST path not absolute");
+	if (path[t->path_len - 1] != 0 || strlen(path) != t->path_len - 1)
+		return bad(why, "AUTH_TEST path not NUL-terminated or has a NUL inside");
+	out->path = path;
+	return 0;
+}
+
+static int parse_auth_result(const unsigned char *buf, size_t n, struct rf_msg *out,
+			     const char **why)
+{
+	struct rf_msg_auth_result *r = &out->u.auth_result;
+
+	if (n < sizeof(*r))
+		return bad(why, "AUTH_RESULT shorter than its fixed part");
+	memcpy(r, buf, sizeof(*r));
+	if (r->verdict != RF_VERDICT_ALLOW && r->verdict != RF_VERDICT_DENY)
+		return bad(why, "AUTH_RESULT verdict neither allow nor deny");
+	if (r->nclients > RF_CLIENTS_MAX)
+		return bad(why, "AUTH_RESULT more clients than RF_CLIENTS_MAX");
+	if (r->entry_size != sizeof(struct rf_auth_result_entry))
+		return bad(why, "AUTH_RESULT entry size wrong");
+	if ((size_t)r->nclients * r->entry_size != n - sizeof(*r))
+		return bad(why, "AUTH_RESULT entries not the rest of the message");
+	out->entries = buf + sizeof(*r);
 	return 0;
 }
 
@@ -161,9 +205,15 @@ int rf_proto_parse(const void *vbuf, size_t n, struct rf_msg *out, const char **
 	case RF_MSG_STATUS:
 		return parse_status(buf, n, out, why);
 	case RF_MSG_VERDICT:
-		if (n > RF_CTL_MSG_MAX)
-			return bad(why, "VERDICT longer than RF_CTL_MSG_MAX");
-		return 0;
+		fixed = sizeof(struct rf_msg_verdict);
+		break;
+	case RF_MSG_NETRULE:
+		fixed = sizeof(struct rf_msg_netrule);
+		break;
+	case RF_MSG_AUTH_TEST:
+		return parse_auth_test(buf, n, out, why);
+	case RF_MSG_AUTH_RESULT:
+		return parse_auth_result(buf, n, out, why);
 	default:
 		return bad(why, "unknown message type");
 	}
@@ -203,6 +253,48 @@ int rf_proto_parse(const void *vbuf, size_t n, struct rf_msg *out, const char **
 		if (out->u.stats.nclasses > RF_CLASSES_MAX || out->u.stats.reserved)
 			return bad(why, "STATS class count out of range");
 		break;
+	case RF_MSG_VERDICT:
+		if (out->u.verdict.verdict != RF_VERDICT_ALLOW && out->u.verdict.verdict != RF_VERDICT_DENY)
+			return bad(why, "VERDICT neither allow nor deny");
+		if (out->u.verdict.flags & ~RF_VERDICT_F_CACHE)
+			return bad(why, "VERDICT unknown flag bits");
+		if (!out->u.verdict.request_id)
+			return bad(why, "VERDICT request id 0");
+		break;
+	case RF_MSG_NETRULE: {
+		const struct rf_msg_netrule *r = &out->u.netrule;
+		static const uint8_t zero[16];
+
+		if (r->reserved0 || r->reserved1 || r->reserved2)
+			return bad(why, "NETRULE reserved field not 0");
+		if (r->op == RF_NETRULE_CLEAR) {
+			if (r->family || r->prefix || r->protocol || r->direction || r->port ||
+			    memcmp(r->addr, zero, 16))
+				return bad(why, "NETRULE clear with a rule");
+			break;
+		}
+		if (r->op != RF_NETRULE_ADD)
+			return bad(why, "NETRULE op unknown");
+		if (r->family != 2 && r->family != 10)
+			return bad(why, "NETRULE family neither IPv4 (2) nor IPv6 (10)");
+		if (r->prefix > (r->family == 2 ? 32 : 128))
+			return bad(why, "NETRULE prefix longer than the address");
+		if (r->family == 2 && memcmp(r->addr + 4, zero, 12))
+			return bad(why, "NETRULE IPv4 address longer than 4 bytes");
+		if (r->protocol != 0 && r->protocol != 6 && r->protocol != 17)
+			return bad(why, "NETRULE protocol not 0, 6 or 17");
+		if (!r->direction || (r->direction & ~(RF_NETRULE_CONNECT | RF_NETRULE_BIND)))
+			return bad(why, "NETRULE direction not connect and/or bind");
+		for (unsigned i = 0; i < 16; i++) {
+			unsigned bits = r->prefix > i * 8 ? r->prefix - i * 8 : 0;
+			uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+			if (!bits)
+				mask = 0;
+			if (r->addr[i] & ~mask)
+				return bad(why, "NETRULE address has bits set past the prefix");
+		}
+		break;
+	}
 	}
 	return 0;
 }

@@ -91,6 +91,25 @@
 #define RF_CTL_REPLY_TIMEOUT_S 5u    /* seconds libringfence waits for the daemon to answer a request */
 #define RF_REPLAY_EVENTS_MAX (1u << 22) /* events a replay source keeps in memory */
 
+/* AUTH: fanotify permission requests (src/daemon/auth.c, docs/auth.md) */
+#define RF_AUTH_PENDING_MAX  4096u   /* requests waiting for verdicts; more get the default at once */
+#define RF_AUTH_MARKS_MAX    16u     /* --auth-mount mount points */
+#define RF_AUTH_FAILCLOSED_MAX 16u   /* --auth-fail-closed path prefixes */
+#define RF_AUTH_DEADLINE_MIN_MS 1u   /* shortest configurable deadline */
+#define RF_AUTH_DEADLINE_MAX_MS 5000u /* longest configurable deadline */
+#define RF_AUTH_DEADLINE_EXEC_MS 200u /* default deadline of auth_exec (docs/auth.md says why) */
+#define RF_AUTH_DEADLINE_OPEN_MS 100u /* default deadline of auth_open */
+#define RF_AUTH_MISS_LIMIT   3u      /* default: consecutive misses before the miss policy acts */
+#define RF_AUTH_CACHE_MAX    8192u   /* verdict cache entries (direct-mapped, power of two) */
+#define RF_AUTH_CACHE_RACY_NS 50000000ull /* files changed this recently are not cached (coarse ctime) */
+#define RF_AUTH_READ_BATCH   64u     /* fanotify events read per wakeup */
+
+/* Network deny rules (bpf/netpolicy.bpf.c, src/daemon/netpolicy.c) */
+#define RF_NETRULES_MAX      256u    /* rules in the kernel, all clients together */
+#define RF_NETRULES_CLIENT_MAX 64u   /* rules of one client */
+#define RF_NETRULE_PREFIX_MIN_V4 8u  /* a rule without a port covers at most a /8 ... */
+#define RF_NETRULE_PREFIX_MIN_V6 16u /* ... or an IPv6 /16: no rule blocks everything */
+
 /* Supervisor: clients the daemon starts (src/daemon/supervisor.c, docs/supervisor.md) */
 #define RF_SUP_ARGS_MAX      1024u   /* bytes of a manifest's `args` */
 #define RF_SUP_ARGV_MAX      32u     /* arguments after splitting `args` */

@@ -15,9 +15,10 @@
  *   client SUBSCRIBE / MUTE / INVERT -> OK | ERROR
  *   client STATS_REQ -> STATS
  *   STATUS_REQ (no HELLO; peer uid 0 or the daemon's uid) -> STATUS
+ *   client VERDICT (the answer to an AUTH request, docs/auth.md) -> no reply: it is
+ *   fire-and-forget so that answering costs one send; a bad or late verdict is
+ *   counted (STATS, STATUS), never answered.
  *   client HEARTBEAT -> OK (the supervisor's liveness signal, docs/supervisor.md)
- *   VERDICT (AUTH replies, issue 5) is reserved: the daemon answers it with
- *   RF_E_UNSUPPORTED until it exists.
  * An ERROR reply names an enum rf_error code (documented in docs/client-api.md).
  */
 #ifndef RINGFENCE_PROTO_H
@@ -35,7 +36,7 @@ extern "C" {
 
 /* Subscription modes (also the manifest's `modes`). */
 #define RF_SUB_NOTIFY 0x1u /* events are delivered after the fact */
-#define RF_SUB_AUTH   0x2u /* permission requests with a deadline (issue 5; refused for now) */
+#define RF_SUB_AUTH   0x2u /* permission requests with a deadline (auth_exec, auth_open) */
 #define RF_SUB_ALL    (RF_SUB_NOTIFY | RF_SUB_AUTH)
 
 enum rf_msg_type {
@@ -50,8 +51,11 @@ enum rf_msg_type {
 	RF_MSG_STATS = 9,
 	RF_MSG_STATUS_REQ = 10,
 	RF_MSG_STATUS = 11,
-	RF_MSG_VERDICT = 12,   /* reserved for AUTH (issue 5) */
+	RF_MSG_VERDICT = 12,   /* answer to an AUTH request; no reply */
 	RF_MSG_HEARTBEAT = 13, /* reserved for the supervisor (issue 6) */
+	RF_MSG_NETRULE = 14,   /* add a network deny rule, or clear the client's rules */
+	RF_MSG_AUTH_TEST = 15, /* `ringfence auth test PATH` (root): ask the AUTH clients */
+	RF_MSG_AUTH_RESULT = 16, /* ... their verdicts, after the last answer or the deadline */
 	RF_MSG_TYPE_END
 };
 
@@ -153,6 +157,69 @@ struct rf_msg_stats {
 	uint64_t class_dropped[RF_CLASSES_MAX];
 };
 
+/* RF_MSG_VERDICT: the answer to one AUTH request (auth_exec, auth_open). */
+#define RF_VERDICT_ALLOW 1u
+#define RF_VERDICT_DENY  2u
+#define RF_VERDICT_F_CACHE 0x1u /* the verdict may be cached for this file until it changes */
+struct rf_msg_verdict {
+	struct rf_msg_hdr hdr;
+	uint64_t request_id; /* the event's request_id */
+	uint32_t verdict;    /* RF_VERDICT_ALLOW or RF_VERDICT_DENY */
+	uint32_t flags;      /* RF_VERDICT_F_* */
+};
+_Static_assert(sizeof(struct rf_msg_verdict) == 32, "verdict message");
+
+/* RF_MSG_NETRULE: a network deny rule enforced in the kernel (docs/auth.md). The
+ * rule lives as long as the client's connection. Answered with OK or ERROR. */
+#define RF_NETRULE_ADD   1u
+#define RF_NETRULE_CLEAR 2u  /* remove all of this client's rules; other fields 0 */
+#define RF_NETRULE_CONNECT 0x1u
+#define RF_NETRULE_BIND    0x2u
+struct rf_msg_netrule {
+	struct rf_msg_hdr hdr;
+	uint16_t op;        /* RF_NETRULE_ADD or RF_NETRULE_CLEAR */
+	uint16_t family;    /* 2 (AF_INET) or 10 (AF_INET6) */
+	uint8_t prefix;     /* 0..32 or 0..128; address bits past it must be 0 */
+	uint8_t protocol;   /* 0 any, 6 TCP, 17 UDP */
+	uint8_t direction;  /* RF_NETRULE_CONNECT and/or RF_NETRULE_BIND */
+	uint8_t reserved0;
+	uint16_t port;      /* host order; 0 any */
+	uint16_t reserved1;
+	uint8_t addr[16];   /* network order; IPv4 in addr[0..3], the rest 0 */
+	uint32_t reserved2;
+};
+_Static_assert(sizeof(struct rf_msg_netrule) == 48, "netrule message");
+
+/* RF_MSG_AUTH_TEST: a dry-run request (test = 1 in the event) for one path. No HELLO
+ * needed; peer uid 0 or the daemon's. Answered with AUTH_RESULT (or ERROR). */
+struct rf_msg_auth_test {
+	struct rf_msg_hdr hdr;
+	uint32_t class_id;  /* RF_CLASS_AUTH_EXEC or RF_CLASS_AUTH_OPEN */
+	uint32_t path_len;  /* bytes that follow, NUL included */
+	/* char path[path_len]: absolute, NUL-terminated, <= RF_PATH_MAX */
+};
+
+#define RF_AUTH_RES_ALLOW  1u
+#define RF_AUTH_RES_DENY   2u
+#define RF_AUTH_RES_MISSED 3u /* no answer by the deadline (the default would stand in) */
+#define RF_AUTH_RES_MUTED  4u /* muted the request: not asked */
+#define RF_AUTH_RES_GONE   5u /* disconnected before answering */
+struct rf_auth_result_entry {
+	char name[RF_CLIENT_NAME_MAX];
+	uint32_t client_id;
+	uint32_t result;    /* RF_AUTH_RES_* */
+	uint32_t answer_us; /* time to the answer */
+	uint32_t cacheable; /* 1: the answer was marked cacheable */
+};
+struct rf_msg_auth_result {
+	struct rf_msg_hdr hdr;
+	uint32_t verdict;    /* combined: RF_VERDICT_ALLOW or RF_VERDICT_DENY (defaults applied) */
+	uint32_t nclients;
+	uint32_t entry_size; /* sizeof(struct rf_auth_result_entry) */
+	uint32_t fail_closed; /* the path is configured fail-closed */
+	/* struct rf_auth_result_entry[nclients] */
+};
+
 /* One client in RF_MSG_STATUS. */
 struct rf_status_client {
 	uint32_t client_id;
@@ -166,6 +233,12 @@ struct rf_status_client {
 	uint64_t ring_used, ring_bytes;
 	uint32_t mutes;            /* mute entries, all kinds */
 	uint32_t inverted;         /* bit (1 << enum rf_mute_set) */
+	uint64_t auth_asked;       /* AUTH requests sent to this client */
+	uint64_t auth_allowed, auth_denied; /* its verdicts in time */
+	uint64_t auth_late;        /* verdicts that came after the deadline (ignored) */
+	uint64_t auth_p50_us, auth_p99_us; /* its answer time (request sent -> verdict) */
+	uint32_t auth_demoted;     /* 1: demoted to NOTIFY for missing deadlines */
+	uint32_t reserved2;
 	/* supervisor (docs/supervisor.md); sup_state 0 for clients it did not start.
 	 * A started client that is not connected is listed with client_id 0. */
 	uint32_t sup_state;        /* 1 running, 2 restarting (backoff), 3 quarantined, 4 stopped */
@@ -177,6 +250,24 @@ struct rf_status_client {
 	int32_t last_signal;       /* signal of the last crash, 0 none */
 	int32_t last_exit;         /* exit status of the last exit, -1 none */
 	uint64_t recover_ms;       /* last time from a first crash to healthy again */
+};
+
+/* AUTH totals in RF_MSG_STATUS. */
+struct rf_status_auth {
+	uint64_t requests;      /* permission events from the kernel */
+	uint64_t exempt;        /* allowed at once: the daemon, its supervisor, its clients */
+	uint64_t unasked;       /* allowed at once: no AUTH client subscribed (or all muted) */
+	uint64_t cache_hits, cache_misses, cache_invalidated;
+	uint64_t allowed, denied;
+	uint64_t deadline_misses; /* client answers replaced by the default verdict */
+	uint64_t overflow;      /* requests answered with the default because the table was full */
+	uint64_t pending;       /* requests waiting now */
+	uint64_t p50_us, p99_us, max_us; /* kernel request -> answer, asked requests */
+	uint32_t deadline_exec_ms, deadline_open_ms;
+	uint32_t marks;         /* marked mounts */
+	uint32_t net_rules;     /* network deny rules in the kernel */
+	uint64_t net_blocked;   /* connects and binds they refused */
+	uint64_t net_unreported; /* ... of which the report was lost (ring buffer full) */
 };
 
 struct rf_msg_status {
@@ -193,6 +284,7 @@ struct rf_msg_status {
 	uint32_t flags;         /* RF_STATUS_* */
 	uint32_t reserved;
 	char source[32];        /* "sensor", "replay", "synthetic" */
+	struct rf_status_auth auth;
 	/* struct rf_status_client[nclients], entry_size bytes each */
 };
 
@@ -204,8 +296,7 @@ struct rf_msg_status {
 #define RF_STATUS_CGROUP_CPU  0x10u /* ... with cpu.max */
 #define RF_STATUS_CGROUP_MEM  0x20u /* ... with memory.max */
 
-/* RF_MSG_OK, RF_MSG_STATS_REQ, RF_MSG_STATUS_REQ, RF_MSG_HEARTBEAT: the header alone.
- * RF_MSG_VERDICT: reserved; any body up to RF_CTL_MSG_MAX is accepted by the parser. */
+/* RF_MSG_OK, RF_MSG_STATS_REQ, RF_MSG_STATUS_REQ, RF_MSG_HEARTBEAT: the header alone. */
 
 /* A parsed message: the header, the fixed part of its type copied into aligned
  * storage, and for MUTE the path (pointing into the caller's buffer). */
@@ -220,9 +311,13 @@ struct rf_msg {
 		struct rf_msg_invert invert;
 		struct rf_msg_stats stats;
 		struct rf_msg_status status;
+		struct rf_msg_verdict verdict;
+		struct rf_msg_netrule netrule;
+		struct rf_msg_auth_test auth_test;
+		struct rf_msg_auth_result auth_result;
 	} u;
-	const char *path;              /* MUTE with a path */
-	const unsigned char *entries;  /* STATUS: nclients * entry_size bytes in the buffer */
+	const char *path;              /* MUTE with a path, AUTH_TEST */
+	const unsigned char *entries;  /* STATUS, AUTH_RESULT: nclients * entry_size bytes in the buffer */
 };
 
 /*

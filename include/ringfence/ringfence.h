@@ -71,11 +71,24 @@ const char *rf_client_error(const struct rf_client *c);
 
 /*
  * Replace the subscription: classes is a mask of (1 << class id) (enum rf_class_id;
- * 0 unsubscribes from everything), modes RF_SUB_NOTIFY (RF_SUB_AUTH is refused with
- * -EOPNOTSUPP until AUTH exists). Classes or modes outside the manifest's
- * entitlements: -EACCES, and the previous subscription stays.
+ * 0 unsubscribes from everything), modes RF_SUB_NOTIFY and/or RF_SUB_AUTH. With
+ * RF_SUB_AUTH the client receives auth_exec/auth_open requests in its ring and must
+ * answer each with rf_client_verdict() before its deadline_ns (docs/auth.md); with
+ * RF_SUB_NOTIFY it receives the decided requests (verdict set) afterwards. Classes or
+ * modes outside the manifest's entitlements: -EACCES, and the previous subscription
+ * stays. A client demoted for missing deadlines gets -EBADFD for RF_SUB_AUTH.
  */
 int rf_client_subscribe(struct rf_client *c, uint64_t classes, uint32_t modes);
+
+/*
+ * Answer the AUTH request request_id (the event's request_id field): allow or deny;
+ * cacheable: the daemon may reuse this verdict for the same file (device, inode,
+ * ctime, mtime, size) until it changes or the set of AUTH clients changes. One send,
+ * no reply: a verdict after the deadline, a second one or an unknown id is ignored
+ * and counted (rf_client_stats: deadline_misses; ringfence status: late).
+ * Returns 0, -EINVAL (request_id 0), -EPIPE when the daemon is gone.
+ */
+int rf_client_verdict(struct rf_client *c, uint64_t request_id, bool allow, bool cacheable);
 
 /*
  * Next event. Returns 1 and points *ev at the event inside the ring (zero-copy;
@@ -118,6 +131,31 @@ int rf_client_unmute_all(struct rf_client *c, enum rf_mute_kind kind);
 /* Invert one set (RF_MUTESET_PROCESS, RF_MUTESET_EXE, RF_MUTESET_TARGET). */
 int rf_client_invert_muting(struct rf_client *c, enum rf_mute_set set, bool on);
 
+/*
+ * Network deny rules, enforced in the kernel without asking the client (the daemon
+ * must run with --net-policy; the manifest needs `modes = auth`). A connect or bind
+ * that matches fails with EPERM and is reported as a net_blocked event. Rules live
+ * as long as the connection. Refusals: -EINVAL/-EPROTO malformed (family not 2 or 10,
+ * prefix too long, address bits past the prefix, protocol not 0/6/17, no direction),
+ * -ENOSPC beyond the bounds (a rule without a port shorter than
+ * RF_NETRULE_PREFIX_MIN_V4/V6, more than RF_NETRULES_CLIENT_MAX rules of this client
+ * or RF_NETRULES_MAX in all), -EOPNOTSUPP when the policy is off; the daemon's
+ * message says which (rf_client_error()).
+ */
+struct rf_net_rule {
+	uint32_t size;      /* sizeof(struct rf_net_rule): set by the caller */
+	uint16_t family;    /* AF_INET (2) or AF_INET6 (10) */
+	uint8_t prefix;     /* 0..32 or 0..128 */
+	uint8_t protocol;   /* 0 any, IPPROTO_TCP, IPPROTO_UDP */
+	uint8_t direction;  /* RF_NETRULE_CONNECT and/or RF_NETRULE_BIND */
+	uint8_t reserved;
+	uint16_t port;      /* host order; 0 any */
+	uint8_t addr[16];   /* network order; IPv4 in the first 4 bytes */
+};
+int rf_client_net_deny(struct rf_client *c, const struct rf_net_rule *r);
+/* Remove all of this client's rules. */
+int rf_client_net_clear(struct rf_client *c);
+
 /* Tell the supervisor that this client is alive (one round trip). A client that the
  * daemon started and whose manifest sets `heartbeat = S` must call this at least
  * every S seconds, or it is killed and restarted; reading events from the ring
@@ -130,7 +168,7 @@ struct rf_client_stats {
 	uint64_t delivered;       /* daemon: events written into this client's ring */
 	uint64_t dropped;         /* daemon: events lost because the ring was full */
 	uint64_t muted;           /* daemon: events not sent because of muting */
-	uint64_t deadline_misses; /* daemon: AUTH deadlines missed (0 until AUTH exists) */
+	uint64_t deadline_misses; /* daemon: AUTH deadlines missed (the default verdict stood in) */
 	uint64_t ring_used;       /* bytes waiting in the ring */
 	uint64_t ring_bytes;      /* size of the ring's data area */
 	uint64_t read;            /* library: events returned by rf_client_next() */

@@ -14,6 +14,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"auth", rf_cmd_auth, "AUTH: 'auth test PATH' shows each client's verdict and the combined one"},
 	{"content", rf_cmd_content, "verify, validate, install and roll back content bundles"},
 	{"daemon", rf_cmd_daemon, "run the broker: clients connect and receive events (foreground)"},
 	{"events", rf_cmd_events, "stream live events from the sensor (human or --json)"},

@@ -13,6 +13,8 @@
 #include "proctable/proctable.h"
 #include "ringfence/ringfence.h"
 
+#define RF_AUTH_CLASSES ((1ull << RF_CLASS_AUTH_EXEC) | (1ull << RF_CLASS_AUTH_OPEN))
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -75,21 +77,60 @@ void rf_broker_fini(struct rf_broker *b)
 	rf_manifests_free(&b->manifests);
 }
 
+/* A signature of who is subscribed to what with AUTH, and who reads the AUTH
+ * classes with NOTIFY: when it changes, the AUTH module drops its verdict cache and
+ * adjusts its fanotify marks. */
+static uint64_t auth_signature(const struct rf_broker *b)
+{
+	uint64_t sig = (uint64_t)b->nsubs[RF_CLASS_AUTH_EXEC] << 40 ^
+		       (uint64_t)b->nsubs[RF_CLASS_AUTH_OPEN] << 48;
+	unsigned k, i;
+
+	for (k = 1; k < RF_CLASSES_MAX; k++)
+		for (i = 0; i < b->nasubs[k]; i++)
+			sig += ((uint64_t)b->asubs[k][i]->id * 0x9E3779B97F4A7C15ull) ^ k;
+	return sig;
+}
+
 static void rebuild_subs(struct rf_broker *b)
 {
 	size_t i;
 	unsigned k;
+	uint64_t before = auth_signature(b);
 
 	memset(b->nsubs, 0, sizeof(b->nsubs));
+	memset(b->nasubs, 0, sizeof(b->nasubs));
 	for (i = 0; i < b->nconns; i++) {
 		struct rf_conn *c = b->conns[i];
 
-		if (!c->identified || c->dead || !(c->modes & RF_SUB_NOTIFY))
+		if (!c->identified || c->dead)
 			continue;
-		for (k = 1; k < RF_CLASSES_MAX; k++)
-			if ((c->classes >> k) & 1)
+		for (k = 1; k < RF_CLASSES_MAX; k++) {
+			if (!((c->classes >> k) & 1))
+				continue;
+			if (c->modes & RF_SUB_NOTIFY)
 				b->subs[k][b->nsubs[k]++] = c;
+			if ((c->modes & RF_SUB_AUTH) && (RF_AUTH_CLASSES >> k & 1))
+				b->asubs[k][b->nasubs[k]++] = c;
+		}
 	}
+	if (b->auth.subs_changed && auth_signature(b) != before)
+		b->auth.subs_changed(b->auth.ctx);
+}
+
+void rf_broker_resubscribe(struct rf_broker *b)
+{
+	rebuild_subs(b);
+}
+
+struct rf_conn *rf_broker_conn_by_id(struct rf_broker *b, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < b->nconns; i++)
+		if (b->conns[i]->id == id && b->conns[i]->identified && !b->conns[i]->dead)
+			return b->conns[i];
+	return NULL;
 }
 
 struct rf_conn *rf_broker_conn_new(struct rf_broker *b, int fd, pid_t pid, uid_t uid, gid_t gid)
@@ -119,6 +160,10 @@ void rf_broker_conn_free(struct rf_broker *b, struct rf_conn *c)
 
 	if (!c)
 		return;
+	if (c->identified && b->auth.conn_gone)
+		b->auth.conn_gone(b->auth.ctx, c);
+	if (c->identified && b->net.conn_gone)
+		b->net.conn_gone(b->net.ctx, c);
 	for (i = 0; i < b->nconns; i++)
 		if (b->conns[i] == c) {
 			b->conns[i] = b->conns[--b->nconns];
@@ -433,12 +478,33 @@ static size_t do_stats(struct rf_broker *b, struct rf_conn *c, uint32_t id, void
 	s->delivered = c->delivered;
 	s->dropped = c->dropped;
 	s->muted = c->muted;
+	s->deadline_misses = c->deadline_misses;
 	s->ring_used = rf_ring_writer_used(&c->ring);
 	s->ring_bytes = c->ring.size;
 	s->nclasses = RF_CLASSES_MAX;
 	memcpy(s->class_delivered, c->class_delivered, sizeof(s->class_delivered));
 	memcpy(s->class_dropped, c->class_dropped, sizeof(s->class_dropped));
 	return sizeof(*s);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* p50/p99 of the last answer times of c (a copy sorted; at most 256 entries). */
+static void lat_pcts(const struct rf_conn *c, uint64_t *p50, uint64_t *p99)
+{
+	uint32_t v[256], n = c->auth_nlat < 256 ? c->auth_nlat : 256;
+
+	*p50 = *p99 = 0;
+	if (!n)
+		return;
+	memcpy(v, c->auth_lat_us, n * sizeof(v[0]));
+	qsort(v, n, sizeof(v[0]), cmp_u32);
+	*p50 = v[n / 2];
+	*p99 = v[(n * 99) / 100];
 }
 
 static void sup_fill(struct rf_status_client *e, const struct rf_sup_client *k)
@@ -482,6 +548,13 @@ static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
 		e.ring_bytes = c->ring.size;
 		e.mutes = c->mutes.total;
 		e.inverted = c->mutes.inverted;
+		e.deadline_misses = c->deadline_misses;
+		e.auth_asked = c->auth_asked;
+		e.auth_allowed = c->auth_allowed;
+		e.auth_denied = c->auth_denied;
+		e.auth_late = c->auth_late;
+		e.auth_demoted = c->auth_demoted;
+		lat_pcts(c, &e.auth_p50_us, &e.auth_p99_us);
 		e.last_exit = -1;
 		struct rf_sup_client *k = rf_sup_find(b->sup, c->man.name);
 		if (k && k->pid == c->pid)
@@ -522,6 +595,10 @@ static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
 	if (b->safe_mode)
 		s->flags |= RF_STATUS_SAFE_MODE;
 	snprintf(s->source, sizeof(s->source), "%s", b->source_name);
+	if (b->auth.status)
+		b->auth.status(b->auth.ctx, &s->auth);
+	if (b->net.status)
+		b->net.status(b->net.ctx, &s->auth);
 	return s->hdr.size;
 }
 
@@ -551,11 +628,24 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 			return reply_error(out, id, RF_E_NOT_ENTITLED,
 					   "status is for root and the daemon's user only");
 		return do_status(b, id, out);
+	case RF_MSG_AUTH_TEST: {
+		char why2[160];
+
+		if (c->uid != 0 && c->uid != geteuid())
+			return reply_error(out, id, RF_E_NOT_ENTITLED,
+					   "auth test is for root and the daemon's user only");
+		if (!b->auth.test || !b->send)
+			return reply_error(out, id, RF_E_UNSUPPORTED,
+					   "AUTH is off: the daemon runs without --auth-mount");
+		code = b->auth.test(b->auth.ctx, c, id, m.u.auth_test.class_id, m.path, why2, sizeof(why2));
+		return code ? reply_error(out, id, code, "%s", why2) : 0;
+	}
 	case RF_MSG_SUBSCRIBE:
 	case RF_MSG_MUTE:
 	case RF_MSG_INVERT:
 	case RF_MSG_STATS_REQ:
 	case RF_MSG_VERDICT:
+	case RF_MSG_NETRULE:
 	case RF_MSG_HEARTBEAT:
 		if (!c->identified)
 			return reply_error(out, id, RF_E_STATE, "%s before HELLO",
@@ -572,8 +662,13 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 					   "manifest '%s' allows classes %#llx modes %#x; asked %#llx %#x",
 					   c->man.name, (unsigned long long)c->man.classes, c->man.modes,
 					   (unsigned long long)m.u.subscribe.classes, m.u.subscribe.modes);
-		if (m.u.subscribe.modes & RF_SUB_AUTH)
-			return reply_error(out, id, RF_E_UNSUPPORTED, "AUTH is not implemented yet");
+		if ((m.u.subscribe.modes & RF_SUB_AUTH) && !(m.u.subscribe.modes & RF_SUB_NOTIFY) &&
+		    (m.u.subscribe.classes & ~RF_AUTH_CLASSES))
+			return reply_error(out, id, RF_E_UNSUPPORTED,
+					   "AUTH exists for auth_exec and auth_open only: subscribe other classes with NOTIFY");
+		if ((m.u.subscribe.modes & RF_SUB_AUTH) && c->auth_demoted)
+			return reply_error(out, id, RF_E_STATE,
+					   "demoted to NOTIFY for missing AUTH deadlines: reconnect to use AUTH");
 		c->classes = m.u.subscribe.classes;
 		c->modes = m.u.subscribe.modes;
 		rebuild_subs(b);
@@ -589,11 +684,29 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 		return reply_ok(out, id);
 	case RF_MSG_STATS_REQ:
 		return do_stats(b, c, id, out);
+	case RF_MSG_VERDICT: /* no reply (proto.h) */
+		if (b->auth.verdict)
+			b->auth.verdict(b->auth.ctx, c, &m.u.verdict);
+		else
+			c->auth_late++;
+		return 0;
+	case RF_MSG_NETRULE: {
+		char why2[160];
+
+		if (!(c->man.modes & RF_SUB_AUTH))
+			return reply_error(out, id, RF_E_NOT_ENTITLED,
+					   "network rules need 'modes = auth' in manifest '%s'", c->man.name);
+		if (!b->net.rule)
+			return reply_error(out, id, RF_E_UNSUPPORTED,
+					   "network policy is off: the daemon runs without --net-policy");
+		code = b->net.rule(b->net.ctx, c, &m.u.netrule, why2, sizeof(why2));
+		return code ? reply_error(out, id, code, "%s", why2) : reply_ok(out, id);
+	}
 	case RF_MSG_HEARTBEAT:
 		c->heartbeat_ns = mono_ns();
 		c->heartbeats++;
 		return reply_ok(out, id);
-	default: /* VERDICT */
+	default:
 		return reply_error(out, id, RF_E_UNSUPPORTED, "%s is reserved and not implemented yet",
 				   rf_proto_type_name(m.hdr.type));
 	}

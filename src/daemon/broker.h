@@ -60,7 +60,37 @@ struct rf_conn {
 	uint64_t delivered, dropped, muted, proto_errors;
 	uint64_t class_delivered[RF_CLASSES_MAX], class_dropped[RF_CLASSES_MAX];
 	uint64_t eps, last_delivered;
+	/* AUTH (src/daemon/auth.c) */
+	uint64_t auth_asked, auth_allowed, auth_denied, auth_late, deadline_misses;
+	uint32_t auth_miss_run;  /* consecutive deadline misses */
+	bool auth_demoted;       /* demoted to NOTIFY by the miss policy */
+	uint32_t auth_lat_us[256]; /* last answer times (ring), for p50/p99 */
+	uint32_t auth_nlat;
 	uint64_t heartbeat_ns, heartbeats; /* last RF_MSG_HEARTBEAT (CLOCK_MONOTONIC) */
+};
+
+/* Hooks of the AUTH module (NULL when AUTH is off); the broker stays free of it so
+ * that the control handler can be fuzzed on its own. */
+struct rf_auth_hooks {
+	void *ctx;
+	void (*verdict)(void *ctx, struct rf_conn *c, const struct rf_msg_verdict *v);
+	void (*conn_gone)(void *ctx, struct rf_conn *c);  /* before c is freed */
+	void (*subs_changed)(void *ctx);                 /* AUTH subscriber set changed */
+	void (*status)(void *ctx, struct rf_status_auth *out);
+	/* `ringfence auth test`: 0 (the reply comes later through b->send) or an
+	 * enum rf_error with a reason */
+	int (*test)(void *ctx, struct rf_conn *c, uint32_t msg_id, uint32_t class_id,
+		    const char *path, char *why, size_t whylen);
+};
+
+/* Hooks of the network policy (NULL when --net-policy is off). rule returns 0 or an
+ * enum rf_error with a one-line reason in why. */
+struct rf_net_hooks {
+	void *ctx;
+	int (*rule)(void *ctx, struct rf_conn *c, const struct rf_msg_netrule *r, char *why,
+		    size_t whylen);
+	void (*conn_gone)(void *ctx, struct rf_conn *c);
+	void (*status)(void *ctx, struct rf_status_auth *out);
 };
 
 struct rf_supervisor;
@@ -75,6 +105,14 @@ struct rf_broker {
 	/* subscribers per class, rebuilt when a subscription changes */
 	struct rf_conn *subs[RF_CLASSES_MAX][RF_CLIENTS_MAX];
 	uint32_t nsubs[RF_CLASSES_MAX];
+	/* AUTH subscribers per class (auth_exec, auth_open) */
+	struct rf_conn *asubs[RF_CLASSES_MAX][RF_CLIENTS_MAX];
+	uint32_t nasubs[RF_CLASSES_MAX];
+	struct rf_auth_hooks auth;
+	struct rf_net_hooks net;
+	/* send a reply outside rf_broker_control (AUTH_RESULT); set by daemon.c */
+	int (*send)(void *ctx, struct rf_conn *c, const void *buf, size_t len);
+	void *send_ctx;
 	/* per class: the Image and TargetFilename string fields (NULL: none) */
 	const struct rf_field_desc *exe_field[RF_CLASSES_MAX], *target_field[RF_CLASSES_MAX];
 	/* process table of the live sensor (NULL otherwise): the executable of events
@@ -117,6 +155,11 @@ void rf_broker_flush(struct rf_broker *b);
  * impossible, and connections without HELLO for RF_CTL_HELLO_TIMEOUT_S, are marked
  * dead (the caller disconnects them). */
 void rf_broker_tick(struct rf_broker *b);
+/* Rebuild the per-class subscriber lists (after a mode change outside control). */
+void rf_broker_resubscribe(struct rf_broker *b);
+/* The identified, live connection with this id, or NULL. */
+struct rf_conn *rf_broker_conn_by_id(struct rf_broker *b, uint32_t id);
+
 /* Is ev muted for c? (exposed for tests) */
 bool rf_broker_muted(const struct rf_broker *b, const struct rf_conn *c,
 		     const struct rf_event_hdr *ev);

@@ -25,7 +25,9 @@
 
 #include "cli/commands.h"
 #include "common/log.h"
+#include "daemon/auth.h"
 #include "daemon/broker.h"
+#include "daemon/netpolicy.h"
 #include "daemon/source.h"
 #include "daemon/supervisor.h"
 #include "sensor/sensor.h"
@@ -33,12 +35,15 @@
 
 #define PUMP_BATCH 256u
 
-static const char tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_sup;
+static const char tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer, tag_net,
+	tag_sup;
 
 struct daemon {
 	struct rf_broker b;
 	struct rf_source *src;
 	struct rf_sensor *sensor;
+	struct rf_auth *auth;
+	struct rf_netpolicy *net;
 	struct rf_supervisor sup;
 	uint64_t sensor_mask; /* classes the sensor emits now */
 	int ep, lfd, sfd, tick_fd, src_fd, sup_fd;
@@ -65,6 +70,21 @@ static void usage(FILE *o)
 		"  --replay-rate N|max  same as --rate\n"
 		"  --count N            stop the source after N events (replay: loop the file)\n"
 		"  --wait-clients N     start the source once N clients have subscribed\n"
+		"  --no-source          no event source (AUTH requests and reports only)\n\n"
+		"AUTH (docs/auth.md): permission requests for exec and open on marked mounts\n"
+		"  --auth-mount DIR     mark the mount at DIR (repeatable, at most %u)\n"
+		"  --auth-deadline-exec MS  verdict deadline for exec (default %u)\n"
+		"  --auth-deadline-open MS  verdict deadline for open (default %u)\n"
+		"  --auth-default allow|deny  verdict for a client that misses (default allow)\n"
+		"  --auth-fail-closed PREFIX  paths under PREFIX: a miss denies (repeatable)\n"
+		"  --auth-miss-limit N  consecutive misses before the policy acts (default %u; 0 never)\n"
+		"  --auth-miss-policy demote|disconnect  demote to NOTIFY (default) or disconnect\n"
+		"  --auth-no-cache      do not cache verdicts\n"
+		"  --auth-exempt-pid PID  never ask about PID (besides the daemon, its parent and\n"
+		"                       its clients; repeatable, at most 4)\n"
+		"  --net-policy         enforce the clients' network deny rules in the kernel\n"
+		"                       (cgroup connect/bind programs on the cgroup v2 root)\n"
+		"  --net-cgroup DIR     attach them to this cgroup v2 directory instead\n"
 		"  --state DIR          state directory: the count of starts that did not reach\n"
 		"                       healthy (default /var/lib/ringfence/daemon; with --socket\n"
 		"                       other than the default: DIR-OF-SOCKET/state)\n"
@@ -79,7 +99,8 @@ static void usage(FILE *o)
 		"content, AUTH answering the default.\n"
 		"Without --synthetic or --replay the events come from the live sensor (eBPF,\n"
 		"or the degraded fallback). docs/client-api.md describes manifests, the\n"
-		"protocol and the errors; dist/ringfenced.service runs it under systemd.\n");
+		"protocol and the errors; dist/ringfenced.service runs it under systemd.\n",
+		RF_AUTH_MARKS_MAX, RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS, RF_AUTH_MISS_LIMIT);
 }
 
 static uint64_t mono_ns(void)
@@ -232,6 +253,12 @@ static int send_reply(int fd, const void *buf, size_t len, const int *fds, int n
 	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
 }
 
+static int send_async(void *ctx, struct rf_conn *c, const void *buf, size_t len)
+{
+	(void)ctx;
+	return send_reply(c->fd, buf, len, NULL, 0);
+}
+
 static void conn_input(struct daemon *d, struct rf_conn *c, uint32_t events)
 {
 	int fds[2], nfds = 0, r;
@@ -251,6 +278,8 @@ static void conn_input(struct daemon *d, struct rf_conn *c, uint32_t events)
 	}
 	/* n may exceed the buffer (MSG_TRUNC gives the real length): refused as too long */
 	out = rf_broker_control(&d->b, c, d->rx, (size_t)n, d->tx, RF_BROKER_REPLY_MAX, fds, &nfds);
+	if (!out)
+		return; /* a VERDICT: no reply */
 	if (out >= sizeof(struct rf_msg_error) && ((struct rf_msg_hdr *)d->tx)->type == RF_MSG_ERROR) {
 		const struct rf_msg_error *e = (const void *)d->tx;
 		rf_warn("client pid %d uid %u: %s: %s", (int)c->pid, (unsigned)c->uid,
@@ -466,6 +495,18 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"count", required_argument, NULL, 'n'},
 		{"wait-clients", required_argument, NULL, 'w'},
 		{"no-bpf", no_argument, NULL, 'B'},
+		{"no-source", no_argument, NULL, 'N'},
+		{"auth-mount", required_argument, NULL, 1001},
+		{"auth-deadline-exec", required_argument, NULL, 'X'},
+		{"auth-deadline-open", required_argument, NULL, 'O'},
+		{"auth-default", required_argument, NULL, 1002},
+		{"auth-fail-closed", required_argument, NULL, 'F'},
+		{"auth-miss-limit", required_argument, NULL, 'L'},
+		{"auth-miss-policy", required_argument, NULL, 'P'},
+		{"auth-no-cache", no_argument, NULL, 'C'},
+		{"auth-exempt-pid", required_argument, NULL, 'E'},
+		{"net-policy", no_argument, NULL, 'Y'},
+		{"net-cgroup", required_argument, NULL, 'G'},
 		{"state", required_argument, NULL, 'D'},
 		{"safe-mode-after", required_argument, NULL, 'A'},
 		{"healthy-after", required_argument, NULL, 'H'},
@@ -485,7 +526,10 @@ int rf_cmd_daemon(int argc, char **argv)
 	char err[512];
 	sigset_t mask;
 	int o, r, ret = 1, timeout;
-	bool stop = false, no_bpf = false;
+	bool stop = false, no_bpf = false, no_source = false, net_policy = false;
+	const char *net_cgroup = NULL;
+	struct rf_auth_opts ao = {.deadline_ms = {RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS},
+				  .miss_limit = RF_AUTH_MISS_LIMIT, .miss_policy = RF_AUTH_MISS_DEMOTE};
 
 	d.sock_path = RF_DEFAULT_SOCKET;
 	optind = 1;
@@ -532,6 +576,67 @@ int rf_cmd_daemon(int argc, char **argv)
 				d.wait_clients = v > RF_CLIENTS_MAX ? RF_CLIENTS_MAX : (unsigned)v;
 			break;
 		case 'B': no_bpf = true; break;
+		case 'N': no_source = true; break;
+		case 'Y': net_policy = true; break;
+		case 'G': net_policy = true; net_cgroup = optarg; break;
+		case 1001:
+			if (ao.nmounts >= RF_AUTH_MARKS_MAX) {
+				rf_err("daemon: at most %u --auth-mount", RF_AUTH_MARKS_MAX);
+				return 2;
+			}
+			ao.mounts[ao.nmounts++] = optarg;
+			break;
+		case 'F':
+			if (ao.nfail_closed >= RF_AUTH_FAILCLOSED_MAX || optarg[0] != '/') {
+				rf_err("daemon: --auth-fail-closed wants an absolute path (at most %u)",
+				       RF_AUTH_FAILCLOSED_MAX);
+				return 2;
+			}
+			ao.fail_closed[ao.nfail_closed++] = optarg;
+			break;
+		case 1002:
+			if (strcmp(optarg, "allow") && strcmp(optarg, "deny")) {
+				rf_err("daemon: --auth-default wants allow or deny");
+				return 2;
+			}
+			ao.default_deny = !strcmp(optarg, "deny");
+			break;
+		case 'P':
+			if (strcmp(optarg, "demote") && strcmp(optarg, "disconnect")) {
+				rf_err("daemon: --auth-miss-policy wants demote or disconnect");
+				return 2;
+			}
+			ao.miss_policy = !strcmp(optarg, "demote") ? RF_AUTH_MISS_DEMOTE : RF_AUTH_MISS_DISCONNECT;
+			break;
+		case 'C': ao.no_cache = true; break;
+		case 'X':
+		case 'O':
+		case 'L':
+		case 'E': {
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg) {
+				rf_err("daemon: --%s wants a number", o == 'L' ? "auth-miss-limit" : o == 'E' ? "auth-exempt-pid" : "auth-deadline-*");
+				return 2;
+			}
+			if (o == 'L') {
+				ao.miss_limit = v > 1000000 ? 1000000 : (uint32_t)v;
+			} else if (o == 'E') {
+				if (ao.nexempt >= 4 || !v || v > INT32_MAX) {
+					rf_err("daemon: at most 4 --auth-exempt-pid, each a pid");
+					return 2;
+				}
+				ao.exempt[ao.nexempt++] = (pid_t)v;
+			} else {
+				if (v < RF_AUTH_DEADLINE_MIN_MS || v > RF_AUTH_DEADLINE_MAX_MS) {
+					rf_err("daemon: AUTH deadlines are %u..%u ms", RF_AUTH_DEADLINE_MIN_MS,
+					       RF_AUTH_DEADLINE_MAX_MS);
+					return 2;
+				}
+				ao.deadline_ms[o == 'X' ? 0 : 1] = (uint32_t)v;
+			}
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -548,6 +653,8 @@ int rf_cmd_daemon(int argc, char **argv)
 		return 1;
 	}
 	rf_broker_init(&d.b, &ms, config);
+	d.b.send = send_async;
+	d.b.send_ctx = &d;
 	if (!state_dir) {
 		/* a daemon on a private socket (tests) keeps its state beside the socket */
 		if (!strcmp(d.sock_path, RF_DEFAULT_SOCKET)) {
@@ -583,14 +690,33 @@ int rf_cmd_daemon(int argc, char **argv)
 		r = rf_source_synthetic(classes, rate, count, &d.src, err, sizeof(err));
 	else if (replay)
 		r = rf_source_replay(replay, rate, count, &d.src, err, sizeof(err));
-	else
+	else if (!no_source)
 		r = sensor_open(&d, no_bpf, err, sizeof(err));
+	else
+		r = 0;
 	if (r < 0) {
 		rf_err("daemon: %s", err);
 		goto out;
 	}
+	if (ao.nmounts) {
+		r = rf_auth_open(&ao, &d.b, &d.auth, err, sizeof(err));
+		if (r < 0) {
+			rf_err("daemon: %s", err);
+			goto out;
+		}
+		rf_info("AUTH on %u mounts; deadlines exec %u ms, open %u ms; default %s",
+			ao.nmounts, ao.deadline_ms[0], ao.deadline_ms[1], ao.default_deny ? "deny" : "allow");
+	}
+	if (net_policy) {
+		r = rf_netpolicy_open(&d.b, net_cgroup, &d.net, err, sizeof(err));
+		if (r < 0) {
+			rf_err("daemon: %s", err);
+			goto out;
+		}
+	}
 	snprintf(d.b.source_name, sizeof(d.b.source_name), "%s",
-		 d.src ? rf_source_name(d.src) : rf_sensor_degraded(d.sensor) ? "sensor (degraded)" : "sensor");
+		 d.src ? rf_source_name(d.src) : !d.sensor ? "none" :
+		 rf_sensor_degraded(d.sensor) ? "sensor (degraded)" : "sensor");
 	d.rx = malloc(RF_CTL_MSG_MAX + 1);
 	d.tx = malloc(RF_BROKER_REPLY_MAX);
 	if (!d.rx || !d.tx)
@@ -627,7 +753,10 @@ int rf_cmd_daemon(int argc, char **argv)
 	t_start = mono_ns();
 	if (add_fd(d.ep, d.sup_fd, &tag_sup) || add_fd(d.ep, d.lfd, &tag_listen) || add_fd(d.ep, d.sfd, &tag_signal) ||
 	    add_fd(d.ep, d.tick_fd, &tag_tick) || add_fd(d.ep, d.src_fd, &tag_source) ||
-	    (d.sensor && add_fd(d.ep, rf_sensor_fd(d.sensor), &tag_sensor))) {
+	    (d.sensor && add_fd(d.ep, rf_sensor_fd(d.sensor), &tag_sensor)) ||
+	    (d.auth && (add_fd(d.ep, rf_auth_fanotify_fd(d.auth), &tag_fan) ||
+			add_fd(d.ep, rf_auth_timer_fd(d.auth), &tag_authtimer))) ||
+	    (d.net && add_fd(d.ep, rf_netpolicy_fd(d.net), &tag_net))) {
 		rf_err("daemon: epoll_ctl: %s", strerror(errno));
 		goto out;
 	}
@@ -672,6 +801,12 @@ int rf_cmd_daemon(int argc, char **argv)
 							(unsigned long long)(ss.dropped - d.b.source_dropped));
 					d.b.source_dropped = ss.dropped;
 				}
+			} else if (tag == &tag_fan) {
+				rf_auth_read(d.auth);
+			} else if (tag == &tag_authtimer) {
+				rf_auth_expire(d.auth);
+			} else if (tag == &tag_net) {
+				rf_netpolicy_read(d.net);
 			} else if (tag == &tag_sup) {
 				(void)!read(d.sup_fd, &x, sizeof(x));
 				rf_sup_tick(&d.sup);
@@ -717,6 +852,8 @@ out:
 		close(c->fd);
 		rf_broker_conn_free(&d.b, c);
 	}
+	rf_auth_free(d.auth);
+	rf_netpolicy_free(d.net);
 	rf_broker_fini(&d.b);
 	rf_source_free(d.src);
 	rf_sensor_free(d.sensor);

@@ -90,7 +90,8 @@ int rf_cmd_status(int argc, char **argv)
 		case 'h':
 			printf("usage: ringfence status [--json] [--socket PATH]\n\n"
 			       "Show the daemon's clients: subscriptions, events/s, deliveries, drops,\n"
-			       "muting, ring fill and AUTH deadline misses (0 until AUTH exists); for clients\n"
+			       "muting, ring fill, AUTH answers and deadline misses; AUTH totals (requests,\n"
+			       "verdicts, cache, decision latency) and network rules (docs/auth.md); for clients\n"
 			       "the daemon started: state (running, restarting, quarantined, stopped),\n"
 			       "restarts, crashes, crash loops, content rollbacks; safe mode.\n"
 			       "Needs root or the daemon's user. Socket: --socket, $RINGFENCE_SOCKET or\n"
@@ -182,12 +183,17 @@ int rf_cmd_status(int argc, char **argv)
 			printf("],\"events_per_s\":%llu,\"delivered\":%llu,\"dropped\":%llu,"
 			       "\"muted\":%llu,\"mute_entries\":%u,\"muting_inverted\":%u,"
 			       "\"ring_used\":%llu,\"ring_bytes\":%llu,\"ring_fill\":%.4f,"
-			       "\"deadline_misses\":%llu,\"supervisor\":",
+			       "\"deadline_misses\":%llu,\"auth\":{\"asked\":%llu,\"allowed\":%llu,"
+			       "\"denied\":%llu,\"late\":%llu,\"p50_us\":%llu,\"p99_us\":%llu,"
+			       "\"demoted\":%s},\"supervisor\":",
 			       (unsigned long long)e.events_per_s, (unsigned long long)e.delivered,
 			       (unsigned long long)e.dropped, (unsigned long long)e.muted, e.mutes,
 			       e.inverted, (unsigned long long)e.ring_used,
 			       (unsigned long long)e.ring_bytes, fill / 100,
-			       (unsigned long long)e.deadline_misses);
+			       (unsigned long long)e.deadline_misses, (unsigned long long)e.auth_asked,
+			       (unsigned long long)e.auth_allowed, (unsigned long long)e.auth_denied,
+			       (unsigned long long)e.auth_late, (unsigned long long)e.auth_p50_us,
+			       (unsigned long long)e.auth_p99_us, e.auth_demoted ? "true" : "false");
 			if (!e.sup_state)
 				printf("null}");
 			else
@@ -210,8 +216,41 @@ int rf_cmd_status(int argc, char **argv)
 			printf("\n");
 		}
 	}
-	if (json)
-		printf("]}\n");
+	const struct rf_status_auth *a = &m.u.status.auth;
+	if (json) {
+		printf("],\"auth\":{\"marks\":%u,\"deadline_exec_ms\":%u,\"deadline_open_ms\":%u,"
+		       "\"requests\":%llu,\"exempt\":%llu,\"unasked\":%llu,\"allowed\":%llu,"
+		       "\"denied\":%llu,\"deadline_misses\":%llu,\"overflow\":%llu,\"pending\":%llu,"
+		       "\"cache_hits\":%llu,\"cache_misses\":%llu,\"cache_invalidated\":%llu,"
+		       "\"p50_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu,\"net_rules\":%u,"
+		       "\"net_blocked\":%llu,\"net_unreported\":%llu}}\n",
+		       a->marks, a->deadline_exec_ms, a->deadline_open_ms,
+		       (unsigned long long)a->requests, (unsigned long long)a->exempt,
+		       (unsigned long long)a->unasked, (unsigned long long)a->allowed,
+		       (unsigned long long)a->denied, (unsigned long long)a->deadline_misses,
+		       (unsigned long long)a->overflow, (unsigned long long)a->pending,
+		       (unsigned long long)a->cache_hits, (unsigned long long)a->cache_misses,
+		       (unsigned long long)a->cache_invalidated, (unsigned long long)a->p50_us,
+		       (unsigned long long)a->p99_us, (unsigned long long)a->max_us, a->net_rules,
+		       (unsigned long long)a->net_blocked, (unsigned long long)a->net_unreported);
+	} else if (a->marks) {
+		printf("auth: %u marked mounts, deadlines exec %u ms open %u ms; %llu requests "
+		       "(%llu exempt, %llu unasked), %llu allowed, %llu denied, %llu deadline misses, "
+		       "%llu overflow, %llu pending; cache %llu hits %llu misses %llu invalidated; "
+		       "decision p50 %llu us p99 %llu us max %llu us\n",
+		       a->marks, a->deadline_exec_ms, a->deadline_open_ms,
+		       (unsigned long long)a->requests, (unsigned long long)a->exempt,
+		       (unsigned long long)a->unasked, (unsigned long long)a->allowed,
+		       (unsigned long long)a->denied, (unsigned long long)a->deadline_misses,
+		       (unsigned long long)a->overflow, (unsigned long long)a->pending,
+		       (unsigned long long)a->cache_hits, (unsigned long long)a->cache_misses,
+		       (unsigned long long)a->cache_invalidated, (unsigned long long)a->p50_us,
+		       (unsigned long long)a->p99_us, (unsigned long long)a->max_us);
+	}
+	if (!json && (a->net_rules || a->net_blocked))
+		printf("net: %u deny rules in the kernel; %llu connects/binds blocked (%llu not reported)\n",
+		       a->net_rules, (unsigned long long)a->net_blocked,
+		       (unsigned long long)a->net_unreported);
 	ret = 0;
 out:
 	if (fd >= 0)

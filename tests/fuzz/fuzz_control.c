@@ -103,8 +103,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size - pos)
 			len = size - pos;
 		reply = rf_broker_control(b, c, data + pos, len, out, sizeof(out), fds, &nfds);
-		if (reply < sizeof(struct rf_msg_hdr) || rf_proto_parse(out, reply, &m, NULL) < 0)
+		if (reply == 0) {
+			/* only a well-formed VERDICT goes unanswered (proto.h) */
+			if (rf_proto_parse(data + pos, len, &m, NULL) < 0 || m.hdr.type != RF_MSG_VERDICT)
+				abort();
+		} else if (reply < sizeof(struct rf_msg_hdr) || rf_proto_parse(out, reply, &m, NULL) < 0) {
 			abort(); /* the daemon must always answer with a well-formed message */
+		}
 		if (nfds)
 			close(fds[0]);
 		pos += len;

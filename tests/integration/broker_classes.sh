@@ -22,7 +22,9 @@ out=$(client --name wrong-exe 2>/dev/null); is "client with the wrong executable
 out=$(client --name fork-only --classes process_exit 2>/dev/null)
 is "subscription outside the entitlements refused" "$(kv refused "$out")" RF_E_NOT_ENTITLED
 out=$(client --name fork-only --classes process_fork --modes auth 2>/dev/null)
-is "AUTH subscription refused until AUTH exists" "$(kv refused "$out")" RF_E_UNSUPPORTED
+is "AUTH subscription of a class without AUTH refused" "$(kv refused "$out")" RF_E_UNSUPPORTED
+out=$(client --name exit-exec --classes process_exit --modes auth 2>/dev/null)
+is "AUTH outside the manifest's modes refused" "$(kv refused "$out")" RF_E_NOT_ENTITLED
 
 client --name fork-only --classes process_fork --expect 1000 > "$T/a.out" 2>"$T/a.err" &
 A=$!

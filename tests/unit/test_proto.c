@@ -174,6 +174,128 @@ static void test_parse_mute(void **state)
 	assert_int_equal(parse(b, sizeof(struct rf_msg_hdr) + 4), -EBADMSG);
 }
 
+static void test_parse_verdict(void **state)
+{
+	struct rf_msg_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	hdr(&v, RF_MSG_VERDICT, sizeof(v));
+	v.request_id = 1;
+	v.verdict = RF_VERDICT_DENY;
+	v.flags = RF_VERDICT_F_CACHE;
+	assert_int_equal(parse(&v, sizeof(v)), 0);
+	v.verdict = 0;
+	assert_int_equal(parse(&v, sizeof(v)), -EBADMSG);         /* neither allow nor deny */
+	v.verdict = RF_VERDICT_DENY + 1;
+	assert_int_equal(parse(&v, sizeof(v)), -EBADMSG);
+	v.verdict = RF_VERDICT_ALLOW;
+	v.flags = 2;
+	assert_int_equal(parse(&v, sizeof(v)), -EBADMSG);         /* unknown flag */
+	v.flags = 0;
+	v.request_id = 0;
+	assert_int_equal(parse(&v, sizeof(v)), -EBADMSG);         /* id 0 */
+	v.request_id = 1;
+	hdr(&v, RF_MSG_VERDICT, sizeof(v) - 8);
+	assert_int_equal(parse(&v, sizeof(v) - 8), -EBADMSG);     /* short */
+}
+
+static void test_parse_netrule(void **state)
+{
+	struct rf_msg_netrule r, ok;
+
+	memset(&ok, 0, sizeof(ok));
+	hdr(&ok, RF_MSG_NETRULE, sizeof(ok));
+	ok.op = RF_NETRULE_ADD;
+	ok.family = 2;
+	ok.prefix = 24;
+	ok.protocol = 6;
+	ok.direction = RF_NETRULE_CONNECT;
+	ok.port = 80;
+	ok.addr[0] = 127;
+	ok.addr[1] = 0;
+	ok.addr[2] = 0;
+	assert_int_equal(parse(&ok, sizeof(ok)), 0);
+	r = ok; r.reserved0 = 1;
+	assert_int_equal(parse(&r, sizeof(r)), -EBADMSG);          /* reserved */
+	r = ok; r.reserved2 = 1;
+	assert_int_equal(parse(&r, sizeof(r)), -EBADMSG);
+	r = ok; r.op = 3;
+	assert_int_equal(parse(&r, sizeof(r)), -EBADMSG);          /* op */
+	r = ok; r.op = RF_NETRULE_CLEAR;
+	assert_int_equal(parse(&r, sizeof(r)), -EBADMSG);          /* clear with a rule */
+	memset(&r, 0, sizeof(r)); hdr(&r, RF_MSG_NETRULE, sizeof(r)); r.op = RF_NETRULE_CLEAR;
+	assert_int_equal(parse(&r, sizeof(r)), 0);
+	r = ok; r.family = 1;
+	assert_int_equal(parse(&r, sizeof(r)), -EBADMSG);          /* family */
+	r = ok; r.prefix = 33;
+	assert_int_equal(parse(&r, sizeof(r)), -EBADMSG);          /* prefix > 32 */
+	r = ok; r.family = 10; r.prefix = 129;
+	assert_int_equal(parse(&r, sizeof(r)), -EBADMSG);          /* prefix > 128 */
+	r = ok; r.addr[5] = 1;
+	assert_int_equal(parse(&r, sizeof(r)), -EBADMSG);          /* IPv4 longer than 4 bytes */
+	r = ok; r.protocol = 1;
+	assert_int_equal(parse(&r, sizeof(r)), -EBADMSG);          /* protocol */
+	r = ok; r.direction = 0;
+	assert_int_equal(parse(&r, sizeof(r)), -EBADMSG);          /* no direction */
+	r = ok; r.direction = 4;
+	assert_int_equal(parse(&r, sizeof(r)), -EBADMSG);
+	r = ok; r.addr[3] = 1;
+	assert_int_equal(parse(&r, sizeof(r)), -EBADMSG);          /* bits past /24 */
+	r = ok; r.prefix = 0; r.addr[0] = 0; r.addr[1] = 0;
+	assert_int_equal(parse(&r, sizeof(r)), 0);                 /* /0 parses; policy bounds it */
+	assert_int_equal(parse(&ok, sizeof(ok) - 4), -EBADMSG);    /* size */
+}
+
+static void test_parse_auth_test(void **state)
+{
+	unsigned char b[sizeof(struct rf_msg_auth_test) + 16];
+	struct rf_msg_auth_test *t = (void *)b;
+	unsigned char rb[sizeof(struct rf_msg_auth_result) + sizeof(struct rf_auth_result_entry)];
+	struct rf_msg_auth_result *r = (void *)rb;
+
+	memset(b, 0, sizeof(b));
+	hdr(t, RF_MSG_AUTH_TEST, sizeof(*t) + 5);
+	t->class_id = RF_CLASS_AUTH_EXEC;
+	t->path_len = 5;
+	memcpy(b + sizeof(*t), "/bin", 5);
+	assert_int_equal(parse(b, sizeof(*t) + 5), 0);
+	t->class_id = RF_CLASS_PROCESS_EXEC;
+	assert_int_equal(parse(b, sizeof(*t) + 5), -EBADMSG);      /* class */
+	t->class_id = RF_CLASS_AUTH_OPEN;
+	t->path_len = 6;
+	assert_int_equal(parse(b, sizeof(*t) + 5), -EBADMSG);      /* length not the rest */
+	t->path_len = 5;
+	b[sizeof(*t)] = 'b';
+	assert_int_equal(parse(b, sizeof(*t) + 5), -EBADMSG);      /* relative */
+	b[sizeof(*t)] = '/';
+	b[sizeof(*t) + 4] = 'x';
+	assert_int_equal(parse(b, sizeof(*t) + 5), -EBADMSG);      /* not terminated */
+	b[sizeof(*t) + 4] = 0;
+	b[sizeof(*t) + 2] = 0;
+	assert_int_equal(parse(b, sizeof(*t) + 5), -EBADMSG);      /* NUL inside */
+	hdr(t, RF_MSG_AUTH_TEST, sizeof(*t) - 4);
+	assert_int_equal(parse(b, sizeof(*t) - 4), -EBADMSG);      /* short */
+
+	memset(rb, 0, sizeof(rb));
+	hdr(r, RF_MSG_AUTH_RESULT, sizeof(rb));
+	r->verdict = RF_VERDICT_ALLOW;
+	r->nclients = 1;
+	r->entry_size = sizeof(struct rf_auth_result_entry);
+	assert_int_equal(parse(rb, sizeof(rb)), 0);
+	r->verdict = 0;
+	assert_int_equal(parse(rb, sizeof(rb)), -EBADMSG);         /* verdict */
+	r->verdict = RF_VERDICT_DENY;
+	r->nclients = 2;
+	assert_int_equal(parse(rb, sizeof(rb)), -EBADMSG);         /* entries */
+	r->nclients = RF_CLIENTS_MAX + 1;
+	assert_int_equal(parse(rb, sizeof(rb)), -EBADMSG);
+	r->nclients = 1;
+	r->entry_size = 8;
+	assert_int_equal(parse(rb, sizeof(rb)), -EBADMSG);         /* entry size */
+	hdr(r, RF_MSG_AUTH_RESULT, 20);
+	assert_int_equal(parse(rb, 20), -EBADMSG);                 /* short */
+}
+
 static void test_parse_replies(void **state)
 {
 	struct rf_msg_error e;
@@ -448,8 +570,28 @@ static void test_control_refusals(void **state)
 	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_EXIT, RF_SUB_NOTIFY, &code), RF_MSG_ERROR);
 	assert_int_equal(code, RF_E_NOT_ENTITLED);
 	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_FORK, RF_SUB_AUTH, &code), RF_MSG_ERROR);
-	assert_int_equal(code, RF_E_UNSUPPORTED);
+	assert_int_equal(code, RF_E_UNSUPPORTED);                     /* AUTH of a NOTIFY class */
+	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_FORK, RF_SUB_AUTH | RF_SUB_NOTIFY, &code), RF_MSG_OK);
+	f->c->auth_demoted = true;                                    /* missed its deadlines */
+	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_FORK, RF_SUB_AUTH | RF_SUB_NOTIFY, &code), RF_MSG_ERROR);
+	assert_int_equal(code, RF_E_STATE);
 	assert_int_equal(subscribe(f, 1ull << RF_CLASS_PROCESS_FORK, RF_SUB_NOTIFY, &code), RF_MSG_OK);
+	{
+		/* a VERDICT is never answered; without AUTH it is counted as late */
+		struct rf_msg_verdict v;
+		int fds[2], nfds = 0;
+
+		memset(&v, 0, sizeof(v));
+		hdr(&v, RF_MSG_VERDICT, sizeof(v));
+		v.request_id = 5;
+		v.verdict = RF_VERDICT_ALLOW;
+		assert_int_equal(rf_broker_control(&f->b, f->c, &v, sizeof(v), f->out, sizeof(f->out),
+						   fds, &nfds), 0);
+		assert_int_equal(f->c->auth_late, 1);
+		v.verdict = 9;                                        /* malformed: an error */
+		assert_int_equal(ctl(f, &v, sizeof(v), &code), RF_MSG_ERROR);
+		assert_int_equal(code, RF_E_PROTO);
+	}
 	hdr(&h, RF_MSG_HEARTBEAT, sizeof(h));                         /* the supervisor's */
 	assert_int_equal(ctl(f, &h, sizeof(h), &code), RF_MSG_OK);
 	assert_int_equal(f->c->heartbeats, 1);
@@ -572,6 +714,9 @@ int main(void)
 		cmocka_unit_test(test_parse_header),
 		cmocka_unit_test(test_parse_hello_subscribe_invert),
 		cmocka_unit_test(test_parse_mute),
+		cmocka_unit_test(test_parse_verdict),
+		cmocka_unit_test(test_parse_netrule),
+		cmocka_unit_test(test_parse_auth_test),
 		cmocka_unit_test(test_parse_replies),
 		cmocka_unit_test(test_manifest),
 		cmocka_unit_test(test_manifest_supervisor),
