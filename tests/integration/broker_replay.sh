@@ -10,8 +10,9 @@ manifest replay "classes=process_exec"
 "$RF_BIN" record "$T/cap.rfcap" --class process_exec --count 20 --for 20 2>"$T/rec.log" &
 R=$!
 on_exit "kill $R 2>/dev/null"
-sleep 1
-for i in $(seq 200); do /bin/true; [ -e "/proc/$R" ] || break; done
+# exec until the recorder has its 20 events (the sensor may take seconds to load on a
+# busy machine)
+for i in $(seq 2000); do /bin/true; [ -e "/proc/$R" ] || break; sleep 0.01; done
 wait $R; rc=$?
 is "recorded a capture file" "$rc" 0
 start_daemon --replay "$T/cap.rfcap" --count 500 --wait-clients 1
