@@ -23,11 +23,14 @@ ensure_tracefs() {
 # auditd: use a running one, or start our own in the foreground (and stop only ours)
 AUDITD_PID=
 ensure_auditd() {
-	if pgrep -x auditd >/dev/null; then return 0; fi
+	# an auditd that is running and answering (one that is shutting down does not)
+	if pgrep -x auditd >/dev/null && auditctl -s 2>/dev/null | grep -q "pid [1-9]"; then return 0; fi
+	for _ in $(seq 50); do pgrep -x auditd >/dev/null || break; sleep 0.1; done
 	mkdir -p /var/log/audit
 	/sbin/auditd -n >"$BENCH_TMP/auditd.out" 2>&1 &
 	AUDITD_PID=$!
-	bench_on_exit "kill $AUDITD_PID"
+	# stop it and wait until it is gone: the next script must not find it dying
+	bench_on_exit "kill $AUDITD_PID; wait $AUDITD_PID"
 	for _ in $(seq 50); do auditctl -s 2>/dev/null | grep -q "pid [1-9]" && return 0; sleep 0.1; done
 	echo "bench: auditd did not start: $(cat "$BENCH_TMP/auditd.out")" >&2
 	return 1
