@@ -287,15 +287,10 @@ static __always_inline void put_walked(char *buf, __u32 *off, struct rf_str *d, 
 	*off = o + len + 1;
 }
 
-/* Append the path of (dentry, vfsmount), both BTF-typed or plain numbers. */
-static __always_inline void put_dpath(char *buf, __u32 *off, struct rf_str *d, void *dentry,
-				      void *mnt, bool *partial)
+/* Append what a walk returned (r: pos and RF_WALK_PARTIAL, or -1) to the event. */
+static __always_inline void put_walk_result(char *buf, __u32 *off, struct rf_str *d, int r,
+					    bool *partial)
 {
-	int r;
-
-	if (*off > RF_BPF_EVENT_BUF - RF_PATH_MAX)
-		return;
-	r = path_walk(dentry, mnt);
 	if (r < 0)
 		return;
 	if (r & RF_WALK_PARTIAL)
@@ -303,20 +298,20 @@ static __always_inline void put_dpath(char *buf, __u32 *off, struct rf_str *d, v
 	put_walked(buf, off, d, r & (RF_PATH_MAX - 1));
 }
 
+/* Append the path of (dentry, vfsmount), both BTF-typed or plain numbers. */
+static __always_inline void put_dpath(char *buf, __u32 *off, struct rf_str *d, void *dentry,
+				      void *mnt, bool *partial)
+{
+	if (*off <= RF_BPF_EVENT_BUF - RF_PATH_MAX)
+		put_walk_result(buf, off, d, path_walk(dentry, mnt), partial);
+}
+
 /* Append the path of the struct path at `path` to the event at *off. */
 static __always_inline void put_path(char *buf, __u32 *off, struct rf_str *d, __u64 path,
 				     bool *partial)
 {
-	int r;
-
-	if (*off > RF_BPF_EVENT_BUF - RF_PATH_MAX)
-		return;
-	r = path_walk_ptr(path);
-	if (r < 0)
-		return;
-	if (r & RF_WALK_PARTIAL)
-		*partial = true;
-	put_walked(buf, off, d, r & (RF_PATH_MAX - 1));
+	if (*off <= RF_BPF_EVENT_BUF - RF_PATH_MAX)
+		put_walk_result(buf, off, d, path_walk_ptr(path), partial);
 }
 
 /* Append a NUL-terminated kernel string of at most max bytes (NUL included). */

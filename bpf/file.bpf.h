@@ -67,7 +67,7 @@ static __always_inline int on_open_exit(long ret)
 	struct file *f;
 	umode_t imode = 0;
 	bool partial = false;
-	__u32 off = sizeof(*ev), pos;
+	__u32 off = sizeof(*ev);
 	__u16 cls;
 	char *buf;
 	int r;
@@ -99,10 +99,7 @@ static __always_inline int on_open_exit(long ret)
 	r = path_walk((void *)fh.path_dentry, (void *)fh.path_mnt);
 	if (r < 0)
 		return 0;
-	pos = r & (RF_PATH_MAX - 1);
-	put_walked(buf, &off, &ev->path, pos);
-	if (r & RF_WALK_PARTIAL)
-		partial = true;
+	put_walk_result(buf, &off, &ev->path, r, &partial);
 	if (path_excluded(buf, &ev->path))
 		return 0;
 	submit(buf, off, cls, partial);

@@ -114,17 +114,23 @@ static void read_kernel_drops(struct rf_sensor *s)
 	free(v);
 }
 
-static int on_sample(void *ctx, void *data, size_t len)
+/* The kernel dropped something since we last looked (its drop hint moved): account
+ * the drops now, so the gap comes before the events that came after them. */
+static void check_drops(struct rf_sensor *s)
 {
-	struct rf_sensor *s = ctx;
 	uint64_t hint = __atomic_load_n(&s->skel->bss->rf_drop_hint, __ATOMIC_RELAXED);
 
-	/* the kernel dropped something since we last looked: make the gap visible
-	 * before the events that came after it */
 	if (hint != s->last_drop_hint) {
 		s->last_drop_hint = hint;
 		read_kernel_drops(s);
 	}
+}
+
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	struct rf_sensor *s = ctx;
+
+	check_drops(s);
 	return rf_sensor_deliver(s, data, len);
 }
 
@@ -468,10 +474,8 @@ int rf_sensor_poll(struct rf_sensor *s, int timeout_ms)
 	if (n > 0)
 		s->active = true;
 	/* drops at the very end of a burst show up only in the counters */
-	if (n >= 0 && __atomic_load_n(&s->skel->bss->rf_drop_hint, __ATOMIC_RELAXED) != s->last_drop_hint) {
-		s->last_drop_hint = s->skel->bss->rf_drop_hint;
-		read_kernel_drops(s);
-	}
+	if (n >= 0)
+		check_drops(s);
 	return n;
 }
 
