@@ -97,21 +97,20 @@ static __always_inline void count(__u32 cls, bool dropped)
 }
 
 /*
- * Wake-ups: waking the reader costs the writing CPU an interrupt, which at a million
- * events a second would cost more than the events. So a record wakes the reader only
- * when the last wake-up is at least RF_WAKEUP_MIN_NS old; the ones in between are
- * picked up by that reader's next pass, and the reader, while events flow, polls at
- * least every RF_POLL_ACTIVE_MS (user space, sensor.c). At low rates every event
- * wakes the reader at once.
+ * Wake-ups: waking the reader costs the writing CPU an interrupt (irq_work), which at
+ * a million events a second would cost more than the events. Flags 0 leave it to the
+ * ring buffer's own check: a record wakes the reader only when the reader has
+ * consumed everything before it (it is idle or about to sleep), so each wake-up is
+ * followed by one pass of the reader, however many records arrive meanwhile: under a
+ * storm the reader is behind and nothing wakes it; at low rates every event wakes it
+ * at once. No record is ever left without a wake-up to come, so the reader needs no
+ * timer. (An earlier version woke at most every 20 us and had the reader poll every
+ * millisecond while events flowed: an event written just after a wake-up waited up
+ * to that millisecond; docs/sensor.md, "Cost".)
  */
-__u64 rf_last_wakeup_ns = 0;
-
 static __always_inline __u64 wakeup_flags(__u64 now)
 {
-	if (now - rf_last_wakeup_ns < RF_WAKEUP_MIN_NS)
-		return BPF_RB_NO_WAKEUP;
-	rf_last_wakeup_ns = now;
-	return BPF_RB_FORCE_WAKEUP;
+	return 0;
 }
 
 static __always_inline void fill_hdr(struct rf_event_hdr *h, __u16 cls, __u16 size,

@@ -765,10 +765,7 @@ int rf_cmd_daemon(int argc, char **argv)
 	timeout = 0;
 	while (!stop) {
 		struct epoll_event evs[32];
-		/* while sensor events flow the kernel does not wake us for each one: come back
-		 * within RF_POLL_ACTIVE_MS and read what it left without a wake-up */
-		int i, n = epoll_wait(d.ep, evs, 32,
-				      d.sensor ? rf_sensor_wait_hint_ms(d.sensor, timeout) : timeout);
+		int i, n = epoll_wait(d.ep, evs, 32, timeout);
 
 		if (n < 0 && errno != EINTR) {
 			rf_err("daemon: epoll_wait: %s", strerror(errno));

@@ -447,32 +447,16 @@ int rf_sensor_fd(const struct rf_sensor *s)
 	return s->rb ? ring_buffer__epoll_fd(s->rb) : s->nl_fd;
 }
 
-int rf_sensor_wait_hint_ms(const struct rf_sensor *s, int timeout_ms)
-{
-	/* while events flow, the kernel wakes us at most every RF_WAKEUP_MIN_NS and
-	 * leaves the ones in between for our next pass: come back soon */
-	if (s->rb && s->active && (timeout_ms < 0 || timeout_ms > RF_POLL_ACTIVE_MS))
-		return RF_POLL_ACTIVE_MS;
-	return timeout_ms;
-}
-
 int rf_sensor_poll(struct rf_sensor *s, int timeout_ms)
 {
-	int n, first;
+	int n;
 
 	if (!s->rb)
 		return rf_sensor_fallback_poll(s, timeout_ms);
-	first = rf_sensor_wait_hint_ms(s, timeout_ms);
-	n = ring_buffer__poll(s->rb, first);
-	if (n == 0 && s->active) /* records written without a wake-up wake no epoll: read them */
-		n = ring_buffer__consume(s->rb);
-	if (n == 0 && first != timeout_ms) {
-		/* quiet for RF_POLL_ACTIVE_MS: the next event will wake us */
-		s->active = false;
-		n = ring_buffer__poll(s->rb, timeout_ms < 0 ? -1 : timeout_ms - first);
-	}
-	if (n > 0)
-		s->active = true;
+	/* Every record that finds us caught up wakes us (bpf/common.bpf.h,
+	 * wakeup_flags): no record waits for a timer. Not waiting at all, read what is
+	 * there without the epoll round trip. */
+	n = timeout_ms == 0 ? ring_buffer__consume(s->rb) : ring_buffer__poll(s->rb, timeout_ms);
 	/* drops at the very end of a burst show up only in the counters */
 	if (n >= 0)
 		check_drops(s);

@@ -55,10 +55,6 @@ int rf_sensor_open(const struct rf_sensor_opts *opts, rf_sensor_cb cb, void *ctx
 		   struct rf_sensor **ret, char *why, size_t whylen);
 /* File descriptor that becomes readable when events are waiting (for epoll). */
 int rf_sensor_fd(const struct rf_sensor *s);
-/* When waiting on rf_sensor_fd() yourself: wait at most this long (given the wait
- * you intended, -1 = forever) before calling rf_sensor_poll(s, 0). While events
- * flow it is RF_POLL_ACTIVE_MS: the kernel does not wake the reader for every event. */
-int rf_sensor_wait_hint_ms(const struct rf_sensor *s, int timeout_ms);
 /* Deliver waiting events, waiting up to timeout_ms (-1: forever, 0: not at all) for
  * the first. Returns the number delivered, or -errno (-EINTR when a signal came). */
 int rf_sensor_poll(struct rf_sensor *s, int timeout_ms);

@@ -26,7 +26,6 @@ struct rf_sensor {
 	struct rf_sensor_bpf *skel;
 	struct ring_buffer *rb;
 	uint64_t last_drop_hint;
-	bool active; /* events came in the last RF_POLL_ACTIVE_MS */
 	struct bpf_link *links[RF_SENSOR_PROGS_MAX];
 	unsigned nlinks;
 	bool attached[RF_SENSOR_PROGS_MAX]; /* by program index: attach tried */
