@@ -124,7 +124,10 @@ static void answer_kernel(struct rf_auth *a, int fd, bool deny)
 
 static size_t cache_ix(dev_t dev, ino_t ino, unsigned cls_ix)
 {
-	uint64_t h = (uint64_t)ino * 0x9E3779B97F4A7C15ull ^ (uint64_t)dev * 0xC2B2AE3D27D4EB4Full ^ cls_ix;
+	/* the class goes into the mixed bits too: an exec's two requests (exec, then
+	 * open of the same file) must not share, and evict each other from, one slot */
+	uint64_t h = (uint64_t)ino * 0x9E3779B97F4A7C15ull ^ (uint64_t)dev * 0xC2B2AE3D27D4EB4Full ^
+		     (uint64_t)(cls_ix + 1) * 0x165667B19E3779F9ull;
 
 	return (size_t)(h >> 17) & (RF_AUTH_CACHE_MAX - 1);
 }

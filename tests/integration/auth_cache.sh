@@ -38,4 +38,18 @@ hits=$(aj .auth.cache_hits)
 "$MNT/nocache"; "$MNT/nocache"; "$MNT/true"
 is "non-cacheable verdicts: no hit" "$(aj .auth.cache_hits)" "$hits"
 is "... the client was asked each time" "$(asked)" 3
+kill $C; wait $C 2>/dev/null
+
+# both classes subscribed: an exec is two requests (exec, then open of the binary);
+# both verdicts are cached side by side, so a second exec asks nobody
+cp /bin/true "$MNT/both"
+sleep 0.1
+authc --name a --mode allow --cache --classes auth_exec,auth_open --ready "$T/rc" & C=$!; on_exit "kill $C"
+ready "$T/rc"
+hits=$(aj .auth.cache_hits)
+"$MNT/both"
+is "exec with both classes: the client was asked twice (exec, open)" "$(asked)" 2
+"$MNT/both"
+is "second exec: both requests are cache hits" "$(($(aj .auth.cache_hits) - hits))" 2
+is "... and the client was not asked again" "$(asked)" 2
 done_testing
