@@ -101,6 +101,8 @@
 #define RF_AUTH_CACHE_MAX    8192u   /* verdict cache entries (direct-mapped, power of two) */
 #define RF_AUTH_CACHE_RACY_NS 50000000ull /* files changed this recently are not cached (coarse ctime) */
 #define RF_AUTH_READ_BATCH   64u     /* fanotify events read per wakeup */
+#define RF_AUTH_EXEC_GRANTS_MAX 64u  /* allowed execs remembered for their open (by pid; power of two) */
+#define RF_AUTH_EXEC_GRANT_NS 50000000ull /* ... for at most this long */
 
 /* Network deny rules (bpf/netpolicy.bpf.c, src/daemon/netpolicy.c) */
 #define RF_NETRULES_MAX      256u    /* rules in the kernel, all clients together */

@@ -34,6 +34,10 @@ struct pend {
 	unsigned char *ev;  /* the request event, for the report to NOTIFY subscribers */
 	/* `ringfence auth test`: no kernel request; the answers go back to requester */
 	bool test;
+	/* exec: some AUTH client of the class was not asked or did not allow in time
+	 * (muted, ring full, missed, denied): the exec grants nothing for its open */
+	bool not_all;
+	bool covered;       /* open: the clients that allowed its exec were not asked */
 	uint32_t requester, req_msg_id, nres;
 	struct rf_auth_result_entry *res;
 	uint32_t nwait;
@@ -50,6 +54,16 @@ struct cache_ent {
 	uint8_t cls_ix, deny;
 };
 
+/* An allowed exec covers the open of the same file that the kernel asks about
+ * right after it (docs/auth.md, "An exec's open"). */
+struct exec_grant {
+	uint64_t gen;       /* == auth->cache_gen: the same AUTH clients as at the exec */
+	uint64_t until;     /* CLOCK_MONOTONIC; 0: unused */
+	uint32_t pid;
+	dev_t dev;
+	ino_t ino;
+};
+
 struct rf_auth {
 	struct rf_auth_opts o;
 	struct rf_broker *b;
@@ -60,6 +74,8 @@ struct rf_auth {
 	uint64_t gen;           /* request id = gen * RF_AUTH_PENDING_MAX + slot */
 	uint64_t armed;         /* deadline the timer is set to (0: none) */
 	struct cache_ent *cache; /* RF_AUTH_CACHE_MAX */
+	struct exec_grant grants[RF_AUTH_EXEC_GRANTS_MAX]; /* by pid */
+	int fan_flags;          /* F_GETFL of the event files: the group's, read once */
 	uint64_t cache_gen;
 	uint64_t mask;          /* fanotify events marked now */
 	struct rf_status_auth st;
@@ -243,6 +259,19 @@ static void finish_test(struct rf_auth *a, struct pend *p)
 	free(r);
 }
 
+/* Every AUTH client of auth_exec allowed pid's exec of this file (or the cache
+ * did for them): they are not asked about the open the kernel asks about next. */
+static void give_grant(struct rf_auth *a, uint32_t pid, const struct stat *st)
+{
+	struct exec_grant *g = &a->grants[pid & (RF_AUTH_EXEC_GRANTS_MAX - 1)];
+
+	g->gen = a->cache_gen;
+	g->until = mono_ns() + RF_AUTH_EXEC_GRANT_NS;
+	g->pid = pid;
+	g->dev = st->st_dev;
+	g->ino = st->st_ino;
+}
+
 static void finish(struct rf_auth *a, struct pend *p)
 {
 	uint32_t slot = (uint32_t)(p - a->pend);
@@ -260,8 +289,10 @@ static void finish(struct rf_auth *a, struct pend *p)
 	record_latency(a, p->t0);
 	close(p->fd);
 	cache_store(a, p);
+	if (p->cls_ix == 0 && !p->deny && !p->not_all && p->have_key)
+		give_grant(a, p->pid, &p->st);
 	if (p->ev) {
-		report(a, p->ev, p->deny, false);
+		report(a, p->ev, p->deny, p->covered);
 		rf_broker_flush(a->b);
 		free(p->ev);
 	}
@@ -279,6 +310,7 @@ static void miss(struct rf_auth *a, struct pend *p, uint32_t k, struct rf_conn *
 	p->wait[k] = p->wait[--p->nwait];
 	p->deny |= default_deny(a, p);
 	p->cacheable = false;
+	p->not_all = true;
 	if (p->test) { /* a dry run costs no client a miss */
 		if (re)
 			re->result = count ? RF_AUTH_RES_MISSED : RF_AUTH_RES_GONE;
@@ -368,8 +400,11 @@ static size_t build_event(struct rf_auth *a, const struct fanotify_event_metadat
 	e->deadline_ns = deadline;
 	snprintf(link, sizeof(link), "/proc/%u", (unsigned)m->pid);
 	e->uid = stat(link, &pst) == 0 ? (uint32_t)pst.st_uid : UINT32_MAX;
-	flags = fcntl(m->fd, F_GETFL);
-	e->flags = flags < 0 ? 0 : (uint32_t)flags;
+	/* the event file's flags are the group's (fanotify_init), the same for every
+	 * event: one fcntl, not one per request */
+	if (m->fd >= 0 && a->fan_flags < 0 && (flags = fcntl(m->fd, F_GETFL)) >= 0)
+		a->fan_flags = flags;
+	e->flags = m->fd < 0 || a->fan_flags < 0 ? 0 : (uint32_t)a->fan_flags;
 	e->fail_closed = fail_closed;
 	off = put_str(a->evbuf, off, &e->path, path, plen);
 	snprintf(link, sizeof(link), "/proc/%u/exe", (unsigned)m->pid);
@@ -381,6 +416,18 @@ static size_t build_event(struct rf_auth *a, const struct fanotify_event_metadat
 	return e->hdr.size;
 }
 
+/* The exec that pid just had allowed, if it was of this file: consumed. */
+static bool take_grant(struct rf_auth *a, uint32_t pid, const struct stat *st)
+{
+	struct exec_grant *g = &a->grants[pid & (RF_AUTH_EXEC_GRANTS_MAX - 1)];
+
+	if (!g->until || g->pid != pid || g->gen != a->cache_gen || g->dev != st->st_dev ||
+	    g->ino != st->st_ino || mono_ns() > g->until)
+		return false;
+	g->until = 0;
+	return true;
+}
+
 static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
 {
 	unsigned cls_ix = (m->mask & FAN_OPEN_EXEC_PERM) ? 0 : 1;
@@ -388,7 +435,7 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
 	char link[64], path[RF_PATH_MAX];
 	struct pend *p;
 	struct stat st;
-	bool deny, have_key;
+	bool deny, have_key, covered = false;
 	uint64_t t0 = mono_ns(), id;
 	uint32_t slot, i, n;
 	ssize_t plen;
@@ -408,8 +455,12 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
 		return;
 	}
 	have_key = fstat(m->fd, &st) == 0;
+	if (cls_ix == 1 && have_key && a->b->nasubs[cls])
+		covered = take_grant(a, (uint32_t)m->pid, &st);
 	if (have_key && a->b->nasubs[cls] && !a->o.no_cache && cache_lookup(a, &st, cls_ix, &deny)) {
 		answer_kernel(a, m->fd, deny);
+		if (cls_ix == 0 && !deny)
+			give_grant(a, (uint32_t)m->pid, &st);
 		if (a->b->nsubs[cls] || deny) { /* report; a hit costs the path only then */
 			snprintf(link, sizeof(link), "/proc/self/fd/%d", m->fd);
 			plen = readlink(link, path, sizeof(path) - 1);
@@ -447,7 +498,10 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
 	p->pid = (uint32_t)m->pid;
 	p->cls_ix = (uint8_t)cls_ix;
 	p->fail_closed = is_fail_closed(a, path);
-	p->cacheable = true;
+	/* never cached when covered: the exec's verdict is about this open only, not
+	 * about later plain opens of the file */
+	p->cacheable = !covered;
+	p->covered = covered;
 	p->have_key = have_key;
 	if (have_key)
 		p->st = st;
@@ -467,10 +521,16 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
 		const struct rf_event_hdr *ev = (const struct rf_event_hdr *)a->evbuf;
 		int r;
 
-		if (c->dead)
+		if (c->dead) {
+			p->not_all = true;
+			continue;
+		}
+		/* it allowed this file's exec by this process a moment ago */
+		if (covered && ((c->classes >> RF_CLASS_AUTH_EXEC) & 1) && (c->modes & RF_SUB_AUTH))
 			continue;
 		if ((c->mutes.total || c->mutes.inverted) && rf_broker_muted(a->b, c, ev)) {
 			c->muted++;
+			p->not_all = true;
 			continue;
 		}
 		r = rf_ring_writer_put(&c->ring, ev, ev->size, ++c->seq, ++c->class_seq[cls]);
@@ -491,6 +551,7 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
 			}
 			p->deny |= default_deny(a, p);
 			p->cacheable = false;
+			p->not_all = true;
 			c->deadline_misses++;
 			a->st.deadline_misses++;
 		}
@@ -519,6 +580,9 @@ void rf_auth_read(struct rf_auth *a)
 		len = read(a->fan, buf, sizeof(buf));
 		if (len <= 0)
 			return;
+		/* room for another event left: the queue was empty; epoll tells us when
+		 * more come (saves the read that would fail with EAGAIN) */
+		bool drained = (size_t)len + FAN_EVENT_METADATA_LEN <= sizeof(buf);
 		for (; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
 			if (m->vers != FANOTIFY_METADATA_VERSION) {
 				rf_err("auth: fanotify metadata version %u, expected %u",
@@ -535,6 +599,8 @@ void rf_auth_read(struct rf_auth *a)
 			}
 			handle(a, m);
 		}
+		if (drained)
+			return;
 	}
 }
 
@@ -800,6 +866,7 @@ int rf_auth_open(const struct rf_auth_opts *opts, struct rf_broker *b, struct rf
 	for (i = 0; i < RF_AUTH_PENDING_MAX; i++)
 		a->freelist[a->nfree++] = RF_AUTH_PENDING_MAX - 1 - i;
 	a->cache_gen = 1;
+	a->fan_flags = -1;
 	a->fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE,
 			       O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (a->fan < 0) {
