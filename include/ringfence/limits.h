@@ -129,4 +129,12 @@
 #define RF_SAFE_MODE_STARTS  3u      /* daemon starts in a row without reaching healthy: safe mode */
 #define RF_DAEMON_HEALTHY_S  10u     /* daemon up this long with no client crash: healthy */
 
+/* Recent-events recording: the last N seconds the daemon saw, for the content
+ * pipeline's shadow run (src/daemon/recent.c, docs/content.md) */
+#define RF_RECENT_SECONDS_DEFAULT 30u            /* window kept by default */
+#define RF_RECENT_BYTES_DEFAULT   (16ull << 20)  /* memory bound of the window */
+#define RF_RECENT_BYTES_MIN       (1ull << 20)
+#define RF_RECENT_BYTES_MAX       (1ull << 30)
+#define RF_RECENT_CHUNK           (1u << 20)     /* recording is kept in chunks of this size */
+
 #endif /* RINGFENCE_LIMITS_H */

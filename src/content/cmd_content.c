@@ -14,6 +14,9 @@
 #include "common/log.h"
 #include "content/content.h"
 #include "content/content_int.h"
+#include "daemon/recent.h"
+#include "ringfence/proto.h"
+#include "ringfence/ringfence.h"
 #include "ringfence/schema.h"
 
 static const char usage_text[] =
@@ -39,9 +42,14 @@ static const char usage_text[] =
 	"  init ROOT.rfm                trust this root metadata (first use)\n"
 	"  verify [--root ROOT.rfm] BUNDLE\n"
 	"                               check signatures, expiry, rollback, length and hash\n"
-	"  install (--shadow 'CMD {content} {capture}' [--capture FILE] | --no-shadow)\n"
-	"       [--shadow-cpu SEC] [--shadow-timeout MS] [--validate-timeout MS] BUNDLE\n"
-	"                               verify, validate (sandboxed), shadow-run, activate\n"
+	"  install (--shadow 'CMD {content} {capture}' [--capture FILE | --socket PATH]\n"
+	"       | --no-shadow) [--shadow-cpu SEC] [--shadow-timeout MS]\n"
+	"       [--validate-timeout MS] BUNDLE\n"
+	"                               verify, validate (sandboxed), shadow-run, activate;\n"
+	"                               the shadow run replays --capture FILE, or else the\n"
+	"                               daemon's recording of its last seconds of events\n"
+	"                               (daemon socket: --socket, $RINGFENCE_SOCKET or\n"
+	"                               " RF_DEFAULT_SOCKET ")\n"
 	"  list [CLIENT]                show current and known-good versions\n"
 	"  rollback CLIENT              make the last known good version current\n"
 	"  mark-good CLIENT             declare the current version known good\n"
@@ -56,7 +64,7 @@ static const char usage_text[] =
 	"linked). The shadow run is skipped only when --no-shadow says so.\n";
 
 struct opts {
-	const char *store, *out, *type, *client, *root_file, *capture, *shadow;
+	const char *store, *out, *type, *client, *root_file, *capture, *shadow, *socket;
 	const char *keys[RF_META_SIGS_MAX];
 	unsigned nkeys;
 	const char *roots[RF_ROOT_CHAIN_MAX];
@@ -110,6 +118,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--store") || !strcmp(a, "-o") || !strcmp(a, "--type") ||
 			   !strcmp(a, "--client") || !strcmp(a, "--root") ||
 			   !strcmp(a, "--capture") || !strcmp(a, "--shadow") ||
+			   !strcmp(a, "--socket") ||
 			   !strcmp(a, "--key") || !strcmp(a, "--root-key") ||
 			   !strcmp(a, "--targets-key")) {
 			if (!v)
@@ -125,6 +134,8 @@ static int parse(int argc, char **argv, struct opts *o)
 				o->client = v;
 			else if (!strcmp(a, "--capture"))
 				o->capture = v;
+			else if (!strcmp(a, "--socket"))
+				o->socket = v;
 			else if (!strcmp(a, "--shadow"))
 				o->shadow = v;
 			else if (!strcmp(a, "--root")) {
@@ -517,16 +528,57 @@ static char **split_cmd(const char *s)
 	return argv; /* argv[0] owns copy */
 }
 
+/* The shadow run's events when no --capture is given: the daemon's recording of its
+ * last seconds, copied into a private file in the store. Returns 0 or an exit code. */
+static int fetch_recent(const struct opts *o, char *path, size_t len)
+{
+	const char *store = o->store ? o->store : RF_CONTENT_STORE_DEFAULT;
+	struct rf_msg_recent info;
+	char err[512];
+	int fd;
+
+	snprintf(path, len, "%s/.recent-XXXXXX", store);
+	fd = mkstemp(path);
+	if (fd < 0) {
+		rf_err("install: cannot create a file for the recording in %s: %s", store,
+		       strerror(errno));
+		path[0] = 0;
+		return 1;
+	}
+	close(fd);
+	if (rf_recent_fetch(o->socket, path, &info, err, sizeof(err)) < 0) {
+		rf_err("install: the shadow run needs events: %s; give --capture FILE", err);
+		goto fail;
+	}
+	if (!info.events) {
+		rf_err("install: the daemon's recording of its last %u s is empty: nothing to "
+		       "shadow-test against; give --capture FILE", info.window_s);
+		goto fail;
+	}
+	rf_info("install: shadow run on the daemon's recording: %llu events over %.1f s "
+		"(window %u s)", (unsigned long long)info.events,
+		(double)(info.newest_ns - info.oldest_ns) / 1e9, info.window_s);
+	return 0;
+fail:
+	unlink(path);
+	path[0] = 0;
+	return 1;
+}
+
 static int cmd_install(struct opts *o)
 {
 	struct rf_content_err e = {0};
 	struct rf_content_state st;
 	struct rf_install_opts io = {0};
 	struct rf_shadow sh = {0};
+	char recent[4096] = "";
 	int r;
 
 	if (o->npos != 1)
 		return usage_err("install needs one BUNDLE%s", "");
+	if (o->capture && o->socket)
+		return usage_err("give --capture FILE or --socket PATH (the daemon's recording), "
+				 "not both%s", "");
 	if (!o->shadow == !o->no_shadow)
 		return usage_err("install needs either --shadow 'CMD {content} {capture}' or, "
 				 "to skip the shadow run deliberately, --no-shadow%s", "");
@@ -537,6 +589,15 @@ static int cmd_install(struct opts *o)
 		if (!sh.argv)
 			return usage_err("--shadow '%s': empty command", o->shadow);
 		sh.capture = o->capture;
+		if (!sh.capture) {
+			r = fetch_recent(o, recent, sizeof(recent));
+			if (r) {
+				free(sh.argv[0]);
+				free(sh.argv);
+				return r;
+			}
+			sh.capture = recent;
+		}
 		sh.cpu_s = o->shadow_cpu;
 		sh.timeout_ms = o->shadow_tmo;
 		io.shadow = &sh;
@@ -544,6 +605,8 @@ static int cmd_install(struct opts *o)
 		rf_warn("install: --no-shadow: the shadow run is skipped");
 	}
 	r = rf_content_install(o->pos[0], &io, &st, &e);
+	if (recent[0])
+		unlink(recent);
 	if (sh.argv) {
 		free(sh.argv[0]);
 		free(sh.argv);

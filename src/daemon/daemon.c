@@ -28,6 +28,7 @@
 #include "daemon/auth.h"
 #include "daemon/broker.h"
 #include "daemon/netpolicy.h"
+#include "daemon/recent.h"
 #include "daemon/source.h"
 #include "daemon/supervisor.h"
 #include "sensor/sensor.h"
@@ -91,6 +92,9 @@ static void usage(FILE *o)
 		"  --safe-mode-after N  come up in safe mode after N such starts in a row (default 3)\n"
 		"  --healthy-after S    seconds up before this start counts as healthy (default 10)\n"
 		"  --safe-mode          come up in safe mode now\n"
+		"  --recent-seconds N   keep the last N seconds of events in memory for the shadow\n"
+		"                       run of `content install` (default %u; 0: none)\n"
+		"  --recent-mib N       memory bound of that recording (default %llu)\n"
 		"  --help               this text\n\n"
 		"SIGHUP reads the manifests again (connected clients keep theirs); SIGINT and\n"
 		"SIGTERM stop the daemon (and the clients it started).\n"
@@ -100,7 +104,8 @@ static void usage(FILE *o)
 		"Without --synthetic or --replay the events come from the live sensor (eBPF,\n"
 		"or the degraded fallback). docs/client-api.md describes manifests, the\n"
 		"protocol and the errors; dist/ringfenced.service runs it under systemd.\n",
-		RF_AUTH_MARKS_MAX, RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS, RF_AUTH_MISS_LIMIT);
+		RF_AUTH_MARKS_MAX, RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS, RF_AUTH_MISS_LIMIT,
+		RF_RECENT_SECONDS_DEFAULT, (unsigned long long)(RF_RECENT_BYTES_DEFAULT >> 20));
 }
 
 static uint64_t mono_ns(void)
@@ -511,6 +516,8 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"safe-mode-after", required_argument, NULL, 'A'},
 		{"healthy-after", required_argument, NULL, 'H'},
 		{"safe-mode", no_argument, NULL, 'M'},
+		{"recent-seconds", required_argument, NULL, 1003},
+		{"recent-mib", required_argument, NULL, 1004},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -527,6 +534,7 @@ int rf_cmd_daemon(int argc, char **argv)
 	sigset_t mask;
 	int o, r, ret = 1, timeout;
 	bool stop = false, no_bpf = false, no_source = false, net_policy = false;
+	unsigned long recent_s = RF_RECENT_SECONDS_DEFAULT, recent_mib = RF_RECENT_BYTES_DEFAULT >> 20;
 	const char *net_cgroup = NULL;
 	struct rf_auth_opts ao = {.deadline_ms = {RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS},
 				  .miss_limit = RF_AUTH_MISS_LIMIT, .miss_policy = RF_AUTH_MISS_DEMOTE};
@@ -637,6 +645,24 @@ int rf_cmd_daemon(int argc, char **argv)
 			}
 			break;
 		}
+		case 1003:
+		case 1004: {
+			unsigned long lo = o == 1003 ? 0 : RF_RECENT_BYTES_MIN >> 20;
+			unsigned long hi = o == 1003 ? 3600 : RF_RECENT_BYTES_MAX >> 20;
+
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || v < lo || v > hi) {
+				rf_err("daemon: --%s wants a number from %lu to %lu",
+				       o == 1003 ? "recent-seconds" : "recent-mib", lo, hi);
+				return 2;
+			}
+			if (o == 1003)
+				recent_s = v;
+			else
+				recent_mib = v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -653,6 +679,14 @@ int rf_cmd_daemon(int argc, char **argv)
 		return 1;
 	}
 	rf_broker_init(&d.b, &ms, config);
+	if (recent_s) {
+		r = rf_recent_new((unsigned)recent_s, (uint64_t)recent_mib << 20, &d.b.recent);
+		if (r < 0) {
+			rf_err("daemon: recent-events recording: %s", strerror(-r));
+			goto out;
+		}
+		d.b.recent_window_s = (unsigned)recent_s;
+	}
 	d.b.send = send_async;
 	d.b.send_ctx = &d;
 	if (!state_dir) {
@@ -854,6 +888,8 @@ out:
 	}
 	rf_auth_free(d.auth);
 	rf_netpolicy_free(d.net);
+	rf_recent_free(d.b.recent);
+	d.b.recent = NULL;
 	rf_broker_fini(&d.b);
 	rf_source_free(d.src);
 	rf_sensor_free(d.sensor);
