@@ -74,6 +74,9 @@
 #define RF_CONTENT_VALIDATE_AS   (1ull << 30) /* address space of the validator (not under ASan) */
 #define RF_CONTENT_SHADOW_CPU_S  5u  /* default CPU budget of a shadow run */
 #define RF_CONTENT_SHADOW_TIMEOUT_MS 10000u /* default wall clock of a shadow run */
+#define RF_CONTENT_SHADOW_REALTIME_PCT 100u /* keep up: wall clock at most this % of the
+					     * replayed events' time span ... */
+#define RF_CONTENT_SHADOW_START_MS 1000u    /* ... plus this for start-up */
 #define RF_CONTENT_ATTEMPTS_MAX  3u  /* starts under an attempting marker before rollback */
 
 /* Broker: daemon <-> clients (ring.h, proto.h, ringfence.h) */

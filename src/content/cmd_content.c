@@ -44,12 +44,14 @@ static const char usage_text[] =
 	"                               check signatures, expiry, rollback, length and hash\n"
 	"  install (--shadow 'CMD {content} {capture}' [--capture FILE | --socket PATH]\n"
 	"       | --no-shadow) [--shadow-cpu SEC] [--shadow-timeout MS]\n"
-	"       [--validate-timeout MS] BUNDLE\n"
+	"       [--shadow-realtime PCT] [--validate-timeout MS] BUNDLE\n"
 	"                               verify, validate (sandboxed), shadow-run, activate;\n"
 	"                               the shadow run replays --capture FILE, or else the\n"
 	"                               daemon's recording of its last seconds of events\n"
 	"                               (daemon socket: --socket, $RINGFENCE_SOCKET or\n"
-	"                               " RF_DEFAULT_SOCKET ")\n"
+	"                               " RF_DEFAULT_SOCKET "); the shadow client must\n"
+	"                               finish within PCT% (default 100) of the events'\n"
+	"                               time span plus 1 s, or it would fall behind\n"
 	"  list [CLIENT]                show current and known-good versions\n"
 	"  rollback CLIENT              make the last known good version current\n"
 	"  mark-good CLIENT             declare the current version known good\n"
@@ -72,7 +74,7 @@ struct opts {
 	const char *root_keys[RF_META_KEYS_MAX], *targets_keys[RF_META_KEYS_MAX];
 	unsigned nroot_keys, ntargets_keys;
 	unsigned long long version, targets_version, expires;
-	unsigned root_thr, targets_thr, schema, shadow_cpu, shadow_tmo, validate_tmo;
+	unsigned root_thr, targets_thr, schema, shadow_cpu, shadow_tmo, validate_tmo, shadow_rt;
 	bool have_version, have_targets_version, have_schema, good, no_shadow;
 	char *pos[4];
 	unsigned npos;
@@ -160,7 +162,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			   !strcmp(a, "--expires-days") || !strcmp(a, "--expires-at") ||
 			   !strcmp(a, "--root-threshold") || !strcmp(a, "--targets-threshold") ||
 			   !strcmp(a, "--schema") || !strcmp(a, "--shadow-cpu") ||
-			   !strcmp(a, "--shadow-timeout") || !strcmp(a, "--validate-timeout")) {
+			   !strcmp(a, "--shadow-timeout") || !strcmp(a, "--validate-timeout") ||
+			   !strcmp(a, "--shadow-realtime")) {
 			if (!v || num(v, &x) < 0)
 				return usage_err("%s needs a non-negative number", a);
 			i++;
@@ -188,6 +191,11 @@ static int parse(int argc, char **argv, struct opts *o)
 				o->shadow_cpu = (unsigned)x;
 			else if (!strcmp(a, "--shadow-timeout"))
 				o->shadow_tmo = (unsigned)x;
+			else if (!strcmp(a, "--shadow-realtime")) {
+				if (x < 1 || x > 10000)
+					return usage_err("--shadow-realtime wants a percentage from 1 to 10000%s", "");
+				o->shadow_rt = (unsigned)x;
+			}
 			else
 				o->validate_tmo = (unsigned)x;
 		} else {
@@ -589,7 +597,7 @@ static int cmd_install(struct opts *o)
 		if (!sh.argv)
 			return usage_err("--shadow '%s': empty command", o->shadow);
 		sh.capture = o->capture;
-		if (!sh.capture) {
+		if (!sh.capture && strstr(o->shadow, "{capture}")) {
 			r = fetch_recent(o, recent, sizeof(recent));
 			if (r) {
 				free(sh.argv[0]);
@@ -600,6 +608,7 @@ static int cmd_install(struct opts *o)
 		}
 		sh.cpu_s = o->shadow_cpu;
 		sh.timeout_ms = o->shadow_tmo;
+		sh.realtime_pct = o->shadow_rt;
 		io.shadow = &sh;
 	} else {
 		rf_warn("install: --no-shadow: the shadow run is skipped");

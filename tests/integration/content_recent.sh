@@ -2,7 +2,8 @@
 # The shadow run on the daemon's own recording of its last seconds of events
 # (docs/content.md, "Shadow canary"): `content install --shadow ...` without
 # --capture asks the daemon for it. Content that crashes its client on those events
-# is refused; good content goes live; a daemon without a recording, an empty
+# is refused, and so is content that makes it fall behind them (latency budget);
+# good content goes live; a daemon without a recording, an empty
 # recording and no daemon at all are each refused with a clear reason. The window
 # holds the last N seconds only.
 source "$(dirname "$0")/../lib.sh"
@@ -15,6 +16,7 @@ install() { "$RF_BIN" content install --store "$STORE" --shadow "$SHADOW" --sock
 
 fm_bundle 1 "$T/v1.rfb" "template t1 process_exec 0 7:int 10"
 fm_bundle 2 "$T/crashy.rfb" "template t1 process_exec 0 25"
+fm_bundle 2 "$T/slow.rfb" "template slow process_exec 0"
 
 out=$(install "$T/v1.rfb" 2>&1)
 is "no daemon: install refused" "$?" 1
@@ -34,6 +36,16 @@ fi
 check "the install said it used the daemon's recording" \
 	grep -q "shadow run on the daemon's recording: [0-9]* events" <<<"$out"
 is "nothing went live" "$(test -e "$STORE/fragile/state" && echo yes || echo no)" no
+# 5 ms per exec event, ~1000 of them a second: the client would fall behind
+out=$(install "$T/slow.rfb" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q "refused (SHADOW).*fell behind.*latency budget" <<<"$out"; then
+	ok "content that makes its client fall behind live events is refused (latency budget)"
+else
+	fail "slow content: exit $rc: $out"
+fi
+out=$(install --shadow-realtime 0 "$T/slow.rfb" 2>&1)
+is "--shadow-realtime 0: usage error" "$?" 2
 out=$(install "$T/v1.rfb" 2>&1)
 is "good content passes the shadow run on the recording and goes live" "$?" 0
 is "v1 is current" "$(state_field current)" 1
