@@ -743,6 +743,9 @@ int rf_cmd_daemon(int argc, char **argv)
 		}
 		rf_info("AUTH on %u mounts; deadlines exec %u ms, open %u ms; default %s",
 			ao.nmounts, ao.deadline_ms[0], ao.deadline_ms[1], ao.default_deny ? "deny" : "allow");
+		if (safe_mode)
+			rf_err("SAFE MODE: AUTH asks no client: every request gets the default verdict "
+			       "(%s; fail-closed prefixes deny)", ao.default_deny ? "deny" : "allow");
 	}
 	if (net_policy) {
 		r = rf_netpolicy_open(&d.b, net_cgroup, &d.net, err, sizeof(err));
