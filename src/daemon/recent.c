@@ -60,6 +60,13 @@ int rf_recent_new(unsigned window_s, uint64_t max_bytes, struct rf_recent **ret)
 		free(r);
 		return -ENOMEM;
 	}
+	/* All chunks now: address space only until written (malloc maps them lazily),
+	 * and the daemon's mappings do not change while it records (leak checks). */
+	for (unsigned i = 0; i < r->nslots; i++)
+		if (!(r->slots[i].data = malloc(RF_RECENT_CHUNK))) {
+			rf_recent_free(r);
+			return -ENOMEM;
+		}
 	*ret = r;
 	return 0;
 }
@@ -89,7 +96,7 @@ static void drop_oldest(struct rf_recent *r)
 	c->used = 0;
 	c->nevents = 0;
 	c->last_ts = 0;
-	r->first = (r->first + 1) % r->nslots; /* the buffer stays allocated for reuse */
+	r->first = (r->first + 1) % r->nslots; /* the buffer is reused */
 	r->count--;
 }
 
@@ -100,19 +107,13 @@ static void expire(struct rf_recent *r)
 		drop_oldest(r);
 }
 
-/* A fresh newest chunk; -ENOMEM leaves the recording as it was. */
+/* A fresh newest chunk (all are allocated up front). */
 static struct chunk *next_chunk(struct rf_recent *r)
 {
-	struct chunk *c;
-
 	expire(r);
 	if (r->count == r->nslots)
 		drop_oldest(r);
-	c = slot(r, r->count);
-	if (!c->data && !(c->data = malloc(RF_RECENT_CHUNK)))
-		return NULL;
-	r->count++;
-	return c;
+	return slot(r, r->count++);
 }
 
 void rf_recent_add(struct rf_recent *r, const struct rf_event_hdr *ev)
@@ -122,13 +123,8 @@ void rf_recent_add(struct rf_recent *r, const struct rf_event_hdr *ev)
 
 	if (len < sizeof(*ev))
 		return;
-	if (!c || c->used + need > RF_RECENT_CHUNK) {
+	if (!c || c->used + need > RF_RECENT_CHUNK)
 		c = next_chunk(r);
-		if (!c) {
-			r->evicted++; /* out of memory: this event is not kept */
-			return;
-		}
-	}
 	memcpy(c->data + c->used, ev, len);
 	c->used += need;
 	c->nevents++;
