@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "common/unixfd.h"
 #include "daemon/recent.h"
 #include "ringfence/limits.h"
 #include "ringfence/proto.h"
@@ -215,35 +216,6 @@ int rf_recent_dump(struct rf_recent *r, const char *path, struct rf_recent_stats
 
 /* ---- client side ---------------------------------------------------------- */
 
-static int recv_reply(int fd, void *buf, size_t len, int *rfd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-			    .msg_controllen = sizeof(cbuf.buf)};
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	*rfd = -1;
-	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return -errno;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(rfd, CMSG_DATA(cm), sizeof(int));
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		if (*rfd >= 0)
-			close(*rfd);
-		*rfd = -1;
-		return -EMSGSIZE;
-	}
-	return (int)n;
-}
-
 static int copy_fd(int in, const char *out)
 {
 	char buf[65536];
@@ -306,7 +278,7 @@ int rf_recent_fetch(const char *sock, const char *out, struct rf_msg_recent *inf
 		snprintf(err, errlen, "send to %s: %s", sock, strerror(errno));
 		goto out;
 	}
-	n = recv_reply(fd, buf, sizeof(buf), &mfd);
+	n = (int)rf_recv_with_fd(fd, buf, sizeof(buf), &mfd);
 	if (n < 0) {
 		r = n;
 		snprintf(err, errlen, "no reply from %s: %s", sock, strerror(-n));
