@@ -80,4 +80,4 @@ for cfg in "0" "1" "2" "2 --cache"; do
 	esac
 	row "$l" "$e50" "$e99" "$o50" "$o99"
 done
-echo "(each exec is two requests with both classes subscribed: exec, then open of the binary)"
+echo "(each exec is two requests with both classes subscribed: exec, then open of the binary; the clients are asked about the exec only, its verdict covers the open: docs/auth.md)"

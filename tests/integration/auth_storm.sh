@@ -24,7 +24,12 @@ ms=$(ms_since "$t0")
 is "$N execs completed" "$rc $(cat "$T/storm.out")" "0 spawned $N"
 diag "$N execs in $ms ms"
 is "two requests per exec (exec, open)" "$(aj .auth.requests)" $((2 * N))
-is "every exec answered by the client (its open is covered)" "$(aj '.clients[0].auth.asked')" "$N"
+# the grant for the open lasts RF_AUTH_EXEC_GRANT_NS and has one slot per pid
+# modulo 64: on a loaded machine a few opens come too late or collide and are
+# asked about (correct, only slower); without the grant it would be every one
+asked=$(aj '.clients[0].auth.asked')
+check "every exec answered by the client, its open covered (asked $asked, at most 1% over $N)" \
+	test "$asked" -ge "$N" -a "$asked" -le $((N + N / 100))
 is "no deadline miss" "$(aj .auth.deadline_misses)" 0
 is "nothing pending" "$(aj .auth.pending)" 0
 diag "decision p50 $(aj .auth.p50_us) us, p99 $(aj .auth.p99_us) us, max $(aj .auth.max_us) us"

@@ -19,6 +19,7 @@ cp /bin/true "/dev/shm/$tag"; on_exit "rm -f /dev/shm/$tag"
 on_exit "rm -f /tmp/$tag.passwd"
 attached=0
 for wait_s in 2 5 10; do
+	rm -f "/tmp/$tag.passwd" # a retry must create it again (file_create)
 	"$RF_BIN" record "$cap" --for $((wait_s + 3)) --class process_exec,file_create >"$t/rec.out" 2>"$t/rec.err" &
 	pid=$!
 	watchdog 60 $pid
