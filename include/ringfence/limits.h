@@ -129,4 +129,18 @@
 #define RF_SAFE_MODE_STARTS  3u      /* daemon starts in a row without reaching healthy: safe mode */
 #define RF_DAEMON_HEALTHY_S  10u     /* daemon up this long with no client crash: healthy */
 
+/* Attestation (src/attest/, docs/attest.md) */
+#define RF_ATTEST_PCR        23u     /* the PCR the measurements go into (resettable, debug) */
+#define RF_ATTEST_LOG_MAX    1024u   /* entries in a measurement log */
+#define RF_ATTEST_NAME_MAX   64u     /* bytes of a component name (with NUL) */
+#define RF_ATTEST_DETAIL_MAX 640u    /* bytes of an entry's detail (with NUL) */
+#define RF_ATTEST_NONCE_MIN  8u      /* nonce bytes */
+#define RF_ATTEST_NONCE_MAX  32u
+#define RF_ATTEST_QUOTE_MAX  (256u << 10) /* bytes of a quote file */
+#define RF_ATTEST_POLICY_MAX (256u << 10) /* bytes of a policy file */
+#define RF_ATTEST_RULES_MAX  512u    /* allow/require/key lines of a policy */
+#define RF_ATTEST_RULE_VALUES_MAX 32u /* hashes or signer keys on one allow line */
+#define RF_ATTEST_SIGNERS_MAX 8u     /* signer keys recorded for one content entry */
+#define RF_ATTEST_FILE_MAX   (512ull << 20) /* a measured file larger than this is refused */
+
 #endif /* RINGFENCE_LIMITS_H */
