@@ -85,7 +85,7 @@ void rf_attest_hex_encode(const uint8_t *b, size_t n, char *out)
 static bool plain(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       strchr("._/:@+=,-", c) != NULL;
+	       strchr("._/:@+=,-*", c) != NULL;
 }
 
 /* "" -> "-"; bytes outside the plain set -> %XX; a lone "-" -> %2D. */
@@ -399,8 +399,9 @@ int rf_attest_log_parse(const char *buf, size_t len, size_t count, struct rf_att
 			goto bad;
 		}
 		if (seq != k) {
-			snprintf(why, whylen, "log entry %zu: sequence number %lu out of order (log reordered or cut)",
-				 k, seq);
+			snprintf(why, whylen, "log entry %zu (%.*s %.*s): sequence number %lu out of order "
+				 "(log reordered or cut)", k, (int)(tl[1] < 24 ? tl[1] : 24), tok[1],
+				 (int)(tl[2] < 64 ? tl[2] : 64), tok[2], seq);
 			goto bad;
 		}
 		type = rf_attest_type_parse(tname);

@@ -427,9 +427,9 @@ static void check_entry(const struct rf_attest_entry *e, const struct rf_attest_
 		dev(rp, -EPERM, "%s %s (entry %u): not in the policy", rf_attest_type_name(e->type),
 		    e->name, e->seq);
 	else
-		dev(rp, -EPERM, "%s %s (entry %u): sha256 %.16s...%s not allowed by the policy",
+		dev(rp, -EPERM, "%s %s (entry %u): sha256 %.16s... not allowed by the policy%s",
 		    rf_attest_type_name(e->type), e->name, e->seq, hex,
-		    rtype == RF_AT_CONTENT ? " (nor any of its signers)" : "");
+		    rtype == RF_AT_CONTENT ? " (nor is any of its signers)" : "");
 }
 
 int rf_attest_verify(struct rf_attest_quote *q, const uint8_t *nonce, size_t nlen,
