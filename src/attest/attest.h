@@ -177,7 +177,7 @@ void rf_attest_policy_fini(struct rf_attest_policy *p); /* NULL ok */
 /* Verification outcome: 0 and why = "" (or the software-only warning) when genuine;
  * -EBADMSG (malformed), -EKEYREJECTED (signature, key), -ESTALE (nonce), -EILSEQ (log
  * does not replay to the quoted value), -EPERM (a component deviates from the policy).
- * WHY names every deviating component, "; "-separated, e.g.
+ * WHY names every deviating component, one finding per line ('\n'-separated), e.g.
  * "client-exe detect: sha256 3fa1.. not allowed by policy". */
 RF_ATTEST_WUR int rf_attest_verify_mem(const uint8_t *quote, size_t qlen, const uint8_t *nonce,
 				       size_t nlen, const struct rf_attest_policy *p, char *why,

@@ -193,7 +193,7 @@ static int cmd_verify(int argc, char **argv)
 	r = rf_attest_verify(&q, nonce, nlen, &p, &sw, why, sizeof(why));
 	/* one line per finding */
 	for (s = why; *s;) {
-		char *e = strstr(s, "; ");
+		char *e = strchr(s, '\n');
 		if (e)
 			*e = 0;
 		if (!strncmp(s, "software-only", 13))
@@ -202,7 +202,7 @@ static int cmd_verify(int argc, char **argv)
 			printf("DEVIATION: %s\n", s);
 		if (!e)
 			break;
-		s = e + 2;
+		s = e + 1;
 	}
 	if (r == 0)
 		printf("OK: %s verifies: %s, %zu measurements, all allowed by the policy%s\n", file,

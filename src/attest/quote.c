@@ -566,6 +566,13 @@ int rf_attest_quote_state(const char *state, const char *tcti, const uint8_t *no
 		r = log_file_parse(buf, len, &f, why, whylen);
 		if (r < 0)
 			goto out;
+		if (rf_attest_log_replay(&f.log) >= 0) {
+			snprintf(why, whylen, "%s: the recorded chain does not follow (file damaged or "
+				 "edited)", path);
+			rf_attest_log_fini(&f.log);
+			r = -EBADMSG;
+			goto out;
+		}
 		if (f.tpm) {
 			r = quote_log(true, tcti && *tcti ? tcti : f.tcti, NULL, &f.log, nonce, nlen, out,
 				      outlen, why, whylen);

@@ -287,12 +287,10 @@ static void dev(struct report *rp, int code, const char *fmt, ...)
 
 	if (!rp->ret)
 		rp->ret = code;
-	if (!rp->whylen || rp->used + 3 >= rp->whylen)
+	if (!rp->whylen || rp->used + 2 >= rp->whylen)
 		return;
-	if (rp->used) {
-		memcpy(rp->why + rp->used, "; ", 2);
-		rp->used += 2;
-	}
+	if (rp->used)
+		rp->why[rp->used++] = '\n';
 	va_start(ap, fmt);
 	n = vsnprintf(rp->why + rp->used, rp->whylen - rp->used, fmt, ap);
 	va_end(ap);
