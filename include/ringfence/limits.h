@@ -74,6 +74,9 @@
 #define RF_CONTENT_VALIDATE_AS   (1ull << 30) /* address space of the validator (not under ASan) */
 #define RF_CONTENT_SHADOW_CPU_S  5u  /* default CPU budget of a shadow run */
 #define RF_CONTENT_SHADOW_TIMEOUT_MS 10000u /* default wall clock of a shadow run */
+#define RF_CONTENT_SHADOW_REALTIME_PCT 100u /* keep up: wall clock at most this % of the
+					     * replayed events' time span ... */
+#define RF_CONTENT_SHADOW_START_MS 1000u    /* ... plus this for start-up */
 #define RF_CONTENT_ATTEMPTS_MAX  3u  /* starts under an attempting marker before rollback */
 
 /* Broker: daemon <-> clients (ring.h, proto.h, ringfence.h) */
@@ -142,5 +145,13 @@
 #define RF_ATTEST_RULE_VALUES_MAX 32u /* hashes or signer keys on one allow line */
 #define RF_ATTEST_SIGNERS_MAX 8u     /* signer keys recorded for one content entry */
 #define RF_ATTEST_FILE_MAX   (512ull << 20) /* a measured file larger than this is refused */
+
+/* Recent-events recording: the last N seconds the daemon saw, for the content
+ * pipeline's shadow run (src/daemon/recent.c, docs/content.md) */
+#define RF_RECENT_SECONDS_DEFAULT 30u            /* window kept by default */
+#define RF_RECENT_BYTES_DEFAULT   (16ull << 20)  /* memory bound of the window */
+#define RF_RECENT_BYTES_MIN       (1ull << 20)
+#define RF_RECENT_BYTES_MAX       (1ull << 30)
+#define RF_RECENT_CHUNK           (1u << 20)     /* recording is kept in chunks of this size */
 
 #endif /* RINGFENCE_LIMITS_H */

@@ -30,6 +30,7 @@
 #include "daemon/auth.h"
 #include "daemon/broker.h"
 #include "daemon/netpolicy.h"
+#include "daemon/recent.h"
 #include "daemon/source.h"
 #include "daemon/supervisor.h"
 #include "sensor/sensor.h"
@@ -97,6 +98,9 @@ static void usage(FILE *o)
 		"                       swtpm:host=127.0.0.1,port=2321 or device:/dev/tpmrm0;\n"
 		"                       'none': software-only. Default: $RINGFENCE_TCTI, else\n"
 		"                       /dev/tpmrm0 if present, else software-only (said loudly)\n"
+		"  --recent-seconds N   keep the last N seconds of events in memory for the shadow\n"
+		"                       run of `content install` (default %u; 0: none)\n"
+		"  --recent-mib N       memory bound of that recording (default %llu)\n"
 		"  --help               this text\n\n"
 		"SIGHUP reads the manifests again (connected clients keep theirs); SIGINT and\n"
 		"SIGTERM stop the daemon (and the clients it started).\n"
@@ -106,7 +110,8 @@ static void usage(FILE *o)
 		"Without --synthetic or --replay the events come from the live sensor (eBPF,\n"
 		"or the degraded fallback). docs/client-api.md describes manifests, the\n"
 		"protocol and the errors; dist/ringfenced.service runs it under systemd.\n",
-		RF_AUTH_MARKS_MAX, RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS, RF_AUTH_MISS_LIMIT);
+		RF_AUTH_MARKS_MAX, RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS, RF_AUTH_MISS_LIMIT,
+		RF_RECENT_SECONDS_DEFAULT, (unsigned long long)(RF_RECENT_BYTES_DEFAULT >> 20));
 }
 
 static uint64_t mono_ns(void)
@@ -518,7 +523,9 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"safe-mode-after", required_argument, NULL, 'A'},
 		{"healthy-after", required_argument, NULL, 'H'},
 		{"safe-mode", no_argument, NULL, 'M'},
-		{"tcti", required_argument, NULL, 1003},
+		{"tcti", required_argument, NULL, 1010},
+		{"recent-seconds", required_argument, NULL, 1003},
+		{"recent-mib", required_argument, NULL, 1004},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -535,7 +542,9 @@ int rf_cmd_daemon(int argc, char **argv)
 	sigset_t mask;
 	int o, r, ret = 1, timeout;
 	bool stop = false, no_bpf = false, no_source = false, net_policy = false;
-	const char *net_cgroup = NULL, *tcti = NULL;
+	const char *tcti = NULL;
+	unsigned long recent_s = RF_RECENT_SECONDS_DEFAULT, recent_mib = RF_RECENT_BYTES_DEFAULT >> 20;
+	const char *net_cgroup = NULL;
 	struct rf_auth_opts ao = {.deadline_ms = {RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS},
 				  .miss_limit = RF_AUTH_MISS_LIMIT, .miss_policy = RF_AUTH_MISS_DEMOTE};
 
@@ -556,7 +565,7 @@ int rf_cmd_daemon(int argc, char **argv)
 			break;
 		case 'D': state_dir = optarg; break;
 		case 'M': safe_mode = true; break;
-		case 1003: tcti = optarg; break;
+		case 1010: tcti = optarg; break;
 		case 'A':
 		case 'H':
 			errno = 0;
@@ -646,6 +655,24 @@ int rf_cmd_daemon(int argc, char **argv)
 			}
 			break;
 		}
+		case 1003:
+		case 1004: {
+			unsigned long lo = o == 1003 ? 0 : RF_RECENT_BYTES_MIN >> 20;
+			unsigned long hi = o == 1003 ? 3600 : RF_RECENT_BYTES_MAX >> 20;
+
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || v < lo || v > hi) {
+				rf_err("daemon: --%s wants a number from %lu to %lu",
+				       o == 1003 ? "recent-seconds" : "recent-mib", lo, hi);
+				return 2;
+			}
+			if (o == 1003)
+				recent_s = v;
+			else
+				recent_mib = v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -662,6 +689,14 @@ int rf_cmd_daemon(int argc, char **argv)
 		return 1;
 	}
 	rf_broker_init(&d.b, &ms, config);
+	if (recent_s) {
+		r = rf_recent_new((unsigned)recent_s, (uint64_t)recent_mib << 20, &d.b.recent);
+		if (r < 0) {
+			rf_err("daemon: recent-events recording: %s", strerror(-r));
+			goto out;
+		}
+		d.b.recent_window_s = (unsigned)recent_s;
+	}
 	d.b.send = send_async;
 	d.b.send_ctx = &d;
 	if (!state_dir) {
@@ -868,6 +903,8 @@ out:
 	}
 	rf_auth_free(d.auth);
 	rf_netpolicy_free(d.net);
+	rf_recent_free(d.b.recent);
+	d.b.recent = NULL;
 	rf_broker_fini(&d.b);
 	rf_source_free(d.src);
 	rf_sensor_free(d.sensor);
