@@ -189,6 +189,19 @@ RF_ATTEST_WUR int rf_attest_verify(struct rf_attest_quote *q, const uint8_t *non
 /* A policy text allowing exactly what quote Q shows (a golden endpoint), malloc'ed. */
 int rf_attest_policy_from_quote(const struct rf_attest_quote *q, char **out, size_t *len);
 
+/* --- fleet reports (src/attest/fleet.c, docs/fleet.md) ------------------------------ */
+/* Agent: base64 of a quote over the controller's NONCE (malloc'ed NUL-terminated in *b64).
+ * -ENODEV when A is NULL (attestation off), -ENODATA when there is no nonce yet (the
+ * first report). One TPM round trip in TPM mode: call it off the event path. */
+int rf_attest_quote_b64(struct rf_attest *a, const uint8_t *nonce, size_t nlen, char **b64,
+			char *why, size_t whylen);
+/* Controller: decode a report's "attestation" (B64, LEN bytes, not NUL-terminated) and
+ * verify it against the nonce the controller handed out and policy P. 0 genuine; else an
+ * error as rf_attest_verify_mem (-ENODATA missing, -EBADMSG not base64) and WHY. */
+RF_ATTEST_WUR int rf_attest_verify_b64(const char *b64, size_t len, const uint8_t *nonce,
+				       size_t nlen, const struct rf_attest_policy *p, char *why,
+				       size_t whylen);
+
 /* helpers shared by the module (hex, percent-encoding) */
 int rf_attest_hex_decode(const char *s, size_t slen, uint8_t *out, size_t outmax, size_t *outlen);
 void rf_attest_hex_encode(const uint8_t *b, size_t n, char *out); /* out: 2n+1 */

@@ -226,3 +226,13 @@ void rf_dattest_content(int type, const struct rf_manifest *m)
 	}
 	measure(type, m->name, sha, detail, type != RF_AT_CONTENT_ROLLBACK);
 }
+
+int rf_dattest_fleet_quote(const uint8_t *nonce, size_t nlen, char **b64)
+{
+	char why[512];
+	int r = rf_attest_quote_b64(g_att, nonce, nlen, b64, why, sizeof(why));
+
+	if (r < 0 && r != -ENODATA)
+		rf_warn("attestation: no quote for the fleet report: %s", why);
+	return r;
+}

@@ -10,6 +10,8 @@
 #define RF_ATTEST_GLUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct rf_attest;
@@ -31,5 +33,9 @@ void rf_dattest_client(const char *name, pid_t pid, const char *exe);
 /* Content: TYPE RF_AT_CONTENT (client started on it), RF_AT_CONTENT_ROLLBACK,
  * RF_AT_CONTENT_GOOD; M's store or stand-in directory. */
 void rf_dattest_content(int type, const struct rf_manifest *m);
+/* For the fleet agent's report (its rf_fleet_attest_hook has this signature): base64 of
+ * a quote over the controller's nonce, malloc'ed in *b64. -ENODATA without a nonce (the
+ * first report), -ENODEV when attestation is off; other failures are logged here. */
+int rf_dattest_fleet_quote(const uint8_t *nonce, size_t nlen, char **b64);
 
 #endif

@@ -679,6 +679,44 @@ static void test_tpm_verify_crafted(void **st)
 	assert_int_equal(rf_attest_ecdsa_verify(key, (const uint8_t *)"x", 1, sig), -EKEYREJECTED);
 }
 
+static void test_fleet_b64(void **st)
+{
+	struct rf_attest *a = NULL;
+	struct rf_attest_policy p;
+	struct rf_attest_quote q;
+	uint8_t *qt;
+	size_t ql;
+	char why[2048], *b64 = NULL, *pol;
+
+	(void)st;
+	assert_int_equal(mkstate("f", &a), 0);
+	assert_int_equal(rf_attest_quote_b64(NULL, NONCE, 16, &b64, why, sizeof(why)), -ENODEV);
+	assert_int_equal(rf_attest_quote_b64(a, NONCE, 0, &b64, why, sizeof(why)), -ENODATA);
+	assert_null(b64);
+	/* the policy for this endpoint's key */
+	assert_int_equal(rf_attest_quote_mem(a, NONCE, 16, &qt, &ql, why, sizeof(why)), 0);
+	assert_int_equal(rf_attest_quote_parse(qt, ql, &q, why, sizeof(why)), 0);
+	pol = policy_text(q.key, true, "client");
+	rf_attest_quote_fini(&q);
+	free(qt);
+	assert_int_equal(rf_attest_policy_parse(pol, strlen(pol), &p, why, sizeof(why)), 0);
+	assert_int_equal(rf_attest_quote_b64(a, NONCE, 16, &b64, why, sizeof(why)), 0);
+	assert_int_equal(rf_attest_verify_b64(b64, strlen(b64), NONCE, 16, &p, why, sizeof(why)), 0);
+	assert_int_equal(rf_attest_verify_b64(b64, strlen(b64), NONCE2, 16, &p, why, sizeof(why)), -ESTALE);
+	assert_int_equal(rf_attest_verify_b64(NULL, 0, NONCE, 16, &p, why, sizeof(why)), -ENODATA);
+	assert_int_equal(rf_attest_verify_b64("", 0, NONCE, 16, &p, why, sizeof(why)), -ENODATA);
+	assert_int_equal(rf_attest_verify_b64("@@@@", 4, NONCE, 16, &p, why, sizeof(why)), -EBADMSG);
+	assert_non_null(strstr(why, "not base64"));
+	assert_int_equal(rf_attest_verify_b64(b64, (RF_ATTEST_QUOTE_MAX / 3 + 2) * 4, NONCE, 16, &p, why,
+					      sizeof(why)), -E2BIG);
+	b64[strlen(b64) / 2] ^= 1; /* still base64, but another quote */
+	assert_int_not_equal(rf_attest_verify_b64(b64, strlen(b64), NONCE, 16, &p, why, sizeof(why)), 0);
+	free(b64);
+	free(pol);
+	rf_attest_policy_fini(&p);
+	rf_attest_free(a);
+}
+
 static int setup(void **st)
 {
 	(void)st;
@@ -709,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_quote_state),
 		cmocka_unit_test(test_quote_parse_rejects),
 		cmocka_unit_test(test_tpm_verify_crafted),
+		cmocka_unit_test(test_fleet_b64),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
