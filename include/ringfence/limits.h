@@ -131,6 +131,9 @@
 #define RF_SUP_KILL_GRACE_MS 1000u   /* SIGTERM to SIGKILL */
 #define RF_SAFE_MODE_STARTS  3u      /* daemon starts in a row without reaching healthy: safe mode */
 #define RF_DAEMON_HEALTHY_S  10u     /* daemon up this long with no client crash: healthy */
+#define RF_SUP_INCIDENT_LOG_MAX 10u  /* incidents logged per client per minute (all counted) */
+#define RF_SUP_LANDLOCK_DOMAINS 64u  /* Landlock domains of clients remembered (audit) */
+#define RF_SUP_AUDIT_PENDING 16u     /* denials waiting for their domain's owner (audit) */
 
 /* Attestation (src/attest/, docs/attest.md) */
 #define RF_ATTEST_PCR        23u     /* the PCR the measurements go into (resettable, debug) */

@@ -266,6 +266,8 @@ struct rf_status_client {
 	int32_t last_signal;       /* signal of the last crash, 0 none */
 	int32_t last_exit;         /* exit status of the last exit, -1 none */
 	uint64_t recover_ms;       /* last time from a first crash to healthy again */
+	uint32_t incidents;        /* refused actions reported (sandbox denials, limits, ...) */
+	uint32_t reserved3;
 };
 
 /* AUTH totals in RF_MSG_STATUS. */

@@ -521,6 +521,7 @@ static void sup_fill(struct rf_status_client *e, const struct rf_sup_client *k)
 	e->last_signal = k->last_signal;
 	e->last_exit = k->crashes ? k->last_exit : -1;
 	e->recover_ms = k->recover_ms;
+	e->incidents = k->incidents;
 }
 
 static size_t do_status(struct rf_broker *b, uint32_t id, void *out)

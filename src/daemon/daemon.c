@@ -29,6 +29,7 @@
 #include "daemon/attest_glue.h"
 #include "daemon/auth.h"
 #include "daemon/broker.h"
+#include "daemon/incident.h"
 #include "daemon/netpolicy.h"
 #include "daemon/recent.h"
 #include "daemon/source.h"
@@ -38,7 +39,7 @@
 
 #define PUMP_BATCH 256u
 
-static const char tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer, tag_net,
+static const char tag_audit, tag_supnotify, tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer, tag_net,
 	tag_sup;
 
 struct daemon {
@@ -295,6 +296,8 @@ static void conn_input(struct daemon *d, struct rf_conn *c, uint32_t events)
 		const struct rf_msg_error *e = (const void *)d->tx;
 		rf_warn("client pid %d uid %u: %s: %s", (int)c->pid, (unsigned)c->uid,
 			rf_proto_error_name(e->code), e->msg);
+		rf_sup_incident(&d->sup, c->pid, "control request refused: %s: %s",
+				rf_proto_error_name(e->code), e->msg);
 	}
 	r = send_reply(c->fd, d->tx, out, fds, nfds);
 	if (nfds)
@@ -754,6 +757,9 @@ int rf_cmd_daemon(int argc, char **argv)
 		}
 		rf_info("AUTH on %u mounts; deadlines exec %u ms, open %u ms; default %s",
 			ao.nmounts, ao.deadline_ms[0], ao.deadline_ms[1], ao.default_deny ? "deny" : "allow");
+		if (safe_mode)
+			rf_err("SAFE MODE: AUTH asks no client: every request gets the default verdict "
+			       "(%s; fail-closed prefixes deny)", ao.default_deny ? "deny" : "allow");
 	}
 	if (net_policy) {
 		r = rf_netpolicy_open(&d.b, net_cgroup, &d.net, err, sizeof(err));
@@ -799,6 +805,19 @@ int rf_cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	d.b.sup = &d.sup;
+	if (d.sup.n && rf_sup_notify_fd(&d.sup) >= 0 &&
+	    add_fd(d.ep, rf_sup_notify_fd(&d.sup), &tag_supnotify) < 0)
+		rf_warn("supervisor: epoll_ctl: %s: opens outside the sandbox are not reported",
+			strerror(errno));
+	if (d.sup.n) {
+		r = d.sup.landlock_abi >= 7 ? rf_sup_audit_open(&d.sup) : -EOPNOTSUPP;
+		if (r >= 0 && add_fd(d.ep, r, &tag_audit) == 0)
+			rf_info("supervisor: sandbox denials of clients are reported (Landlock audit)");
+		else
+			rf_warn("supervisor: sandbox denials of clients are NOT reported: %s",
+				r == -EOPNOTSUPP ? "needs Landlock ABI 7 (kernel 6.15+)"
+				: r < 0 ? strerror(-r) : strerror(errno));
+	}
 	t_start = mono_ns();
 	if (add_fd(d.ep, d.sup_fd, &tag_sup) || add_fd(d.ep, d.lfd, &tag_listen) || add_fd(d.ep, d.sfd, &tag_signal) ||
 	    add_fd(d.ep, d.tick_fd, &tag_tick) || add_fd(d.ep, d.src_fd, &tag_source) ||
@@ -856,6 +875,10 @@ int rf_cmd_daemon(int argc, char **argv)
 				rf_auth_expire(d.auth);
 			} else if (tag == &tag_net) {
 				rf_netpolicy_read(d.net);
+			} else if (tag == &tag_supnotify) {
+				rf_sup_notify_read(&d.sup);
+			} else if (tag == &tag_audit) {
+				rf_sup_audit_read(&d.sup);
 			} else if (tag == &tag_sup) {
 				(void)!read(d.sup_fd, &x, sizeof(x));
 				rf_sup_tick(&d.sup);
