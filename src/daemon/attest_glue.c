@@ -13,6 +13,7 @@
 #include "attest/attest.h"
 #include "common/log.h"
 #include "content/content.h"
+#include "content/content_int.h"
 #include "daemon/attest_glue.h"
 #include "daemon/manifest.h"
 #include "netpolicy.skel.h"
@@ -188,12 +189,24 @@ static int bundle_info(const char *path, uint8_t sha[32], char *detail, size_t d
 	if (rf_bundle_parse(buf, len, &b, &e) == 0 && rf_meta_parse(b.targets, b.targets_len, &m, &e) == 0) {
 		dl = (size_t)snprintf(detail, dlen, "version=%llu signers=",
 				      (unsigned long long)b.hdr.content_version);
-		for (i = 0; i < m.nsigs && i < RF_ATTEST_SIGNERS_MAX && dl + 66 < dlen; i++) {
-			if (i)
+		/* only keys whose signature over the targets body verifies (a bundle may carry
+		 * other signature records; the store checked the threshold at install) */
+		size_t ml = sizeof(RF_SIG_CONTEXT) + m.body_len;
+		uint8_t *msg = malloc(ml);
+		unsigned listed = 0;
+		if (msg) {
+			memcpy(msg, RF_SIG_CONTEXT, sizeof(RF_SIG_CONTEXT));
+			memcpy(msg + sizeof(RF_SIG_CONTEXT), m.body, m.body_len);
+		}
+		for (i = 0; msg && i < m.nsigs && listed < RF_ATTEST_SIGNERS_MAX && dl + 66 < dlen; i++) {
+			if (crypto_sign_ed25519_verify_detached(m.sigs[i] + 32, msg, ml, m.sigs[i]) != 0)
+				continue;
+			if (listed++)
 				detail[dl++] = ',';
 			rf_attest_hex_encode(m.sigs[i], 32, detail + dl);
 			dl += 64;
 		}
+		free(msg);
 	}
 	if (dl + 8 < dlen)
 		snprintf(detail + dl, dlen - dl, " bundle=%s", path);
