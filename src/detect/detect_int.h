@@ -181,10 +181,14 @@ struct atrie {
 	bool only_exact;    /* every literal is a whole value: longer values skip the walk */
 	size_t maxlen;      /* longest literal */
 	uint32_t root[256]; /* the root's children, directly: most walks end there */
-	unsigned bits;      /* edge table of 1 << bits slots (the other nodes' children) */
+	unsigned bits;      /* while adding: edge table of 1 << bits slots */
 	size_t mask;
 	uint64_t *keys;     /* (node << 8 | byte) + 1; 0 empty */
 	uint32_t *kids;
+	uint32_t *efirst;   /* once finished: node -> its edges ebyte/ekid[efirst[n] .. efirst[n + 1]),
+			     * sorted by byte (most nodes have one or two) */
+	uint8_t *ebyte;
+	uint32_t *ekid;
 	uint32_t nedges, nnodes;
 	struct aterm *terms; /* sorted by node once finished */
 	unsigned nterms, capterms;
