@@ -452,16 +452,45 @@ static int choose_triggers(struct rf_detect *d)
 			for (j = 0; j < n; j++)
 				known[ids[j]] = 0;
 		}
+		/* The start set: the chosen field's patterns and the atoms that are not
+		 * patterns, or, without a field, every atom. */
 		for (j = 0; j < n; j++) {
 			struct atom *a = &d->atoms[ids[j]];
-			if (!have_best || !uses_hs(a) ||
-			    (best ? a->field && !strcmp(a->field, best) : !a->field)) {
+			known[ids[j]] = !have_best || !uses_hs(a) ||
+					(best ? a->field && !strcmp(a->field, best) : !a->field);
+		}
+		/* Then drop every pattern the proof does not need, least selective
+		 * (shortest literal) first: in `(file and 1 of cmd_*) or 1 of unique_*`
+		 * the short `-c ` and `0 ` of cmd_* made the rule a candidate on most
+		 * command lines, although `file` ('/var/log/syslog') must hold too.
+		 * Dropped patterns become lazy. */
+		if (eval3(r->cond, known, 0) == 0) {
+			unsigned order[sizeof(ids) / sizeof(ids[0])], o;
+			for (j = 0; j < n; j++) {
+				size_t run = literal_run(&d->atoms[ids[j]]);
+				for (o = j; o > 0 && literal_run(&d->atoms[ids[order[o - 1]]]) > run; o--)
+					order[o] = order[o - 1];
+				order[o] = j;
+			}
+			for (o = 0; o < n; o++) {
+				int id = ids[order[o]];
+				if (!known[id] || !uses_hs(&d->atoms[id]))
+					continue;
+				known[id] = 0;
+				if (eval3(r->cond, known, 0) != 0)
+					known[id] = 1;
+			}
+		}
+		for (j = 0; j < n; j++) {
+			struct atom *a = &d->atoms[ids[j]];
+			if (known[ids[j]]) {
 				a->trigger = true;
 				if (push_int(&a->trules, &a->ntrules, (int)i) < 0) {
 					free(known);
 					return -ENOMEM;
 				}
 			}
+			known[ids[j]] = 0;
 		}
 	}
 	free(known);
