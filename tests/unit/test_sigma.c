@@ -225,6 +225,8 @@ static const struct mcase cases[] = {
 	{"port list, other port", "network_connection", "sel:\n    DestinationPort: [4444, 1337]\ncondition: sel", RF_CLASS_NET_CONNECT, {"DestinationPort", "80"}, 0},
 	{"accept is network_connection too", "network_connection", "sel:\n    SourcePort: 22\ncondition: sel", RF_CLASS_NET_ACCEPT, {"SourcePort", "22"}, 1},
 	/* file events: all three classes */
+	{"file_event: lazy startswith beside a contains trigger", "file_event", "dir:\n    TargetFilename|startswith: ['/tmp/', '/var/tmp/']\nname:\n    TargetFilename|contains: ['passwd', 'shadow']\nfilter:\n    Image|endswith: ['/passwd', '/vipw']\ncondition: dir and name and not filter", RF_CLASS_FILE_CREATE, {"TargetFilename", "/tmp/passwd.bak", "Image", "/usr/bin/cp"}, 1},
+	{"file_event: lazy startswith, other directory", "file_event", "dir:\n    TargetFilename|startswith: ['/tmp/', '/var/tmp/']\nname:\n    TargetFilename|contains: ['passwd', 'shadow']\nfilter:\n    Image|endswith: ['/passwd', '/vipw']\ncondition: dir and name and not filter", RF_CLASS_FILE_CREATE, {"TargetFilename", "/home/passwd.bak", "Image", "/usr/bin/cp"}, 0},
 	{"file_event create", "file_event", "sel:\n    TargetFilename|startswith: /etc/cron.d/\ncondition: sel", RF_CLASS_FILE_CREATE, {"TargetFilename", "/etc/cron.d/evil"}, 1},
 	{"file_event write", "file_event", "sel:\n    TargetFilename|startswith: /etc/cron.d/\ncondition: sel", RF_CLASS_FILE_OPEN_WRITE, {"TargetFilename", "/etc/cron.d/evil"}, 1},
 	{"file_event rename", "file_event", "sel:\n    TargetFilename|startswith: /etc/cron.d/\ncondition: sel", RF_CLASS_FILE_RENAME, {"TargetFilename", "/etc/cron.d/evil", "SourceFilename", "/tmp/x"}, 1},
