@@ -19,8 +19,6 @@ cp /bin/true "/dev/shm/$tag"; on_exit "rm -f /dev/shm/$tag"
 on_exit "rm -f /tmp/$tag.passwd /tmp/$tag.probe"
 attached=0
 for wait_s in 2 5 10; do
-	# a copy left by an attempt the sensor missed would make this one no creation
-	rm -f "/tmp/$tag.passwd"
 	"$RF_BIN" record "$cap" --for $((wait_s + 3)) --class process_exec,file_create >"$t/rec.out" 2>"$t/rec.err" &
 	pid=$!
 	watchdog 60 $pid
