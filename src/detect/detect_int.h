@@ -60,6 +60,7 @@ struct atom {
 	bool trigger;  /* matcher: scanned, because some rule needs it to become a candidate */
 	bool lazy;     /* matcher: a pattern that is not scanned but evaluated on demand */
 	bool lit;      /* matcher: one plain literal (in the class's literal databases) */
+	bool anchored; /* matcher: a literal anchored at one end (in the tries of anchor.c) */
 	hs_database_t *lazy_db; /* lazy A_RE: its own database, scanned when asked */
 	uint32_t lazy_stamp;    /* event stamp of lazy_val (lazy atoms matched directly) */
 	bool lazy_val;
@@ -165,8 +166,49 @@ struct catdb {
 	uint32_t stamp;     /* lazy: event stamp of the last scan */
 };
 
+/* Literals anchored at one end of a field, as a trie walked from that end
+ * (anchor.c). A terminal names the atom whose literal ends at its node. */
+struct aterm {
+	uint32_t node;
+	int atom;
+	uint32_t off;       /* the literal's bytes in pool (cased literals are compared) */
+	bool cased;
+	bool exact;         /* the literal is the whole value (equality) */
+};
+
+struct atrie {
+	bool rev;           /* walked from the end of the value (endswith, equality) */
+	bool only_exact;    /* every literal is a whole value: longer values skip the walk */
+	size_t maxlen;      /* longest literal */
+	uint32_t root[256]; /* the root's children, directly: most walks end there */
+	unsigned bits;      /* while adding: edge table of 1 << bits slots */
+	size_t mask;
+	uint64_t *keys;     /* (node << 8 | byte) + 1; 0 empty */
+	uint32_t *kids;
+	uint32_t *efirst;   /* once finished: node -> its edges ebyte/ekid[efirst[n] .. efirst[n + 1]),
+			     * sorted by byte (most nodes have one or two) */
+	uint8_t *ebyte;
+	uint32_t *ekid;
+	uint32_t nedges, nnodes;
+	struct aterm *terms; /* sorted by node once finished */
+	unsigned nterms, capterms;
+	uint32_t *tfirst;   /* node -> its terminals: terms[tfirst[n] .. tfirst[n + 1]) */
+	uint8_t *pool;
+	size_t npool, cappool;
+};
+
+struct anch {           /* one field's anchored literals */
+	int field;
+	struct atrie fwd;   /* startswith */
+	struct atrie rev;   /* endswith and equality */
+};
+
 struct cls {
 	const struct rf_class_desc *c;
+	struct anch *anch;  /* anchored literals, matched on every event: the triggers, and
+			     * the lazy ones on the fields that have triggers */
+	unsigned nanch;
+	int16_t anch_of[RF_FIELDS_MAX]; /* field index -> anch index, or -1 */
 	struct catdb tcat;  /* literals some rule needs to become a candidate: every event */
 	struct catdb *lcats; /* per field: literals only candidates ask for, scanned on demand */
 	unsigned nlcats;
@@ -231,11 +273,45 @@ void rf_detect_report_set_(struct rf_detect_report *rep, size_t index, int statu
 
 /* match.c */
 bool rf_detect_glob_(const uint16_t *tok, size_t ntok, const char *s, size_t len, bool cased);
-int rf_detect_field_(struct rf_detect *d, int fidx, struct fval **out);
+int rf_detect_field_render_(struct rf_detect *d, int fidx, struct fval **out);
+
+/* Value of field FIDX of the current event, rendered as text; cached per event (the
+ * cache check inline: most calls find the value rendered). Returns 0, or -ENOMEM. */
+static inline int rf_detect_field_(struct rf_detect *d, int fidx, struct fval **out)
+{
+	if (d->fv[fidx].stamp == d->stamp) {
+		*out = &d->fv[fidx];
+		return 0;
+	}
+	return rf_detect_field_render_(d, fidx, out);
+}
 bool rf_detect_atom_eval_(struct rf_detect *d, const struct atom *a);
 int rf_detect_glob_to_hs_(const uint16_t *tok, size_t ntok, char **out);
 int rf_detect_re_to_posix_(const char *re, char **out);
 int rf_detect_parse_ip_(const char *s, uint8_t out[16]);
+
+/* anchor.c */
+int rf_detect_trie_add_(struct atrie *t, const uint16_t *tok, size_t len, int atom, bool cased,
+			bool exact);
+int rf_detect_trie_finish_(struct atrie *t);
+void rf_detect_trie_free_(struct atrie *t);
+void rf_detect_anch_walk_(struct rf_detect *d, const struct anch *an, const char *s, size_t len);
+
+/* The matcher's per-event bitset of atoms that hold, and the list of those set. */
+static inline bool rf_detect_bit_(const struct rf_detect *d, int a)
+{
+	return d->bits[(unsigned)a >> 6] >> ((unsigned)a & 63) & 1;
+}
+
+static inline void rf_detect_setbit_(struct rf_detect *d, int a)
+{
+	uint64_t m = 1ull << ((unsigned)a & 63);
+
+	if (!(d->bits[(unsigned)a >> 6] & m)) {
+		d->bits[(unsigned)a >> 6] |= m;
+		d->setlist[d->nset++] = a;
+	}
+}
 
 /* engine.c */
 bool rf_detect_eval_naive_(struct rf_detect *d, const struct node *n, unsigned depth);

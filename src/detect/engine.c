@@ -70,6 +70,11 @@ void rf_detect_free(struct rf_detect *d)
 			free(c->lcats[j].buf);
 		}
 		free(c->lcats);
+		for (j = 0; j < c->nanch; j++) {
+			rf_detect_trie_free_(&c->anch[j].fwd);
+			rf_detect_trie_free_(&c->anch[j].rev);
+		}
+		free(c->anch);
 		for (j = 0; j < c->nlfdbs; j++) {
 			hs_free_database(c->lfdbs[j].db);
 			free(c->lfdbs[j].ids);
@@ -447,16 +452,45 @@ static int choose_triggers(struct rf_detect *d)
 			for (j = 0; j < n; j++)
 				known[ids[j]] = 0;
 		}
+		/* The start set: the chosen field's patterns and the atoms that are not
+		 * patterns, or, without a field, every atom. */
 		for (j = 0; j < n; j++) {
 			struct atom *a = &d->atoms[ids[j]];
-			if (!have_best || !uses_hs(a) ||
-			    (best ? a->field && !strcmp(a->field, best) : !a->field)) {
+			known[ids[j]] = !have_best || !uses_hs(a) ||
+					(best ? a->field && !strcmp(a->field, best) : !a->field);
+		}
+		/* Then drop every pattern the proof does not need, least selective
+		 * (shortest literal) first: in `(file and 1 of cmd_*) or 1 of unique_*`
+		 * the short `-c ` and `0 ` of cmd_* made the rule a candidate on most
+		 * command lines, although `file` ('/var/log/syslog') must hold too.
+		 * Dropped patterns become lazy. */
+		if (eval3(r->cond, known, 0) == 0) {
+			unsigned order[sizeof(ids) / sizeof(ids[0])], o;
+			for (j = 0; j < n; j++) {
+				size_t run = literal_run(&d->atoms[ids[j]]);
+				for (o = j; o > 0 && literal_run(&d->atoms[ids[order[o - 1]]]) > run; o--)
+					order[o] = order[o - 1];
+				order[o] = j;
+			}
+			for (o = 0; o < n; o++) {
+				int id = ids[order[o]];
+				if (!known[id] || !uses_hs(&d->atoms[id]))
+					continue;
+				known[id] = 0;
+				if (eval3(r->cond, known, 0) != 0)
+					known[id] = 1;
+			}
+		}
+		for (j = 0; j < n; j++) {
+			struct atom *a = &d->atoms[ids[j]];
+			if (known[ids[j]]) {
 				a->trigger = true;
 				if (push_int(&a->trules, &a->ntrules, (int)i) < 0) {
 					free(known);
 					return -ENOMEM;
 				}
 			}
+			known[ids[j]] = 0;
 		}
 	}
 	free(known);
@@ -836,6 +870,32 @@ out:
 	return ret;
 }
 
+/* Add atom A's anchored literal (ANCH: 1 start, 2 end, 3 both), tested on FIELD.
+ * Without CREATE only to a field that has anchored literals already. */
+static int anch_add(struct cls *c, int field, int atom, const struct atom *a, uint8_t anch,
+		    size_t from, size_t len, bool create)
+{
+	struct anch *an;
+
+	if (c->anch_of[field] < 0) {
+		void *q;
+		if (!create)
+			return 0;
+		q = realloc(c->anch, (c->nanch + 1) * sizeof(*c->anch));
+		if (!q)
+			return -ENOMEM;
+		c->anch = q;
+		memset(&c->anch[c->nanch], 0, sizeof(c->anch[0]));
+		c->anch[c->nanch].field = field;
+		c->anch[c->nanch].rev.rev = true;
+		c->anch_of[field] = (int16_t)c->nanch++;
+	}
+	an = &c->anch[c->anch_of[field]];
+	if (anch == 1)
+		return rf_detect_trie_add_(&an->fwd, a->tok + from, len, atom, a->cased, false);
+	return rf_detect_trie_add_(&an->rev, a->tok + from, len, atom, a->cased, anch == 3);
+}
+
 static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_report *rep)
 {
 	struct cls *c = &d->cls[cid];
@@ -849,7 +909,7 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 	if (!seen)
 		return -ENOMEM;
 	for (i = 0; i < RF_FIELDS_MAX; i++)
-		c->lcat_of[i] = -1;
+		c->lcat_of[i] = c->anch_of[i] = -1;
 	for (i = 0; i < d->nrules; i++) {
 		struct rule *ru = &d->rules[i];
 		if (!ru->ok || ru->corr || !(ru->classes >> cid & 1))
@@ -875,6 +935,23 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 			uint8_t an;
 			size_t from, len;
 			a->lit = simple_literal(a, &an, &from, &len) && uses_hs(a);
+			/* Anchored literals are walked, never scanned (anchor.c): the
+			 * triggers here, the lazy ones below. */
+			a->anchored = a->lit && an;
+			if (a->anchored && a->lazy)
+				continue;
+			if (a->anchored) {
+				if (a->kind == A_KEYWORD) {
+					for (k = 0; k < cd->nfields; k++)
+						if (is_keyword_field(&cd->fields[k]) &&
+						    (r = anch_add(c, (int)k, (int)i, a, an, from, len, true)) < 0)
+							goto out;
+				} else if (a->fidx[cid] >= 0 &&
+					   (r = anch_add(c, a->fidx[cid], (int)i, a, an, from, len, true)) < 0) {
+					goto out;
+				}
+				continue;
+			}
 		}
 		if (a->lit) {
 			struct catdb *cat = &c->tcat;
@@ -1012,6 +1089,23 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 			c->tcat.bufsz += (f->source == RF_FS_DERIVED ? RF_ARGV_MAX + 64 : f->max ? f->max : 64) + 1;
 		}
 	}
+	/* A lazy anchored literal rides along where its field is walked anyway (a walk
+	 * costs a few steps, whatever the literals); elsewhere lazy_eval tests it
+	 * directly when a candidate asks. */
+	for (i = 0; i < d->natoms; i++) {
+		struct atom *a = &d->atoms[i];
+		uint8_t an;
+		size_t from, len;
+		if (!seen[i] || a->dead || !a->anchored || !a->lazy || a->fidx[cid] < 0 ||
+		    !simple_literal(a, &an, &from, &len))
+			continue;
+		if ((r = anch_add(c, a->fidx[cid], (int)i, a, an, from, len, false)) < 0)
+			goto out;
+	}
+	for (i = 0; i < c->nanch; i++)
+		if ((r = rf_detect_trie_finish_(&c->anch[i].fwd)) < 0 ||
+		    (r = rf_detect_trie_finish_(&c->anch[i].rev)) < 0)
+			goto out;
 	if ((r = build_cat(d, cd, &c->tcat, rep)) < 0)
 		goto out;
 	for (i = 0; i < c->nlcats; i++)
@@ -1305,28 +1399,16 @@ static void scan_cat(struct rf_detect *d, struct catdb *cat);
 static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to,
 		       unsigned flags, void *ctx);
 
-static inline bool bit(const struct rf_detect *d, int a)
-{
-	return d->bits[(unsigned)a >> 6] >> ((unsigned)a & 63) & 1;
-}
 
-static inline void setbit(struct rf_detect *d, int a)
-{
-	uint64_t m = 1ull << ((unsigned)a & 63);
-
-	if (!(d->bits[(unsigned)a >> 6] & m)) {
-		d->bits[(unsigned)a >> 6] |= m;
-		d->setlist[d->nset++] = a;
-	}
-}
-
-static inline bool atom_value(struct rf_detect *d, int a)
+/* Inlined into eval_code: most atoms are a bit of the bitset, a call each would cost
+ * as much as the test (callgrind). */
+__attribute__((always_inline)) static inline bool atom_value(struct rf_detect *d, int a)
 {
 	if ((unsigned)a >= d->natoms)
 		return false;
 	if (d->alazy[a])
 		return lazy_eval(d, &d->atoms[a]);
-	return bit(d, a);
+	return rf_detect_bit_(d, a);
 }
 
 /* Evaluate the flattened condition at entry I of CODE (NCODE entries): short-circuit,
@@ -1359,7 +1441,8 @@ static bool eval_code(struct rf_detect *d, const struct cnode *code, unsigned nc
 		return c->kind == N_AND;
 	case N_ATLEAST:
 		for (j = i + 1, k = 0; k < c->n && j < ncode && hits < c->k; k++) {
-			hits += eval_code(d, code, ncode, j, depth + 1);
+			hits += code[j].kind == N_ATOM ? atom_value(d, (int)code[j].v)
+						       : eval_code(d, code, ncode, j, depth + 1);
 			j += code[j].kind == N_ATOM ? 1 : code[j].v;
 		}
 		return hits >= c->k;
@@ -1420,7 +1503,9 @@ static bool lazy_eval(struct rf_detect *d, struct atom *a)
 
 	if (fidx < 0 && a->kind != A_KEYWORD)
 		return false;
-	if (a->lit) {
+	if (a->anchored && fidx >= 0 && c->anch_of[fidx] >= 0)
+		return rf_detect_bit_(d, (int)(a - d->atoms)); /* walked with the triggers */
+	if (a->lit && !a->anchored) {
 		struct catdb *cat;
 		if (fidx < 0 || c->lcat_of[fidx] < 0)
 			return false;
@@ -1429,18 +1514,18 @@ static bool lazy_eval(struct rf_detect *d, struct atom *a)
 			cat->stamp = d->stamp;
 			scan_cat(d, cat);
 		}
-		return bit(d, (int)(a - d->atoms));
+		return rf_detect_bit_(d, (int)(a - d->atoms));
 	}
 	if (fidx < 0)
 		return false;
-	li = a->kind == A_RE ? -1 : c->lfdb_of[fidx];
+	li = a->kind == A_RE || a->anchored ? -1 : c->lfdb_of[fidx];
 	if (li >= 0) {
 		struct fdb *f = &c->lfdbs[li];
 		if (f->stamp != d->stamp) {
 			f->stamp = d->stamp;
 			scan_fdb(d, f);
 		}
-		return bit(d, (int)(a - d->atoms));
+		return rf_detect_bit_(d, (int)(a - d->atoms));
 	}
 	if (a->lazy_stamp != d->stamp) {
 		a->lazy_stamp = d->stamp;
@@ -1467,7 +1552,7 @@ static int on_hs_match(unsigned id, unsigned long long from, unsigned long long 
 
 	(void)from; (void)to; (void)flags;
 	if (id < s->f->n)
-		setbit(s->d, s->f->ids[id]);
+		rf_detect_setbit_(s->d, s->f->ids[id]);
 	return 0;
 }
 
@@ -1495,7 +1580,7 @@ static int on_cat_match(unsigned id, unsigned long long from, unsigned long long
 		return 0;
 	if ((li->anch & 2) && to != en)
 		return 0;
-	setbit(s->d, s->cat->info[id].atom);
+	rf_detect_setbit_(s->d, s->cat->info[id].atom);
 	return 0;
 }
 
@@ -1602,11 +1687,16 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 	}
 	/* matcher: scan each field once */
 	scan_cat(d, &c->tcat);
+	for (i = 0; i < c->nanch; i++) {
+		struct fval *v;
+		if (rf_detect_field_(d, c->anch[i].field, &v) == 0 && v->len)
+			rf_detect_anch_walk_(d, &c->anch[i], v->s, v->len);
+	}
 	for (i = 0; i < c->nfdbs; i++)
 		scan_fdb(d, &c->fdbs[i]);
 	for (i = 0; i < c->neager; i++)
 		if (rf_detect_atom_eval_(d, &d->atoms[c->eager[i]]))
-			setbit(d, c->eager[i]);
+			rf_detect_setbit_(d, c->eager[i]);
 	/* candidate rules: those with an atom set, and those true with none */
 	for (i = 0; i < d->nset; i++) {
 		struct atom *a = &d->atoms[d->setlist[i]];

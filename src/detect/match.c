@@ -96,7 +96,7 @@ static size_t u64dec(char *out, uint64_t v)
 /* Value of field FIDX of the current event, rendered as text (numbers in decimal,
  * booleans true/false, IP addresses in their usual notation, argv joined with
  * spaces). Cached per event. Returns 0, or -ENOMEM. */
-int rf_detect_field_(struct rf_detect *d, int fidx, struct fval **out)
+int rf_detect_field_render_(struct rf_detect *d, int fidx, struct fval **out)
 {
 	const struct rf_field_desc *f = &d->evc->fields[fidx];
 	struct fval *v = &d->fv[fidx];
