@@ -378,6 +378,26 @@ static __always_inline bool stash_take(struct rf_stash *out)
 	return true;
 }
 
+/* The current syscall's first n (a constant) arguments, at sys_exit: the saved user
+ * registers (x86-64 syscall convention: di, si, dx, r10, r8, r9), which no syscall
+ * hooked here changes (only ax takes the result). The registers are a BTF pointer:
+ * plain loads, no helper calls. A tracer that rewrites them does so at
+ * syscall-enter-stop, before the call: these are the arguments the kernel used. */
+struct rf_sysargs {
+	__u64 a[6];
+};
+static __always_inline void sys_args(struct rf_sysargs *s, int n)
+{
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	s->a[0] = n > 0 ? r->di : 0;
+	s->a[1] = n > 1 ? r->si : 0;
+	s->a[2] = n > 2 ? r->dx : 0;
+	s->a[3] = n > 3 ? r->r10 : 0;
+	s->a[4] = n > 4 ? r->r8 : 0;
+	s->a[5] = n > 5 ? r->r9 : 0;
+}
+
 /* The struct file behind fd in the current process, or NULL. The task is a BTF
  * pointer (direct loads, no helper calls); the descriptor table slot is not. */
 static __always_inline struct file *fd_file(long fd)
