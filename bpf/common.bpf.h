@@ -245,6 +245,80 @@ __noinline int rf_path_walk(void)
 	return (int)(pos & (RF_PATH_MAX - 1)) | (pbuf->done ? 0 : RF_WALK_PARTIAL);
 }
 
+/*
+ * The same walk with plain loads (kernel 6.2+): bpf_rdonly_cast turns the numbers into
+ * read-only BTF pointers, whose fields the program loads directly (the JIT guards each
+ * load against a fault), so a component costs one helper call (its name) instead of
+ * two, and a mount none. Only the programs that the loader picks when the kernel has
+ * the kfunc call it (the *_btf variants, rf_sensor_btf_walk in sensor.c): a kernel
+ * without it never sees the call. Results are the same as rf_path_walk's.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+__noinline int rf_path_walk_btf(void)
+{
+	struct pathbuf *pbuf = bpf_map_lookup_elem(&rf_pathbuf, &zero);
+	struct dentry *dentry, *parent, *root;
+	struct mount *mnt, *mparent;
+	__u32 pos, len;
+	int i;
+
+	if (!pbuf || !pbuf->in_dentry || !pbuf->in_mnt)
+		return -1;
+	dentry = bpf_rdonly_cast((void *)pbuf->in_dentry, bpf_core_type_id_kernel(struct dentry));
+	mnt = bpf_rdonly_cast((void *)(pbuf->in_mnt - bpf_core_field_offset(struct mount, mnt)),
+			      bpf_core_type_id_kernel(struct mount));
+	root = mnt->mnt.mnt_root;
+	pbuf->b[RF_PATH_MAX - 1] = 0;
+	pbuf->pos = RF_PATH_MAX - 1;
+	pbuf->done = 0;
+	for (i = 0; i < RF_PATH_DEPTH_MAX; i++) {
+		parent = dentry->d_parent;
+		if (dentry == root || dentry == parent) {
+			if (dentry != root)
+				break; /* not reachable from a mount root */
+			mparent = mnt->mnt_parent;
+			if (mnt != mparent) {
+				dentry = mnt->mnt_mountpoint;
+				mnt = mparent;
+				root = mnt->mnt.mnt_root;
+				continue;
+			}
+			pbuf->done = 1;
+			break;
+		}
+		len = dentry->d_name.len;
+		pos = *(volatile __u32 *)&pbuf->pos; /* from memory: an unknown number to the verifier */
+		if (len > RF_BPF_NAME_MAX - 1 || len + 2 > pos || pos > RF_PATH_MAX - 1)
+			break;
+		pos -= len;
+		bpf_probe_read_kernel(pbuf->b + (pos & (RF_PATH_MAX - 1)), len & (RF_BPF_NAME_MAX - 1),
+				      dentry->d_name.name);
+		pos -= 1;
+		pbuf->b[pos & (RF_PATH_MAX - 1)] = '/';
+		pbuf->pos = pos;
+		dentry = parent;
+	}
+	pos = pbuf->pos;
+	if (pos == RF_PATH_MAX - 1) {
+		pos -= 1;
+		pbuf->b[RF_PATH_MAX - 2] = '/';
+	}
+	return (int)(pos & (RF_PATH_MAX - 1)) | (pbuf->done ? 0 : RF_WALK_PARTIAL);
+}
+
+/* Walk (dentry, vfsmount) with rf_path_walk_btf. */
+static __always_inline int path_walk_btf(void *dentry, void *mnt)
+{
+	struct pathbuf *pb = bpf_map_lookup_elem(&rf_pathbuf, &zero);
+
+	if (!pb)
+		return -1;
+	pb->in_dentry = (__u64)dentry;
+	pb->in_mnt = (__u64)mnt;
+	return rf_path_walk_btf();
+}
+
 /* Walk (dentry, vfsmount), given as BTF pointers or plain numbers. */
 static __always_inline int path_walk(void *dentry, void *mnt)
 {

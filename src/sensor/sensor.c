@@ -68,6 +68,25 @@ static bool exit_has_group_dead(void)
 	return has;
 }
 
+/* Does the kernel have the bpf_rdonly_cast kfunc (6.2+), for the open programs that
+ * read kernel memory with plain loads? RINGFENCE_PATH_WALK=probe says no (tests and
+ * benchmarks run both ways). */
+bool rf_sensor_btf_walk(void)
+{
+	const char *env = getenv("RINGFENCE_PATH_WALK");
+	struct btf *btf;
+	bool has;
+
+	if (env && !strcmp(env, "probe"))
+		return false;
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return false;
+	has = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return has;
+}
+
 /* Root, or CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON in the effective set. */
 static bool have_bpf_caps(void)
 {
@@ -353,13 +372,22 @@ static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 		bpf_program__set_autoload(skel->progs.rf_exit_finit_module, false);
 		bpf_program__set_autoload(skel->progs.rf_exit_init_module, false);
 	}
-	/* the raw sys_exit hook replaces the open-family tracepoints, on request */
-	bpf_program__set_autoload(skel->progs.rf_raw_sys_exit, s->opts.raw_syscall_hooks);
-	if (s->opts.raw_syscall_hooks) {
-		bpf_program__set_autoload(skel->progs.rf_exit_openat, false);
-		bpf_program__set_autoload(skel->progs.rf_exit_open, false);
-		bpf_program__set_autoload(skel->progs.rf_exit_creat, false);
-		bpf_program__set_autoload(skel->progs.rf_exit_openat2, false);
+	/* the open programs come twice (bpf/file.bpf.h): with plain loads where the kernel
+	 * has bpf_rdonly_cast, else with bpf_probe_read_kernel; the raw sys_exit hook
+	 * replaces the open-family tracepoints, on request */
+	s->btf_walk = rf_sensor_btf_walk();
+	{
+		bool tp = !s->opts.raw_syscall_hooks, b = s->btf_walk;
+		bpf_program__set_autoload(skel->progs.rf_exit_openat, tp && !b);
+		bpf_program__set_autoload(skel->progs.rf_exit_open, tp && !b);
+		bpf_program__set_autoload(skel->progs.rf_exit_creat, tp && !b);
+		bpf_program__set_autoload(skel->progs.rf_exit_openat2, tp && !b);
+		bpf_program__set_autoload(skel->progs.rf_raw_sys_exit, !tp && !b);
+		bpf_program__set_autoload(skel->progs.rfb_exit_openat, tp && b);
+		bpf_program__set_autoload(skel->progs.rfb_exit_open, tp && b);
+		bpf_program__set_autoload(skel->progs.rfb_exit_creat, tp && b);
+		bpf_program__set_autoload(skel->progs.rfb_exit_openat2, tp && b);
+		bpf_program__set_autoload(skel->progs.rfb_raw_sys_exit, !tp && b);
 	}
 	skel->rodata->rf_exit_has_group_dead = exit_has_group_dead();
 	skel->data->rf_class_mask = kernel_mask(s->opts.class_mask);
