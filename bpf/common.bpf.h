@@ -625,7 +625,9 @@ static __always_inline char *event_buf(__u32 size)
 
 	if (!eb || size > 256)
 		return NULL;
-	__builtin_memset(eb->b, 0, 256); /* constant size: one unrolled store sequence */
+	/* size is a constant in every (inlined) caller: one unrolled store sequence of
+	 * just the fixed part */
+	__builtin_memset(eb->b, 0, (size + 7) & ~7u);
 	return eb->b;
 }
 
