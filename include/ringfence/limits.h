@@ -20,7 +20,7 @@
 
 /* Sensor */
 #define RF_RINGBUF_BYTES     (16u << 20) /* kernel -> user ring buffer */
-#define RF_WAKEUP_MIN_NS     500000u /* the kernel wakes the sensor's reader at most this often; less than RF_POLL_ACTIVE_MS */
+#define RF_WAKEUP_MIN_NS     100000u /* the kernel wakes the sensor's reader at most this often; less than RF_POLL_ACTIVE_MS */
 #define RF_POLL_ACTIVE_MS    1       /* ... which polls at least this often while events flow */
 #define RF_PROC_TABLE_MAX    65536u  /* live + recently exited processes in the process table */
 #define RF_PROC_EXITED_TTL_NS (5ull * 1000000000ull) /* how long an exited process stays for late lookups */
