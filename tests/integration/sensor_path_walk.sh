@@ -27,7 +27,10 @@ run() { # MODE OUT: one sensor run with the open operations, events to OUT
 	sleep 0.3; kill -INT $rf; wait $rf
 }
 paths() { # OUT MODE: "class path partial" for this test's files, the mode's suffix removed
-	jq -r --arg d "$d" 'select(.class=="file_create") | select((.path // "") | contains("-'"$2"'")) |
+	# this test's files only (the machine is busy): under $d, or the deep file's cut path
+	jq -r --arg d "$d" --arg m "$2" 'select(.class=="file_create") |
+		select((.path // "") as $p | ($p | startswith($d + "/")) and ($p | endswith("-" + $m)) or
+			($p | endswith("/x/deep-" + $m))) |
 		"\(.path) \(.flags | index("path_partial") != null)"' "$1" | sed "s/-$2\$//; s/-$2 / /" | sort
 }
 run default "$d/btf.json"
