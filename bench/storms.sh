@@ -3,7 +3,13 @@
 # consumer (`ringfence events --json`, output on tmpfs), with auditd (equivalent
 # rules, logging to its file) and with bpftrace (printing each event), side by side
 # in interleaved rounds. Prints median wall time, slowdown against no monitoring, and
-# events captured / expected (the lowest over the rounds).
+# events captured / expected (the lowest over the rounds). The order of the
+# configurations rotates from round to round (none always comes first would favour
+# it on a machine that warms up or gets busier). Besides wall time it reports the CPU
+# time the storm process itself used (its user + kernel time, which includes the
+# monitors' in-kernel programs: the per-operation cost, far less sensitive to other
+# load than wall time) and the CPU time the monitor's user-space process used (ringfence
+# events, bpftrace; auditd's daemon is not counted) per 1000 operations.
 #   bench/storms.sh STORM [N] [ROUNDS]
 # STORM: exec   N x fork+exec /bin/true                       (default N 10000)
 #        open   N x open(O_CREAT|O_WRONLY) + close, one file  (default N 200000)
@@ -17,7 +23,7 @@ open) N=${2:-${BENCH_N:-200000}} ;;
 connect) N=${2:-${BENCH_N:-20000}} ;;
 *) echo "storms.sh: unknown storm '$STORM'"; exit 2 ;;
 esac
-ROUNDS=${3:-${BENCH_ROUNDS:-3}}
+ROUNDS=${3:-${BENCH_ROUNDS:-5}}
 H="$RF_BUILD/tests/helpers"
 [ "$(id -u)" = 0 ] || { echo "storms: needs root (eBPF, auditd)"; exit 1; }
 ensure_tracefs
@@ -46,29 +52,34 @@ connect)
 	;;
 esac
 
-run_storm() { # prints "elapsed_ns pid"
+run_storm() { # prints "elapsed_ns pid cpu_us"
 	local t0 t1 p
 	t0=$(now_ns)
 	case $STORM in
-	exec) "$H/spawn_storm" "$N" >/dev/null & ;;
-	open) "$H/open_storm" "$N" "$DIR/target" >/dev/null & ;;
-	connect) "$H/connect_storm" "$N" >/dev/null & ;;
+	exec) "$H/spawn_storm" "$N" >"$BENCH_TMP/storm.out" & ;;
+	open) "$H/open_storm" "$N" "$DIR/target" >"$BENCH_TMP/storm.out" & ;;
+	connect) "$H/connect_storm" "$N" >"$BENCH_TMP/storm.out" & ;;
 	esac
 	p=$!
 	wait $p
 	t1=$(now_ns)
-	echo "$((t1 - t0)) $p"
+	echo "$((t1 - t0)) $p $(sed -n 's/^cpu_us //p' "$BENCH_TMP/storm.out" | grep . || echo 0)"
+}
+
+cpu_ticks() { # PID: user + system clock ticks so far (0 when gone)
+	awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
 count_rf() { # FILE PID
 	case $STORM in
 	exec) grep -c "\"ppid\":$2," "$1" ;;
-	*) grep '"class":"\(file\|net\)_' "$1" | grep -c "\"pid\":$2," ;;
+	open) grep '"class":"file_' "$1" | grep "\"path\":\"$DIR/target\"" | grep -c "\"pid\":$2," ;;
+	*) grep '"class":"net_' "$1" | grep -c "\"pid\":$2," ;;
 	esac
 }
 
-one() { # CONFIG -> "ns captured"
-	local cfg=$1 out="$BENCH_TMP/$cfg.out" mon= res ns p cap=0 prev
+one() { # CONFIG -> "ns captured storm_cpu_us monitor_cpu_ticks"
+	local cfg=$1 out="$BENCH_TMP/$cfg.out" mon= res ns p cap=0 prev cpu m0=0 m1=0
 	rm -f "$out"
 	case $cfg in
 	ringfence|ringfence-raw)
@@ -85,8 +96,10 @@ one() { # CONFIG -> "ns captured"
 		auditctl "${audit_rule[@]}" >/dev/null
 		auditctl -b 65536 >/dev/null ;;
 	esac
-	res=$(run_storm); ns=${res% *}; p=${res#* }
+	[ -n "$mon" ] && m0=$(cpu_ticks $mon)
+	res=$(run_storm); read -r ns p cpu <<<"$res"
 	sleep 0.5
+	[ -n "$mon" ] && m1=$(cpu_ticks $mon)
 	case $cfg in
 	none) cap=- ;;
 	ringfence|ringfence-raw)
@@ -109,25 +122,37 @@ one() { # CONFIG -> "ns captured"
 			prev=$cap; sleep 0.5
 		done ;;
 	esac
-	echo "$ns $cap"
+	echo "$ns $cap $cpu $((m1 - m0))"
 }
 
-declare -A times captured
-echo "$STORM storm: N=$N, $ROUNDS rounds, configurations interleaved"
+declare -A times captured cpus mcpus
+hz=$(getconf CLK_TCK)
+echo "$STORM storm: N=$N, $ROUNDS rounds, configurations interleaved (order rotates)"
+nc=${#configs[@]}
 for r in $(seq "$ROUNDS"); do
-	for cfg in "${configs[@]}"; do
-		read -r ns cap < <(one "$cfg")
+	for k in $(seq 0 $((nc - 1))); do
+		cfg=${configs[$(((k + r - 1) % nc))]}
+		read -r ns cap cpu mt < <(one "$cfg")
 		times[$cfg]+="$ns "
+		cpus[$cfg]+="$cpu "
+		mcpus[$cfg]+="$mt "
 		prev=${captured[$cfg]:-}
 		if [ "$cap" = - ]; then captured[$cfg]=-
 		elif [ -z "$prev" ] || [ "$cap" -lt "$prev" ]; then captured[$cfg]=$cap; fi
-		printf '  round %d %-14s %8.3f s  captured %s\n' "$r" "$cfg" "$(echo "$ns / 1000000000" | bc -l)" "$cap"
+		printf '  round %d %-14s %8.3f s  storm cpu %8.3f s  captured %s\n' "$r" "$cfg" \
+			"$(echo "$ns / 1000000000" | bc -l)" "$(echo "$cpu / 1000000" | bc -l)" "$cap"
 	done
 done
 base=$(echo ${times[none]} | tr ' ' '\n' | median)
-printf '\n%-14s %10s %10s %16s\n' "$STORM storm" "median s" slowdown "captured/N"
+cbase=$(echo ${cpus[none]} | tr ' ' '\n' | median)
+printf '\n%-14s %10s %10s %12s %12s %16s %16s\n' "$STORM storm" "median s" slowdown "storm cpu s" "cpu slowdown" \
+	"monitor ms/1k" "captured/N"
 for cfg in "${configs[@]}"; do
 	m=$(echo ${times[$cfg]} | tr ' ' '\n' | median)
-	printf '%-14s %10.3f %9.2fx %16s\n' "$cfg" "$(echo "$m / 1000000000" | bc -l)" \
-		"$(echo "$m / $base" | bc -l)" "${captured[$cfg]}/$N"
+	c=$(echo ${cpus[$cfg]} | tr ' ' '\n' | median)
+	mc=$(echo ${mcpus[$cfg]} | tr ' ' '\n' | median)
+	printf '%-14s %10.3f %9.2fx %12.3f %11.2fx %16s %16s\n' "$cfg" "$(echo "$m / 1000000000" | bc -l)" \
+		"$(echo "$m / $base" | bc -l)" "$(echo "$c / 1000000" | bc -l)" "$(echo "$c / $cbase" | bc -l)" \
+		"$(case $cfg in none|auditd) echo - ;; *) printf '%.2f' "$(echo "$mc * 1000 / $hz * 1000 / $N" | bc -l)" ;; esac)" \
+		"${captured[$cfg]}/$N"
 done

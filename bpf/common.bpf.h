@@ -244,6 +244,80 @@ __noinline int rf_path_walk(void)
 	return (int)(pos & (RF_PATH_MAX - 1)) | (pbuf->done ? 0 : RF_WALK_PARTIAL);
 }
 
+/*
+ * The same walk with plain loads (kernel 6.2+): bpf_rdonly_cast turns the numbers into
+ * read-only BTF pointers, whose fields the program loads directly (the JIT guards each
+ * load against a fault), so a component costs one helper call (its name) instead of
+ * two, and a mount none. Only the programs that the loader picks when the kernel has
+ * the kfunc call it (the *_btf variants, rf_sensor_btf_walk in sensor.c): a kernel
+ * without it never sees the call. Results are the same as rf_path_walk's.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+__noinline int rf_path_walk_btf(void)
+{
+	struct pathbuf *pbuf = bpf_map_lookup_elem(&rf_pathbuf, &zero);
+	struct dentry *dentry, *parent, *root;
+	struct mount *mnt, *mparent;
+	__u32 pos, len;
+	int i;
+
+	if (!pbuf || !pbuf->in_dentry || !pbuf->in_mnt)
+		return -1;
+	dentry = bpf_rdonly_cast((void *)pbuf->in_dentry, bpf_core_type_id_kernel(struct dentry));
+	mnt = bpf_rdonly_cast((void *)(pbuf->in_mnt - bpf_core_field_offset(struct mount, mnt)),
+			      bpf_core_type_id_kernel(struct mount));
+	root = mnt->mnt.mnt_root;
+	pbuf->b[RF_PATH_MAX - 1] = 0;
+	pbuf->pos = RF_PATH_MAX - 1;
+	pbuf->done = 0;
+	for (i = 0; i < RF_PATH_DEPTH_MAX; i++) {
+		parent = dentry->d_parent;
+		if (dentry == root || dentry == parent) {
+			if (dentry != root)
+				break; /* not reachable from a mount root */
+			mparent = mnt->mnt_parent;
+			if (mnt != mparent) {
+				dentry = mnt->mnt_mountpoint;
+				mnt = mparent;
+				root = mnt->mnt.mnt_root;
+				continue;
+			}
+			pbuf->done = 1;
+			break;
+		}
+		len = dentry->d_name.len;
+		pos = *(volatile __u32 *)&pbuf->pos; /* from memory: an unknown number to the verifier */
+		if (len > RF_BPF_NAME_MAX - 1 || len + 2 > pos || pos > RF_PATH_MAX - 1)
+			break;
+		pos -= len;
+		bpf_probe_read_kernel(pbuf->b + (pos & (RF_PATH_MAX - 1)), len & (RF_BPF_NAME_MAX - 1),
+				      dentry->d_name.name);
+		pos -= 1;
+		pbuf->b[pos & (RF_PATH_MAX - 1)] = '/';
+		pbuf->pos = pos;
+		dentry = parent;
+	}
+	pos = pbuf->pos;
+	if (pos == RF_PATH_MAX - 1) {
+		pos -= 1;
+		pbuf->b[RF_PATH_MAX - 2] = '/';
+	}
+	return (int)(pos & (RF_PATH_MAX - 1)) | (pbuf->done ? 0 : RF_WALK_PARTIAL);
+}
+
+/* Walk (dentry, vfsmount) with rf_path_walk_btf. */
+static __always_inline int path_walk_btf(void *dentry, void *mnt)
+{
+	struct pathbuf *pb = bpf_map_lookup_elem(&rf_pathbuf, &zero);
+
+	if (!pb)
+		return -1;
+	pb->in_dentry = (__u64)dentry;
+	pb->in_mnt = (__u64)mnt;
+	return rf_path_walk_btf();
+}
+
 /* Walk (dentry, vfsmount), given as BTF pointers or plain numbers. */
 static __always_inline int path_walk(void *dentry, void *mnt)
 {
@@ -375,6 +449,26 @@ static __always_inline bool stash_take(struct rf_stash *out)
 	*out = *st;
 	bpf_map_delete_elem(&rf_stash, &id);
 	return true;
+}
+
+/* The current syscall's first n (a constant) arguments, at sys_exit: the saved user
+ * registers (x86-64 syscall convention: di, si, dx, r10, r8, r9), which no syscall
+ * hooked here changes (only ax takes the result). The registers are a BTF pointer:
+ * plain loads, no helper calls. A tracer that rewrites them does so at
+ * syscall-enter-stop, before the call: these are the arguments the kernel used. */
+struct rf_sysargs {
+	__u64 a[6];
+};
+static __always_inline void sys_args(struct rf_sysargs *s, int n)
+{
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	s->a[0] = n > 0 ? r->di : 0;
+	s->a[1] = n > 1 ? r->si : 0;
+	s->a[2] = n > 2 ? r->dx : 0;
+	s->a[3] = n > 3 ? r->r10 : 0;
+	s->a[4] = n > 4 ? r->r8 : 0;
+	s->a[5] = n > 5 ? r->r9 : 0;
 }
 
 /* The struct file behind fd in the current process, or NULL. The task is a BTF
@@ -530,7 +624,9 @@ static __always_inline char *event_buf(__u32 size)
 
 	if (!eb || size > 256)
 		return NULL;
-	__builtin_memset(eb->b, 0, 256); /* constant size: one unrolled store sequence */
+	/* size is a constant in every (inlined) caller: one unrolled store sequence of
+	 * just the fixed part */
+	__builtin_memset(eb->b, 0, (size + 7) & ~7u);
 	return eb->b;
 }
 

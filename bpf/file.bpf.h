@@ -60,7 +60,9 @@ static __always_inline bool path_excluded(const char *buf, struct rf_str *d)
 
 /* --- open, openat, openat2, creat --------------------------------------------- */
 
-static __always_inline int on_open_exit(long ret)
+/* btf (a constant): read the struct file and walk its path with plain loads
+ * (bpf_rdonly_cast, kernel 6.2+), else with bpf_probe_read_kernel. Same event. */
+static __always_inline int on_open_exit(long ret, bool btf)
 {
 	struct rf_ev_file_create *ev;
 	struct file_head fh;
@@ -76,17 +78,29 @@ static __always_inline int on_open_exit(long ret)
 	    excluded())
 		return 0;
 	f = fd_file(ret);
-	if (!f || read_file(f, &fh))
+	if (!f)
 		return 0;
+	if (btf) {
+		f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+		fh.mode = f->f_mode;
+	} else if (read_file(f, &fh)) {
+		return 0;
+	}
 	if (fh.mode & RF_FMODE_CREATED)
 		cls = RF_CLASS_FILE_CREATE;
 	else if (fh.mode & RF_FMODE_WRITE)
 		cls = RF_CLASS_FILE_OPEN_WRITE;
 	else
 		return 0;
-	/* i_mode is the first field of struct inode on every kernel */
-	bpf_probe_read_kernel(&imode, sizeof(imode),
-			      (char *)fh.inode + bpf_core_field_offset(struct inode, i_mode));
+	if (btf) {
+		imode = f->f_inode->i_mode;
+		fh.flags = f->f_flags;
+		fh.path_dentry = (__u64)f->f_path.dentry;
+		fh.path_mnt = (__u64)f->f_path.mnt;
+	} else {
+		bpf_probe_read_kernel(&imode, sizeof(imode),
+				      (char *)fh.inode + bpf_core_field_offset(struct inode, i_mode));
+	}
 	if (!class_on(cls) || (imode & RF_S_IFMT) != RF_S_IFREG)
 		return 0;
 	buf = event_buf(sizeof(*ev));
@@ -96,7 +110,10 @@ static __always_inline int on_open_exit(long ret)
 	ev->uid = current_uid();
 	ev->flags = fh.flags;
 	ev->mode = imode & 07777;
-	r = path_walk((void *)fh.path_dentry, (void *)fh.path_mnt);
+	if (btf)
+		r = path_walk_btf((void *)fh.path_dentry, (void *)fh.path_mnt);
+	else
+		r = path_walk((void *)fh.path_dentry, (void *)fh.path_mnt);
 	if (r < 0)
 		return 0;
 	put_walk_result(buf, &off, &ev->path, r, &partial);
@@ -111,27 +128,44 @@ _Static_assert(sizeof(struct rf_ev_file_create) == sizeof(struct rf_ev_file_open
 _Static_assert(__builtin_offsetof(struct rf_ev_file_create, path) ==
 	       __builtin_offsetof(struct rf_ev_file_open_write, path), "file layouts");
 
-SEC("tp/syscalls/sys_exit_openat")
-int rf_exit_openat(struct trace_event_raw_sys_exit *ctx) { return on_open_exit(ctx->ret); }
-SEC("tp/syscalls/sys_exit_open")
-int rf_exit_open(struct trace_event_raw_sys_exit *ctx) { return on_open_exit(ctx->ret); }
-SEC("tp/syscalls/sys_exit_creat")
-int rf_exit_creat(struct trace_event_raw_sys_exit *ctx) { return on_open_exit(ctx->ret); }
-SEC("tp/syscalls/sys_exit_openat2")
-int rf_exit_openat2(struct trace_event_raw_sys_exit *ctx) { return on_open_exit(ctx->ret); }
+/* Each open program twice: rf_exit_* reads the kernel with bpf_probe_read_kernel,
+ * rfb_exit_* with plain loads (bpf_rdonly_cast); the loader loads one set
+ * (rf_sensor_btf_walk in sensor.c). */
+#define OPEN_EXIT(name)                                                                  \
+	SEC("tp/syscalls/sys_exit_" #name)                                               \
+	int rf_exit_##name(struct trace_event_raw_sys_exit *ctx)                         \
+	{                                                                                \
+		return on_open_exit(ctx->ret, false);                                    \
+	}                                                                                \
+	SEC("tp/syscalls/sys_exit_" #name)                                               \
+	int rfb_exit_##name(struct trace_event_raw_sys_exit *ctx)                        \
+	{                                                                                \
+		return on_open_exit(ctx->ret, true);                                     \
+	}
+OPEN_EXIT(openat)
+OPEN_EXIT(open)
+OPEN_EXIT(creat)
+OPEN_EXIT(openat2)
 
 /* The same, from one raw tracepoint on every syscall's exit: the alternative the
  * benchmark measures against per-syscall tracepoints (--syscall-hooks raw). Not
- * loaded unless asked for. */
+ * loaded unless asked for. The syscall number from the saved registers (a BTF
+ * pointer: a plain load). */
+static __always_inline bool open_nr(void)
+{
+	long nr = ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()))->orig_ax;
+
+	return nr == 257 /* openat */ || nr == 2 /* open */ || nr == 85 /* creat */ || nr == 437 /* openat2 */;
+}
 SEC("raw_tp/sys_exit")
 int rf_raw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	long nr = BPF_CORE_READ(regs, orig_ax);
-
-	if (nr == 257 /* openat */ || nr == 2 /* open */ || nr == 85 /* creat */ || nr == 437 /* openat2 */)
-		return on_open_exit((long)ctx->args[1]);
-	return 0;
+	return open_nr() ? on_open_exit((long)ctx->args[1], false) : 0;
+}
+SEC("raw_tp/sys_exit")
+int rfb_raw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	return open_nr() ? on_open_exit((long)ctx->args[1], true) : 0;
 }
 
 /* --- path-based operations: arguments at enter, event at exit ----------------- */

@@ -122,25 +122,22 @@ static __always_inline bool user_addr(char *buf, __u32 *off, struct rf_ev_net_co
 	return true;
 }
 
-#define STASH_CLASS_connect RF_CLASS_NET_CONNECT
-#define STASH_CLASS_bind RF_CLASS_NET_BIND
-#define STASH_CLASS_listen RF_CLASS_NET_LISTEN
-STASH_ENTER(connect, 3)
-STASH_ENTER(bind, 3)
-STASH_ENTER(listen, 1)
+/* connect, bind and listen take their arguments from the saved registers at sys_exit
+ * (sys_args): no sys_enter program, no per-thread map entry */
 
 SEC("tp/syscalls/sys_exit_connect")
 int rf_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	struct rf_ev_net_connect *ev;
-	struct rf_stash st;
+	struct rf_sysargs st;
 	struct sock *sk;
 	__u32 off = sizeof(*ev);
 	long ret = ctx->ret;
 	char *buf;
 
-	if (!stash_take(&st))
+	if (!class_on(RF_CLASS_NET_CONNECT) || excluded())
 		return 0;
+	sys_args(&st, 3);
 	buf = event_buf(sizeof(*ev));
 	if (!buf)
 		return 0;
@@ -161,13 +158,14 @@ SEC("tp/syscalls/sys_exit_bind")
 int rf_exit_bind(struct trace_event_raw_sys_exit *ctx)
 {
 	struct rf_ev_net_bind *ev;
-	struct rf_stash st;
+	struct rf_sysargs st;
 	struct sock *sk;
 	__u32 off = sizeof(*ev);
 	char *buf;
 
-	if (!stash_take(&st))
+	if (!class_on(RF_CLASS_NET_BIND) || excluded())
 		return 0;
+	sys_args(&st, 3);
 	buf = event_buf(sizeof(*ev));
 	if (!buf)
 		return 0;
@@ -190,13 +188,14 @@ SEC("tp/syscalls/sys_exit_listen")
 int rf_exit_listen(struct trace_event_raw_sys_exit *ctx)
 {
 	struct rf_ev_net_listen *ev;
-	struct rf_stash st;
+	struct rf_sysargs st;
 	struct sock *sk;
 	__u32 off = sizeof(*ev);
 	char *buf;
 
-	if (!stash_take(&st))
+	if (!class_on(RF_CLASS_NET_LISTEN) || excluded())
 		return 0;
+	sys_args(&st, 1);
 	sk = fd_sock((long)st.a[0]);
 	if (!sk)
 		return 0;

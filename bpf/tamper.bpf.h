@@ -72,23 +72,6 @@ static __always_inline __s32 errno_of(long ret)
 	return ret < 0 && ret >= -4095 ? (__s32)ret : 0;
 }
 
-/* The current syscall's first n (a constant) arguments, at sys_exit: the saved user
- * registers (x86-64 syscall convention: di, si, dx, r10, r8, r9). */
-struct rf_sysargs {
-	__u64 a[6];
-};
-static __always_inline void sys_args(struct rf_sysargs *s, int n)
-{
-	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
-	s->a[0] = n > 0 ? BPF_CORE_READ(r, di) : 0;
-	s->a[1] = n > 1 ? BPF_CORE_READ(r, si) : 0;
-	s->a[2] = n > 2 ? BPF_CORE_READ(r, dx) : 0;
-	s->a[3] = n > 3 ? BPF_CORE_READ(r, r10) : 0;
-	s->a[4] = n > 4 ? BPF_CORE_READ(r, r8) : 0;
-	s->a[5] = n > 5 ? BPF_CORE_READ(r, r9) : 0;
-}
-
 /* The syscall number of the current syscall (for programs outside a syscall tracepoint) */
 static __always_inline long sys_nr(void)
 {

@@ -47,9 +47,8 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap
 }
 
 /* Does sched_process_exit pass group_dead (kernel 6.16+)? Ask the kernel's BTF. */
-static bool exit_has_group_dead(void)
+static bool exit_has_group_dead(const struct btf *btf)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
 	const struct btf_type *t;
 	bool has = false;
 	int id;
@@ -64,6 +63,26 @@ static bool exit_has_group_dead(void)
 			has = t && btf_is_func_proto(t) && btf_vlen(t) >= 3;
 		}
 	}
+	return has;
+}
+
+/* Does the kernel have the bpf_rdonly_cast kfunc (6.2+), for the open programs that
+ * read kernel memory with plain loads? RINGFENCE_PATH_WALK=probe says no (tests and
+ * benchmarks run both ways). */
+static bool btf_walk_in(const struct btf *btf)
+{
+	const char *env = getenv("RINGFENCE_PATH_WALK");
+
+	if (!btf || (env && !strcmp(env, "probe")))
+		return false;
+	return btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+}
+
+bool rf_sensor_btf_walk(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool has = btf_walk_in(btf);
+
 	btf__free(btf);
 	return has;
 }
@@ -303,6 +322,7 @@ static uint64_t kernel_mask(uint64_t want)
 
 static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 {
+	struct btf *vmlinux;
 	struct rf_sensor_bpf *skel;
 	int err;
 
@@ -353,15 +373,26 @@ static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 		bpf_program__set_autoload(skel->progs.rf_exit_finit_module, false);
 		bpf_program__set_autoload(skel->progs.rf_exit_init_module, false);
 	}
-	/* the raw sys_exit hook replaces the open-family tracepoints, on request */
-	bpf_program__set_autoload(skel->progs.rf_raw_sys_exit, s->opts.raw_syscall_hooks);
-	if (s->opts.raw_syscall_hooks) {
-		bpf_program__set_autoload(skel->progs.rf_exit_openat, false);
-		bpf_program__set_autoload(skel->progs.rf_exit_open, false);
-		bpf_program__set_autoload(skel->progs.rf_exit_creat, false);
-		bpf_program__set_autoload(skel->progs.rf_exit_openat2, false);
+	/* the open programs come twice (bpf/file.bpf.h): with plain loads where the kernel
+	 * has bpf_rdonly_cast, else with bpf_probe_read_kernel; the raw sys_exit hook
+	 * replaces the open-family tracepoints, on request */
+	vmlinux = btf__load_vmlinux_btf(); /* parsed once, for both questions */
+	s->btf_walk = btf_walk_in(vmlinux);
+	{
+		bool tp = !s->opts.raw_syscall_hooks, b = s->btf_walk;
+		bpf_program__set_autoload(skel->progs.rf_exit_openat, tp && !b);
+		bpf_program__set_autoload(skel->progs.rf_exit_open, tp && !b);
+		bpf_program__set_autoload(skel->progs.rf_exit_creat, tp && !b);
+		bpf_program__set_autoload(skel->progs.rf_exit_openat2, tp && !b);
+		bpf_program__set_autoload(skel->progs.rf_raw_sys_exit, !tp && !b);
+		bpf_program__set_autoload(skel->progs.rfb_exit_openat, tp && b);
+		bpf_program__set_autoload(skel->progs.rfb_exit_open, tp && b);
+		bpf_program__set_autoload(skel->progs.rfb_exit_creat, tp && b);
+		bpf_program__set_autoload(skel->progs.rfb_exit_openat2, tp && b);
+		bpf_program__set_autoload(skel->progs.rfb_raw_sys_exit, !tp && b);
 	}
-	skel->rodata->rf_exit_has_group_dead = exit_has_group_dead();
+	skel->rodata->rf_exit_has_group_dead = exit_has_group_dead(vmlinux);
+	btf__free(vmlinux);
 	skel->data->rf_class_mask = kernel_mask(s->opts.class_mask);
 	err = rf_sensor_bpf__load(skel);
 	if (err) {

@@ -61,6 +61,9 @@ int rf_sensor_poll(struct rf_sensor *s, int timeout_ms);
 void rf_sensor_stats(struct rf_sensor *s, struct rf_sensor_stats *st);
 /* NULL when the eBPF sensor runs; else why it does not (e.g. "--no-bpf given"). */
 const char *rf_sensor_degraded(const struct rf_sensor *s);
+/* Whether this kernel takes the sensor's plain-load open programs (bpf_rdonly_cast, 6.2+;
+ * RINGFENCE_PATH_WALK=probe forces the bpf_probe_read_kernel ones). */
+bool rf_sensor_btf_walk(void);
 /* Change which classes are emitted, at run time, without reloading anything. */
 int rf_sensor_set_classes(struct rf_sensor *s, uint64_t class_mask);
 /* Never report this process (ringfence's own clients and helpers). 0 or -errno. */

@@ -26,6 +26,7 @@ struct rf_sensor {
 	struct rf_sensor_bpf *skel;
 	struct ring_buffer *rb;
 	uint64_t last_drop_hint;
+	bool btf_walk; /* the open programs read kernel memory with plain loads (bpf_rdonly_cast) */
 	struct bpf_link *links[RF_SENSOR_PROGS_MAX];
 	unsigned nlinks;
 	bool attached[RF_SENSOR_PROGS_MAX]; /* by program index: attach tried */

@@ -51,7 +51,10 @@ static unsigned prog_id(struct rf_sensor *s)
 	struct bpf_prog_info info = {0};
 	__u32 len = sizeof(info);
 
-	bpf_obj_get_info_by_fd(bpf_program__fd(s->skel->progs.rf_exit_openat), &info, &len);
+	/* the plain-load variant where the kernel has bpf_rdonly_cast (bpf/file.bpf.h) */
+	bpf_obj_get_info_by_fd(bpf_program__fd(s->btf_walk ? s->skel->progs.rfb_exit_openat
+							  : s->skel->progs.rf_exit_openat),
+			       &info, &len);
 	return info.id;
 }
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* spawn_storm N [PROGRAM [ARG...]]: fork and exec PROGRAM (default /bin/true) N times,
  * one after the other, waiting for each. Prints "spawned N" and exits 0 when every
- * child exited 0. Used by the sensor tests and the exec-storm benchmark. */
+ * child exited 0, and the CPU time it and its children used (cpu_us). Used by the sensor tests and the exec-storm benchmark. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,5 +38,13 @@ int main(int argc, char **argv)
 			bad++;
 	}
 	printf("spawned %ld\n", n);
+	{
+		struct rusage a, b;
+		getrusage(RUSAGE_SELF, &a);
+		getrusage(RUSAGE_CHILDREN, &b);
+		printf("cpu_us %lld\n",
+		       (long long)(a.ru_utime.tv_sec + a.ru_stime.tv_sec + b.ru_utime.tv_sec + b.ru_stime.tv_sec) * 1000000 +
+			       a.ru_utime.tv_usec + a.ru_stime.tv_usec + b.ru_utime.tv_usec + b.ru_stime.tv_usec);
+	}
 	return bad ? 1 : 0;
 }

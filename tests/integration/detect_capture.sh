@@ -27,6 +27,7 @@ for wait_s in 2 5 10; do
 	/bin/sh -c ": rf-probe-$tag"
 	: > "/tmp/$tag.probe" # file classes attach on their own, maybe later
 	echo "aGVsbG8K" | base64 -d >/dev/null
+	rm -f "/tmp/$tag.passwd" # a retry must create it again (file_create), not rewrite it
 	cp /etc/passwd "/tmp/$tag.passwd"
 	"/dev/shm/$tag"
 	ls "/$tag-unrelated" >/dev/null 2>&1
