@@ -39,6 +39,7 @@ struct rf_fleet_store {
 	char *arena;
 	size_t aoff;
 	char *upsert_sql[HOST_BATCH + 1]; /* by row count, built on first use */
+	sqlite3_stmt *upsert_st[HOST_BATCH + 1];
 };
 
 #define ARENA_SZ ((size_t)HOST_BATCH * 512)
@@ -56,8 +57,20 @@ const char *rf_fleet_store_kind(const struct rf_fleet_store *s)
 /* Run SQL with NP text parameters (NULL = SQL NULL). For queries, CB gets each row. */
 typedef int (*row_cb)(void *ctx, int ncol, const char *const *vals);
 
+static int run_cached(struct rf_fleet_store *s, const char *sql, int np,
+		      const char *const *params, row_cb cb, void *ctx, sqlite3_stmt **cache);
+
 static int run(struct rf_fleet_store *s, const char *sql, int np, const char *const *params,
 	       row_cb cb, void *ctx)
+{
+	return run_cached(s, sql, np, params, cb, ctx, NULL);
+}
+
+/* SQLite numbers "$N" parameters in order of first appearance; every statement here
+ * names $1, $2, ... in that order, so parameter i is index i + 1 (a lookup by name is
+ * linear in the parameter count: quadratic for a multi-row insert). */
+static int run_cached(struct rf_fleet_store *s, const char *sql, int np,
+		      const char *const *params, row_cb cb, void *ctx, sqlite3_stmt **cache)
 {
 	int r = 0;
 
@@ -83,19 +96,24 @@ static int run(struct rf_fleet_store *s, const char *sql, int np, const char *co
 		return r;
 	}
 	{
-		sqlite3_stmt *st = NULL;
-		int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+		sqlite3_stmt *st = cache ? *cache : NULL;
+		int rc = SQLITE_OK;
+		if (!st)
+			rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 		if (rc != SQLITE_OK)
 			goto serr;
+		if (cache)
+			*cache = st;
+		if (sqlite3_bind_parameter_count(st) != np) {
+			snprintf(s->err, sizeof(s->err), "statement has %d parameters, not %d",
+				 sqlite3_bind_parameter_count(st), np);
+			if (!cache)
+				sqlite3_finalize(st);
+			return -EINVAL;
+		}
 		for (int i = 0; i < np; i++) {
-			char name[16];
-			int idx;
-			snprintf(name, sizeof(name), "$%d", i + 1);
-			idx = sqlite3_bind_parameter_index(st, name);
-			if (!idx)
-				continue;
-			rc = params[i] ? sqlite3_bind_text(st, idx, params[i], -1, SQLITE_STATIC)
-				       : sqlite3_bind_null(st, idx);
+			rc = params[i] ? sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC)
+				       : sqlite3_bind_null(st, i + 1);
 			if (rc != SQLITE_OK)
 				goto serr;
 		}
@@ -110,11 +128,21 @@ static int run(struct rf_fleet_store *s, const char *sql, int np, const char *co
 		}
 		if (rc != SQLITE_DONE)
 			goto serr;
-		sqlite3_finalize(st);
+		if (cache) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+		} else {
+			sqlite3_finalize(st);
+		}
 		return r;
 serr:
 		snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
-		sqlite3_finalize(st);
+		if (cache) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+		} else {
+			sqlite3_finalize(st);
+		}
 		return -EIO;
 	}
 }
@@ -188,6 +216,8 @@ void rf_fleet_store_close(struct rf_fleet_store *s)
 {
 	if (!s)
 		return;
+	for (unsigned i = 0; i <= HOST_BATCH; i++)
+		sqlite3_finalize(s->upsert_st[i]);
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->conn)
@@ -242,7 +272,8 @@ static int flush_hosts(struct rf_fleet_store *s)
 	sql = upsert_sql(s, s->nbuf);
 	if (!sql)
 		return -ENOMEM;
-	r = run(s, sql, (int)(s->nbuf * HOST_COLS), (const char *const *)s->vals, NULL, NULL);
+	r = run_cached(s, sql, (int)(s->nbuf * HOST_COLS), (const char *const *)s->vals, NULL, NULL,
+		       s->pg ? NULL : &s->upsert_st[s->nbuf]);
 	s->nbuf = 0;
 	s->aoff = 0;
 	return r;
