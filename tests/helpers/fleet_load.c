@@ -5,13 +5,15 @@
  *   fleet_load --port P [--addr A] [--hosts N] [--conns C] [--seconds S]
  *              [--rate R] [--keys K] [--client NAME --version V] [--state STATE]
  *              [--crashes N] [--internal] [--print] [--once] [--first N] [--seq N]
- *              [--session]
+ *              [--session] [--follow]
  *
  * Host ids are "h-%07u" (0..N-1); host i signs with key i % K (keys derived from a
  * fixed seed, so reruns present the same keys). Keep-alive connections, epoll,
  * one request in flight per connection. --once sends one report per host and
  * exits; --print shows each response. Prints reports/s, latency percentiles and
  * the count of each HTTP status. Exit 1 when any response is not 200.
+ * --follow: each host then reports the highest version it was assigned (as if it
+ * installed it), starting from --version.
  * --session (docs/fleet.md, "Session MAC"): each host first sends a signed report
  * asking for a session (this set-up pass over all hosts is timed and printed on its
  * own), then authenticates its reports with the session MAC.
@@ -60,7 +62,8 @@ static int cmpd(const void *a, const void *b)
 static const char *client, *state = "running";
 static unsigned hosts = 1000, conns = 8, keys = 1024, version, crashes, first;
 static double rate;
-static bool print, internal, session;
+static bool print, internal, session, follow;
+static uint32_t *curv;
 static uint64_t seq0;
 static uint8_t (*pk)[32], (*sk)[64], (*xpk)[32], (*xsk)[32];
 static uint32_t *seqs;
@@ -121,7 +124,7 @@ static unsigned phase(bool once, double seconds, const char *label)
 					 "{\"client\":\"%s\",\"version\":%u,\"good_version\":%u,"
 					 "\"state\":\"%s\",\"error\":\"\",\"crashes\":%u,\"restarts\":0,"
 					 "\"rollbacks\":0}",
-					 client, version, version, state, crashes);
+					 client, curv[h - first], curv[h - first], state, crashes);
 			bl = snprintf(body, sizeof(body),
 				      "{\"v\":1,\"host\":\"h-%07u\",\"key\":\"%s\",\"seq\":%llu,"
 				      "\"time\":%lld,\"internal\":%s,\"clients\":[%s],\"auth_misses\":0,"
@@ -187,6 +190,12 @@ static unsigned phase(bool once, double seconds, const char *label)
 				codes[code]++;
 			if (print)
 				printf("%d %.*s\n", code, (int)(want - (size_t)(hend + 4 - x->in)), hend + 4);
+			if (follow && code == 200) {
+				const char *v = strstr(hend + 4, "\"version\":");
+				unsigned nv = v ? (unsigned)strtoul(v + 10, NULL, 10) : 0;
+				if (nv > curv[x->host - first])
+					curv[x->host - first] = nv;
+			}
 			if (session && code == 200 && !sid[x->host - first][0])
 				take_session(x->host, hend + 4);
 			if (session && code == 401)
@@ -227,6 +236,7 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "--print")) { print = true; continue; }
 		if (!strcmp(a, "--internal")) { internal = true; continue; }
 		if (!strcmp(a, "--session")) { session = true; continue; }
+		if (!strcmp(a, "--follow")) { follow = true; continue; }
 		i++;
 		if (!strcmp(a, "--port")) port = (unsigned)atoi(v);
 		else if (!strcmp(a, "--addr")) addr = v;
@@ -256,12 +266,15 @@ int main(int argc, char **argv)
 	xpk = calloc(keys, 32);
 	xsk = calloc(keys, 32);
 	seqs = calloc(hosts, sizeof(*seqs));
+	curv = calloc(hosts, sizeof(*curv));
 	skey = calloc(hosts, 32);
 	sid = calloc(hosts, 17);
 	cs = calloc(conns, sizeof(*cs));
 	lat = malloc(latcap * sizeof(double));
-	if (!pk || !sk || !xpk || !xsk || !seqs || !skey || !sid || !cs || !lat)
+	if (!pk || !sk || !xpk || !xsk || !seqs || !curv || !skey || !sid || !cs || !lat)
 		return 1;
+	for (unsigned h = 0; h < hosts; h++)
+		curv[h] = version;
 	for (unsigned k = 0; k < keys; k++) {
 		uint8_t seed[32] = {0};
 		memcpy(seed, &k, sizeof(k));
@@ -271,9 +284,13 @@ int main(int argc, char **argv)
 		    crypto_sign_ed25519_sk_to_curve25519(xsk[k], sk[k]))
 			return 1;
 	}
-	/* sequence numbers above anything an earlier run used */
-	if (!seq0)
-		seq0 = (uint64_t)time(NULL) * 16;
+	/* sequence numbers above anything an earlier run used: microseconds since 1970
+	 * (a run sends far fewer reports per host than microseconds pass between runs) */
+	if (!seq0) {
+		struct timespec rt;
+		clock_gettime(CLOCK_REALTIME, &rt);
+		seq0 = (uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u;
+	}
 	sa.sin_port = htons((uint16_t)port);
 	inet_pton(AF_INET, addr, &sa.sin_addr);
 	ep = epoll_create1(0);
