@@ -637,8 +637,13 @@ static void gate(struct rf_fleet_core *fc, struct track *t, int64_t now,
 	char why[160];
 	uint32_t need;
 
+	/* a complete epoch inside the stage */
+	bool full = fc->rolled && (int64_t)(fc->cur_epoch - 2) * fc->epoch_s >= t->stage_start;
+
+	if (full)
+		t->epochs_in_stage++;
 	if (!c->size)
-		goto advance;
+		goto advance; /* an empty ring (small fleets): nothing to gate, bake only */
 	/* the current epoch so far: a lower bound of the ring's failure rate */
 	ring = (double)c->failing / (double)c->size;
 	if (c->failing && ring > ctl + fc->cfg.margin) {
@@ -649,10 +654,8 @@ static void gate(struct rf_fleet_core *fc, struct track *t, int64_t now,
 		halt(fc, t, now, act, why);
 		return;
 	}
-	if (fc->rolled && (int64_t)(fc->cur_epoch - 2) * fc->epoch_s >= t->stage_start) {
-		/* a complete epoch inside the stage */
+	if (full) {
 		ring = prev_rate(fc, r, r, &nring);
-		t->epochs_in_stage++;
 		if (nring && ring > ctl + fc->cfg.margin) {
 			snprintf(why, sizeof(why),
 				 "%s ring %.1f%% failing or silent over an epoch, control %.1f%% + margin %.1f%%",

@@ -463,6 +463,34 @@ static void test_pin_override(void **state)
 	rf_fleet_core_free(fc);
 }
 
+/* An empty ring (a fleet of a few hosts) does not stop the rollout: bake only. */
+static void test_empty_ring(void **state)
+{
+	struct rf_fleet_config c = small_cfg();
+	struct rf_fleet_core *fc;
+	struct rf_fleet_release rel = {.version = 1};
+	struct rf_fleet_track_info ti;
+	struct rf_fleet_action last = {0};
+	uint64_t running[N], seq[N] = {0};
+	uint32_t crashes[N] = {0};
+
+	c.canary_pct = 50;
+	c.early_pct = 0; /* the early ring is empty */
+	c.holdback_pct = 0;
+	for (unsigned i = 0; i < N; i++)
+		running[i] = 1;
+	assert_int_equal(rf_fleet_core_new(&c, &fc), 0);
+	rf_fleet_core_release(fc, &rel, "detect", 0);
+	run(fc, 0, 100, running, seq, crashes, 0, &last);
+	rel.version = 2;
+	rf_fleet_core_release(fc, &rel, "detect", 100);
+	run(fc, 100, 1000, running, seq, crashes, 0, &last);
+	rf_fleet_core_track(fc, 0, &ti);
+	assert_int_equal(ti.stage, RF_STAGE_IDLE);
+	assert_int_equal(ti.stable, 2);
+	rf_fleet_core_free(fc);
+}
+
 static void test_answer_json(void **state)
 {
 	struct rf_fleet_answer a = {.ring = RF_RING_EARLY, .poll_s = 60, .nassign = 1};
@@ -585,9 +613,10 @@ int main(void)
 		cmocka_unit_test(test_bad_rollout_halts),
 		cmocka_unit_test(test_silence_halts),
 		cmocka_unit_test(test_pin_override),
+		cmocka_unit_test(test_empty_ring),
 		cmocka_unit_test(test_answer_json),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_store_sqlite),
 	};
-	return cmocka_run_group_tests_name("fleet", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("fleet_controller", tests, NULL, NULL);
 }
