@@ -27,7 +27,9 @@
 #include "common/log.h"
 #include "daemon/auth.h"
 #include "daemon/broker.h"
+#include "daemon/incident.h"
 #include "daemon/netpolicy.h"
+#include "daemon/recent.h"
 #include "daemon/source.h"
 #include "daemon/supervisor.h"
 #include "sensor/sensor.h"
@@ -35,7 +37,7 @@
 
 #define PUMP_BATCH 256u
 
-static const char tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer, tag_net,
+static const char tag_audit, tag_supnotify, tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer, tag_net,
 	tag_sup;
 
 struct daemon {
@@ -91,6 +93,9 @@ static void usage(FILE *o)
 		"  --safe-mode-after N  come up in safe mode after N such starts in a row (default 3)\n"
 		"  --healthy-after S    seconds up before this start counts as healthy (default 10)\n"
 		"  --safe-mode          come up in safe mode now\n"
+		"  --recent-seconds N   keep the last N seconds of events in memory for the shadow\n"
+		"                       run of `content install` (default %u; 0: none)\n"
+		"  --recent-mib N       memory bound of that recording (default %llu)\n"
 		"  --help               this text\n\n"
 		"SIGHUP reads the manifests again (connected clients keep theirs); SIGINT and\n"
 		"SIGTERM stop the daemon (and the clients it started).\n"
@@ -100,7 +105,8 @@ static void usage(FILE *o)
 		"Without --synthetic or --replay the events come from the live sensor (eBPF,\n"
 		"or the degraded fallback). docs/client-api.md describes manifests, the\n"
 		"protocol and the errors; dist/ringfenced.service runs it under systemd.\n",
-		RF_AUTH_MARKS_MAX, RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS, RF_AUTH_MISS_LIMIT);
+		RF_AUTH_MARKS_MAX, RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS, RF_AUTH_MISS_LIMIT,
+		RF_RECENT_SECONDS_DEFAULT, (unsigned long long)(RF_RECENT_BYTES_DEFAULT >> 20));
 }
 
 static uint64_t mono_ns(void)
@@ -284,6 +290,8 @@ static void conn_input(struct daemon *d, struct rf_conn *c, uint32_t events)
 		const struct rf_msg_error *e = (const void *)d->tx;
 		rf_warn("client pid %d uid %u: %s: %s", (int)c->pid, (unsigned)c->uid,
 			rf_proto_error_name(e->code), e->msg);
+		rf_sup_incident(&d->sup, c->pid, "control request refused: %s: %s",
+				rf_proto_error_name(e->code), e->msg);
 	}
 	r = send_reply(c->fd, d->tx, out, fds, nfds);
 	if (nfds)
@@ -511,6 +519,8 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"safe-mode-after", required_argument, NULL, 'A'},
 		{"healthy-after", required_argument, NULL, 'H'},
 		{"safe-mode", no_argument, NULL, 'M'},
+		{"recent-seconds", required_argument, NULL, 1003},
+		{"recent-mib", required_argument, NULL, 1004},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -527,6 +537,7 @@ int rf_cmd_daemon(int argc, char **argv)
 	sigset_t mask;
 	int o, r, ret = 1, timeout;
 	bool stop = false, no_bpf = false, no_source = false, net_policy = false;
+	unsigned long recent_s = RF_RECENT_SECONDS_DEFAULT, recent_mib = RF_RECENT_BYTES_DEFAULT >> 20;
 	const char *net_cgroup = NULL;
 	struct rf_auth_opts ao = {.deadline_ms = {RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS},
 				  .miss_limit = RF_AUTH_MISS_LIMIT, .miss_policy = RF_AUTH_MISS_DEMOTE};
@@ -637,6 +648,24 @@ int rf_cmd_daemon(int argc, char **argv)
 			}
 			break;
 		}
+		case 1003:
+		case 1004: {
+			unsigned long lo = o == 1003 ? 0 : RF_RECENT_BYTES_MIN >> 20;
+			unsigned long hi = o == 1003 ? 3600 : RF_RECENT_BYTES_MAX >> 20;
+
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || v < lo || v > hi) {
+				rf_err("daemon: --%s wants a number from %lu to %lu",
+				       o == 1003 ? "recent-seconds" : "recent-mib", lo, hi);
+				return 2;
+			}
+			if (o == 1003)
+				recent_s = v;
+			else
+				recent_mib = v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -653,6 +682,14 @@ int rf_cmd_daemon(int argc, char **argv)
 		return 1;
 	}
 	rf_broker_init(&d.b, &ms, config);
+	if (recent_s) {
+		r = rf_recent_new((unsigned)recent_s, (uint64_t)recent_mib << 20, &d.b.recent);
+		if (r < 0) {
+			rf_err("daemon: recent-events recording: %s", strerror(-r));
+			goto out;
+		}
+		d.b.recent_window_s = (unsigned)recent_s;
+	}
 	d.b.send = send_async;
 	d.b.send_ctx = &d;
 	if (!state_dir) {
@@ -706,6 +743,9 @@ int rf_cmd_daemon(int argc, char **argv)
 		}
 		rf_info("AUTH on %u mounts; deadlines exec %u ms, open %u ms; default %s",
 			ao.nmounts, ao.deadline_ms[0], ao.deadline_ms[1], ao.default_deny ? "deny" : "allow");
+		if (safe_mode)
+			rf_err("SAFE MODE: AUTH asks no client: every request gets the default verdict "
+			       "(%s; fail-closed prefixes deny)", ao.default_deny ? "deny" : "allow");
 	}
 	if (net_policy) {
 		r = rf_netpolicy_open(&d.b, net_cgroup, &d.net, err, sizeof(err));
@@ -750,6 +790,19 @@ int rf_cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	d.b.sup = &d.sup;
+	if (d.sup.n && rf_sup_notify_fd(&d.sup) >= 0 &&
+	    add_fd(d.ep, rf_sup_notify_fd(&d.sup), &tag_supnotify) < 0)
+		rf_warn("supervisor: epoll_ctl: %s: opens outside the sandbox are not reported",
+			strerror(errno));
+	if (d.sup.n) {
+		r = d.sup.landlock_abi >= 7 ? rf_sup_audit_open(&d.sup) : -EOPNOTSUPP;
+		if (r >= 0 && add_fd(d.ep, r, &tag_audit) == 0)
+			rf_info("supervisor: sandbox denials of clients are reported (Landlock audit)");
+		else
+			rf_warn("supervisor: sandbox denials of clients are NOT reported: %s",
+				r == -EOPNOTSUPP ? "needs Landlock ABI 7 (kernel 6.15+)"
+				: r < 0 ? strerror(-r) : strerror(errno));
+	}
 	t_start = mono_ns();
 	if (add_fd(d.ep, d.sup_fd, &tag_sup) || add_fd(d.ep, d.lfd, &tag_listen) || add_fd(d.ep, d.sfd, &tag_signal) ||
 	    add_fd(d.ep, d.tick_fd, &tag_tick) || add_fd(d.ep, d.src_fd, &tag_source) ||
@@ -807,6 +860,10 @@ int rf_cmd_daemon(int argc, char **argv)
 				rf_auth_expire(d.auth);
 			} else if (tag == &tag_net) {
 				rf_netpolicy_read(d.net);
+			} else if (tag == &tag_supnotify) {
+				rf_sup_notify_read(&d.sup);
+			} else if (tag == &tag_audit) {
+				rf_sup_audit_read(&d.sup);
 			} else if (tag == &tag_sup) {
 				(void)!read(d.sup_fd, &x, sizeof(x));
 				rf_sup_tick(&d.sup);
@@ -854,6 +911,8 @@ out:
 	}
 	rf_auth_free(d.auth);
 	rf_netpolicy_free(d.net);
+	rf_recent_free(d.b.recent);
+	d.b.recent = NULL;
 	rf_broker_fini(&d.b);
 	rf_source_free(d.src);
 	rf_sensor_free(d.sensor);
