@@ -368,7 +368,6 @@ static void on_release(void *ctx, const char *client, uint64_t version, const ch
 static void take_row(void *ctx, const struct rf_fleet_host_row *row)
 {
 	struct srv *s = ctx;
-	size_t need = strlen(row->host) + 1 + strlen(row->running) + 1 + 32;
 	struct rf_fleet_host_row *d = &s->rows[s->nrows++];
 
 	*d = *row;
@@ -384,10 +383,11 @@ static void take_row(void *ctx, const struct rf_fleet_host_row *row)
 		memcpy(s->rowbuf + s->rowoff, row->key, 32);
 		s->rowoff += 32;
 	}
-	(void)need;
 }
 
 #define FLUSH_MAX 65536u
+/* host id, running list ("client:version,..." of every track) and key of one row */
+#define ROW_BYTES (RF_FLEET_HOST_MAX + 1 + RF_FLEET_TRACKS_MAX * (RF_FLEET_CLIENT_NAME_MAX + 24) + 1 + 32)
 
 static void flush_store(struct srv *s, int64_t now)
 {
@@ -504,7 +504,7 @@ int rf_fleet_serve(const struct rf_fleet_serve_opts *o, volatile sig_atomic_t *s
 		return r;
 	}
 	s.rows = calloc(FLUSH_MAX, sizeof(*s.rows));
-	s.rowbuf = malloc((size_t)FLUSH_MAX * (RF_FLEET_HOST_MAX + 2 + 32 + 160));
+	s.rowbuf = malloc((size_t)FLUSH_MAX * ROW_BYTES);
 	if (!s.rows || !s.rowbuf) {
 		r = -ENOMEM;
 		goto out;
