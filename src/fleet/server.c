@@ -323,7 +323,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		enum MHD_Result ret;
 		pthread_mutex_lock(&s->lock);
 		js = rf_fleet_status_json(s->fc, now_s(), s->rate,
-					  s->store ? rf_fleet_store_kind(s->store) : "none");
+					  s->store ? rf_fleet_store_kind(s->store) : "none", s->refused);
 		pthread_mutex_unlock(&s->lock);
 		if (!js)
 			return error(s, c, 503, "out of memory");
@@ -645,7 +645,7 @@ static void sbstr(struct sb *b, const char *s)
 }
 
 char *rf_fleet_status_json(struct rf_fleet_core *fc, int64_t now, double rate,
-			   const char *store_kind)
+			   const char *store_kind, const uint64_t *refused)
 {
 	const struct rf_fleet_config *c = rf_fleet_core_config(fc);
 	struct sb b = {malloc(8192), 0, 8192, false};
@@ -661,6 +661,15 @@ char *rf_fleet_status_json(struct rf_fleet_core *fc, int64_t now, double rate,
 	    (long long)now, rf_fleet_core_nhosts(fc), (unsigned long long)acc,
 	    (unsigned long long)kc, (unsigned long long)sc, rate);
 	sbstr(&b, store_kind);
+	if (refused)
+		sbf(&b, ",\"refused\":{\"400\":%llu,\"401\":%llu,\"409\":%llu,\"413\":%llu,"
+			"\"503\":%llu,\"other\":%llu}",
+		    (unsigned long long)__atomic_load_n(&refused[0], __ATOMIC_RELAXED),
+		    (unsigned long long)__atomic_load_n(&refused[1], __ATOMIC_RELAXED),
+		    (unsigned long long)__atomic_load_n(&refused[2], __ATOMIC_RELAXED),
+		    (unsigned long long)__atomic_load_n(&refused[3], __ATOMIC_RELAXED),
+		    (unsigned long long)__atomic_load_n(&refused[4], __ATOMIC_RELAXED),
+		    (unsigned long long)__atomic_load_n(&refused[5], __ATOMIC_RELAXED));
 	sbf(&b, ",\"config\":{\"poll_s\":%u,\"silence_polls\":%u,\"canary_pct\":%.2f,"
 		"\"early_pct\":%.2f,\"holdback_pct\":%.2f,\"bake_s\":[%u,%u,%u],\"margin\":%.4f,"
 		"\"adopt_pct\":%.1f},\"rings\":[",
