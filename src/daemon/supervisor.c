@@ -26,7 +26,10 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "attest/attest.h"
+#include "common/unixfd.h"
 #include "content/content.h"
+#include "daemon/attest_glue.h"
 #include "daemon/supervisor.h"
 #include "daemon/incident.h"
 #include "sensor/sensor.h"
@@ -253,9 +256,11 @@ static int content_rollback(const struct rf_manifest *m, char *what, size_t wlen
 	if (m->content_store[0]) {
 		struct rf_content_state st;
 		int r = rf_content_rollback(m->content_store, m->name, &st);
-		if (r == 0)
+		if (r == 0) {
 			snprintf(what, wlen, "store version %llu (slot %c)",
 				 (unsigned long long)st.current_version, st.current_slot);
+			rf_dattest_content(RF_AT_CONTENT_ROLLBACK, m);
+		}
 		return r;
 	}
 	if (m->content[0])
@@ -265,9 +270,10 @@ static int content_rollback(const struct rf_manifest *m, char *what, size_t wlen
 
 static void content_mark_good(const struct rf_manifest *m)
 {
-	if (m->content_store[0])
-		rf_content_mark_good(m->content_store, m->name);
-	else if (m->content[0])
+	if (m->content_store[0]) {
+		if (rf_content_mark_good(m->content_store, m->name) == 0)
+			rf_dattest_content(RF_AT_CONTENT_GOOD, m);
+	} else if (m->content[0])
 		standin_mark_good(m->content);
 }
 
@@ -590,27 +596,11 @@ fail:
 }
 
 /* One message of the child's setup socket: an error line, or the seccomp listener
- * (*fd >= 0). Returns its length, 0 at exec (EOF), -1 on error. */
+ * (*fd >= 0). Returns its length, 0 at exec (EOF), < 0 on error. */
 static ssize_t recv_setup(int sock, char *msg, size_t len, int *fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = {.iov_base = msg, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-			    .msg_controllen = sizeof(cbuf.buf)};
-	struct cmsghdr *cm;
-	ssize_t n;
+	ssize_t n = rf_recv_with_fd(sock, msg, len, fd);
 
-	*fd = -1;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	for (cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(cm), sizeof(int));
 	if (*fd >= 0 && (n < 2 || msg[0] != '\001')) {
 		close(*fd); /* only the listener message carries a descriptor */
 		*fd = -1;
@@ -708,6 +698,11 @@ static void start_one(struct rf_supervisor *s, struct rf_sup_client *k)
 	}
 	if (s->sensor)
 		rf_sensor_exclude_pid(s->sensor, (uint32_t)pid, true);
+	/* exec succeeded when the pipe closed without a message: measure what runs */
+	if (n == 0) {
+		rf_dattest_client(k->name, pid, m->exe);
+		rf_dattest_content(RF_AT_CONTENT, m);
+	}
 	rf_info("supervisor: started client '%s' pid %d uid %u content %s", k->name, (int)pid,
 		(unsigned)k->uid, k->content[0] ? k->content : "-");
 }
