@@ -13,7 +13,8 @@
  * exits; --print shows each response. Prints reports/s, latency percentiles and
  * the count of each HTTP status. Exit 1 when any response is not 200.
  * --follow: each host then reports the highest version it was assigned (as if it
- * installed it), starting from --version.
+ * installed it), starting from --version. --crash-on V: a host running V reports
+ * crash_loop and three more crashes in every report (a bad version).
  * --session (docs/fleet.md, "Session MAC"): each host first sends a signed report
  * asking for a session (this set-up pass over all hosts is timed and printed on its
  * own), then authenticates its reports with the session MAC.
@@ -63,7 +64,7 @@ static const char *client, *state = "running";
 static unsigned hosts = 1000, conns = 8, keys = 1024, version, crashes, first;
 static double rate;
 static bool print, internal, session, follow;
-static uint32_t *curv;
+static uint32_t *curv, crash_on;
 static uint64_t seq0;
 static uint8_t (*pk)[32], (*sk)[64], (*xpk)[32], (*xsk)[32];
 static uint32_t *seqs;
@@ -119,12 +120,15 @@ static unsigned phase(bool once, double seconds, const char *label)
 			h = first + (next++ % hosts);
 			k = h % keys;
 			sodium_bin2hex(hex, sizeof(hex), pk[k], 32);
-			if (client)
+			if (client) {
+				bool bad = crash_on && curv[h - first] == crash_on;
 				snprintf(clients, sizeof(clients),
 					 "{\"client\":\"%s\",\"version\":%u,\"good_version\":%u,"
 					 "\"state\":\"%s\",\"error\":\"\",\"crashes\":%u,\"restarts\":0,"
 					 "\"rollbacks\":0}",
-					 client, curv[h - first], curv[h - first], state, crashes);
+					 client, curv[h - first], curv[h - first],
+					 bad ? "crash_loop" : state, bad ? crashes + 3 * seqs[h - first] : crashes);
+			}
 			bl = snprintf(body, sizeof(body),
 				      "{\"v\":1,\"host\":\"h-%07u\",\"key\":\"%s\",\"seq\":%llu,"
 				      "\"time\":%lld,\"internal\":%s,\"clients\":[%s],\"auth_misses\":0,"
@@ -250,6 +254,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--version")) version = (unsigned)atoi(v);
 		else if (!strcmp(a, "--state")) state = v;
 		else if (!strcmp(a, "--crashes")) crashes = (unsigned)atoi(v);
+		else if (!strcmp(a, "--crash-on")) crash_on = (unsigned)atoi(v);
 		else if (!strcmp(a, "--seq")) seq0 = strtoull(v, NULL, 10);
 		else { fprintf(stderr, "fleet_load: unknown option %s\n", a); return 2; }
 	}
