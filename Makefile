@@ -46,6 +46,10 @@ LDFLAGS  += $(SANFLAGS)
 LDLIBS   := -lbpf -lelf -lz -lsodium -lseccomp -lyaml -lhs -lcurl -lsqlite3 -lpthread -lm \
 	    -ltss2-esys -ltss2-tctildr -ltss2-rc -lcrypto
 
+# fleet controller (src/fleet): HTTP server and the PostgreSQL back end of its store
+CPPFLAGS += -I/usr/include/postgresql
+LDLIBS   += -lmicrohttpd -lpq
+
 DEPS_STAMP := build/.deps-build
 
 LIB_SRCS  := $(wildcard lib/*.c)

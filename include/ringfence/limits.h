@@ -157,4 +157,19 @@
 #define RF_RECENT_BYTES_MAX       (1ull << 30)
 #define RF_RECENT_CHUNK           (1u << 20)     /* recording is kept in chunks of this size */
 
+/* Fleet rollout (docs/fleet.md; controller src/fleet/, agent src/daemon/fleet_agent.c) */
+#define RF_FLEET_REPORT_MAX  (16u << 10) /* bytes of a /v1/report body without attestation */
+#define RF_FLEET_REPORT_ATTEST_MAX (64u << 10) /* ... with an attestation */
+#define RF_FLEET_RESPONSE_MAX (4u << 10) /* bytes of a controller response */
+#define RF_FLEET_HOST_MAX    64u     /* bytes of a host id ([A-Za-z0-9._:-]) */
+#define RF_FLEET_CLIENTS_MAX 8u      /* clients in one report, content tracks in the controller */
+#define RF_FLEET_ERROR_MAX   512u    /* bytes of a client's error string in a report */
+#define RF_FLEET_JSON_DEPTH  8u      /* nesting of a report's JSON */
+#define RF_FLEET_JSON_TOKENS 512u    /* JSON values in one report */
+#define RF_FLEET_EARLY_MIN_S 5u      /* an early report (after an install or crash) at most this often */
+#define RF_FLEET_BACKOFF_MAX_S 600u  /* agent's error backoff ceiling */
+#define RF_FLEET_HOSTS_MAX   (4u << 20) /* endpoints one controller keeps in memory */
+#define RF_FLEET_PINS_MAX    65536u  /* operator overrides and pins */
+#define RF_FLEET_RINGS       4u      /* canary, early, broad, holdback (control of broad) */
+
 #endif /* RINGFENCE_LIMITS_H */
