@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "attest/attest.h"
 #include "cli/commands.h"
 #include "common/log.h"
 #include "content/content.h"
@@ -27,12 +28,15 @@ static const char usage_text[] =
 	"\n"
 	"  serve --repo DIR [--listen ADDR:PORT] [--store URL] [--config FILE]\n"
 	"        [--admin-token-file FILE] [--targets-key SEC] [--port-file FILE]\n"
-	"        [--threads N] [--scan-s N] [--expires-days D]\n"
+	"        [--threads N] [--scan-s N] [--expires-days D] [--attest-policy FILE]\n"
 	"              the rollout controller: POST /v1/report, the status page at /,\n"
 	"              GET /v1/status; admin requests need the token of --admin-token-file\n"
 	"              (created, mode 0600, when missing). --store: a SQLite file (default\n"
 	"              none: state in memory only) or a PostgreSQL URL (postgresql://...).\n"
-	"              --targets-key signs rollback versions (N+1 carrying the old content)\n"
+	"              --targets-key signs rollback versions (N+1 carrying the old content);\n"
+	"              --attest-policy: every report after a host's first must carry a quote\n"
+	"              over the nonce it was given that satisfies FILE (docs/attest.md), or\n"
+	"              the host counts as failing\n"
 	"  publish --repo DIR [--root ROOT.rfm] [BUNDLE...]\n"
 	"              put signed bundles into DIR/targets/CLIENT/VERSION.rfb (atomic,\n"
 	"              never replacing a version); --root installs DIR/root.rfm\n"
@@ -96,8 +100,9 @@ static int read_token(const char *path, bool create, char *tok, size_t len)
 static int cmd_serve(int argc, char **argv)
 {
 	struct rf_fleet_serve_opts o = {.listen = "127.0.0.1:8440", .expires_days = 30};
-	const char *config = NULL, *token_file = NULL;
-	char token[128], err[300];
+	const char *config = NULL, *token_file = NULL, *attest_file = NULL;
+	struct rf_attest_policy policy = {0};
+	char token[128], err[1024];
 	struct sigaction sa = {.sa_handler = on_signal};
 	int i, r;
 
@@ -127,11 +132,23 @@ static int cmd_serve(int argc, char **argv)
 			o.scan_s = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--expires-days"))
 			o.expires_days = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--attest-policy"))
+			attest_file = v;
 		else
 			return usage_err("unknown option ", a);
 	}
 	if (!o.repo)
 		return usage_err("serve needs --repo DIR", NULL);
+	if (attest_file) {
+		r = rf_attest_policy_load(attest_file, &policy, err, sizeof(err));
+		if (r < 0) {
+			rf_err("fleet: --attest-policy %s: %s", attest_file, err);
+			return 1;
+		}
+		o.attest = &policy;
+		rf_info("fleet: reports must attest (policy %s); a host that cannot is failing",
+			attest_file);
+	}
 	if (config && rf_fleet_config_load(config, &o.cfg, err, sizeof(err)) < 0) {
 		rf_err("fleet: %s", err);
 		return 2;
@@ -151,6 +168,7 @@ static int cmd_serve(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	r = rf_fleet_serve(&o, &stop);
+	rf_attest_policy_fini(&policy);
 	return r < 0 ? 1 : 0;
 }
 

@@ -512,7 +512,7 @@ int rf_fleet_core_report(struct rf_fleet_core *fc, const struct rf_fleet_report 
 			 int64_t now, struct rf_fleet_answer *ans)
 {
 	struct host *h;
-	bool fail = false;
+	bool fail = false, first;
 	unsigned i;
 
 	memset(ans, 0, sizeof(*ans));
@@ -528,6 +528,7 @@ int rf_fleet_core_report(struct rf_fleet_core *fc, const struct rf_fleet_report 
 		fc->seq_conflicts++;
 		return -ESTALE;
 	}
+	first = !h->have_key;
 	account(fc, h, -1);
 	if (!h->have_key) {
 		memcpy(h->key, r->key, 32);
@@ -541,6 +542,8 @@ int rf_fleet_core_report(struct rf_fleet_core *fc, const struct rf_fleet_report 
 			h->ring = (uint8_t)ring_of_hash(&fc->cfg, h->hash, h->internal);
 	}
 	if (r->auth_misses > fc->cfg.auth_miss_limit)
+		fail = true;
+	if (r->attest_failed && !first) /* the first report had no nonce to quote */
 		fail = true;
 	for (i = 0; i < r->nclients; i++) {
 		const struct rf_fleet_client_report *c = &r->clients[i];

@@ -93,6 +93,10 @@ struct rf_fleet_report {
 	bool have_nonce;
 	uint8_t nonce[16];
 	bool have_attestation;
+	const char *attestation; /* base64 quote (points into the body), attestation_len bytes */
+	size_t attestation_len;
+	bool attest_failed;      /* set by the server: an attestation policy is set and the quote
+				  * is missing or does not verify over the nonce it was given */
 };
 
 /* Parse a report body (untrusted). Returns 0, or -EINVAL with "why" in err. */

@@ -466,6 +466,10 @@ int rf_fleet_report_parse(const char *body, size_t len, struct rf_fleet_report *
 			bit = 4096;
 			bad = toks[val].type != J_STR && toks[val].type != J_NULL;
 			r->have_attestation = toks[val].type == J_STR;
+			if (r->have_attestation) { /* base64: no escapes; a "\/" fails as not base64 */
+				r->attestation = body + toks[val].start;
+				r->attestation_len = (size_t)(toks[val].end - toks[val].start);
+			}
 		}
 		if (bad)
 			FAIL("bad value of \"%.*s\"", (int)(toks[k].end - toks[k].start),

@@ -18,6 +18,7 @@ struct rf_fleet_serve_opts {
 	unsigned threads;         /* HTTP worker threads (0: number of CPUs) */
 	unsigned expires_days;    /* expiry of rollback targets metadata */
 	unsigned scan_s;          /* repository rescan interval */
+	const struct rf_attest_policy *attest; /* NULL: reports need not attest (docs/attest.md) */
 	struct rf_fleet_config cfg;
 };
 
