@@ -177,6 +177,10 @@ static struct rf_fleet_config small_cfg(void)
 	return c;
 }
 
+/* Hosts running this version fail attestation (the server sets attest_failed when a
+ * quote is missing or does not verify). */
+static uint64_t unattested_version;
+
 static int report(struct rf_fleet_core *fc, unsigned i, uint64_t seq, uint64_t ver,
 		  uint32_t crashes, int64_t now, struct rf_fleet_answer *a)
 {
@@ -191,6 +195,7 @@ static int report(struct rf_fleet_core *fc, unsigned i, uint64_t seq, uint64_t v
 	strcpy(r.clients[0].client, "detect");
 	r.clients[0].version = ver;
 	r.clients[0].crashes = crashes;
+	r.attest_failed = unattested_version && ver == unattested_version;
 	return rf_fleet_core_report(fc, &r, now, a);
 }
 
@@ -382,6 +387,46 @@ static void test_bad_rollout_halts(void **state)
 	run(fc, 400, 420, running, seq, crashes, 0, &last);
 	rf_fleet_core_track(fc, 0, &ti);
 	assert_int_equal(ti.target, 4);
+	rf_fleet_core_free(fc);
+}
+
+/* Hosts that take v2 can no longer attest (say it swaps a binary the policy pins): they
+ * count as failing, so the rollout halts in the canary although nothing crashes. A
+ * host's first report (no nonce yet) is exempt: v1 everywhere starts unattested. */
+static void test_unattested_halts(void **state)
+{
+	struct rf_fleet_config c = small_cfg();
+	struct rf_fleet_core *fc;
+	struct rf_fleet_release rel = {.version = 1};
+	struct rf_fleet_track_info ti;
+	struct rf_fleet_action last = {0};
+	uint64_t running[N], seq[N] = {0}, ever = 0;
+	uint32_t crashes[N] = {0};
+	struct rf_fleet_answer a;
+
+	(void)state;
+	for (unsigned i = 0; i < N; i++)
+		running[i] = 1;
+	assert_int_equal(rf_fleet_core_new(&c, &fc), 0);
+	assert_int_equal(rf_fleet_core_release(fc, &rel, "detect", 0), 0);
+	unattested_version = 1; /* first reports only */
+	for (unsigned i = 0; i < N; i++)
+		assert_int_equal(report(fc, i, ++seq[i], running[i], 0, i % 10, &a), 0);
+	unattested_version = 0;
+	run(fc, 10, 100, running, seq, crashes, 0, &last);
+	rel.version = 2;
+	rf_fleet_core_release(fc, &rel, "detect", 100);
+	rf_fleet_core_track(fc, 0, &ti);
+	assert_int_not_equal(ti.stage, RF_STAGE_HALTED); /* the exempt first reports did not count */
+	unattested_version = 2;
+	run(fc, 100, 200, running, seq, crashes, 0, &last);
+	unattested_version = 0;
+	rf_fleet_core_track(fc, 0, &ti);
+	assert_int_equal(ti.stage, RF_STAGE_HALTED);
+	assert_int_equal(ti.bad, 2);
+	for (unsigned i = 0; i < N; i++)
+		ever += running[i] == 2;
+	assert_in_range(ever, 1, N * 5 / 100);
 	rf_fleet_core_free(fc);
 }
 
@@ -612,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_good_rollout),
 		cmocka_unit_test(test_bad_rollout_halts),
 		cmocka_unit_test(test_silence_halts),
+		cmocka_unit_test(test_unattested_halts),
 		cmocka_unit_test(test_pin_override),
 		cmocka_unit_test(test_empty_ring),
 		cmocka_unit_test(test_answer_json),
