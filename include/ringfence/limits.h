@@ -129,21 +129,29 @@
 #define RF_SAFE_MODE_STARTS  3u      /* daemon starts in a row without reaching healthy: safe mode */
 #define RF_DAEMON_HEALTHY_S  10u     /* daemon up this long with no client crash: healthy */
 
-/* Fleet endpoint agent (src/daemon/fleet_agent.c, fleet_proto.c, docs/fleet.md) */
-#define RF_FLEET_REPORT_MAX        (16u << 10) /* bytes of a report body */
-#define RF_FLEET_REPORT_ATTEST_MAX (64u << 10) /* ... when it carries an attestation */
-#define RF_FLEET_RESPONSE_MAX      4096u   /* bytes of a controller response; more is refused */
-#define RF_FLEET_JSON_DEPTH_MAX    8u      /* nesting of a response (objects, arrays) */
+/* Fleet rollout (docs/fleet.md; controller src/fleet/, agent src/daemon/fleet_agent.c) */
+#define RF_FLEET_REPORT_MAX  (16u << 10) /* bytes of a /v1/report body without attestation */
+#define RF_FLEET_REPORT_ATTEST_MAX (64u << 10) /* ... with an attestation */
+#define RF_FLEET_RESPONSE_MAX (4u << 10) /* bytes of a controller response */
+#define RF_FLEET_HOST_MAX    64u     /* bytes of a host id ([A-Za-z0-9._:-]) */
+#define RF_FLEET_CLIENTS_MAX 8u      /* clients in one report, content tracks in the controller */
+#define RF_FLEET_ERROR_MAX   512u    /* bytes of a client's error string in a report */
+#define RF_FLEET_JSON_DEPTH  8u      /* nesting of a report's JSON */
+#define RF_FLEET_JSON_TOKENS 512u    /* JSON values in one report */
+#define RF_FLEET_EARLY_MIN_S 5u      /* an early report (after an install or crash) at most this often */
+#define RF_FLEET_BACKOFF_MAX_S 600u  /* agent's error backoff ceiling */
+#define RF_FLEET_HOSTS_MAX   (4u << 20) /* endpoints one controller keeps in memory */
+#define RF_FLEET_PINS_MAX    65536u  /* operator overrides and pins */
+#define RF_FLEET_RINGS       4u      /* canary, early, broad, holdback (control of broad) */
+/* ... the endpoint agent only (src/daemon/fleet_agent.c, fleet_proto.c) */
+#define RF_FLEET_JSON_DEPTH_MAX    8u      /* nesting of a controller response (objects, arrays) */
 #define RF_FLEET_ASSIGN_MAX        16u     /* assignments in one response */
 #define RF_FLEET_PATH_MAX          256u    /* bytes of a repository path, NUL included */
 #define RF_FLEET_RING_MAX          32u     /* bytes of a ring name, NUL included */
 #define RF_FLEET_NONCE_MAX         129u    /* hex digits of a nonce, NUL included */
-#define RF_FLEET_HOST_MAX          128u    /* bytes of a host id, NUL included */
 #define RF_FLEET_URL_MAX           1024u   /* bytes of a controller or repository URL */
 #define RF_FLEET_POLL_MAX_S        86400u  /* longest poll interval a response may ask for */
 #define RF_FLEET_POLL_DEFAULT_S    60u     /* --fleet-poll default */
-#define RF_FLEET_EARLY_MIN_S       5u      /* early reports (install, crash) at most this often */
-#define RF_FLEET_BACKOFF_MAX_S     600u    /* error back-off ceiling */
 #define RF_FLEET_HTTP_TIMEOUT_MS   10000u  /* one report round trip */
 #define RF_FLEET_DOWNLOAD_TIMEOUT_MS 120000u /* one bundle download */
 #define RF_FLEET_INSTALL_TIMEOUT_S 120u    /* an install child running longer is killed */

@@ -290,7 +290,7 @@ static void health(struct rf_fleet *f, struct rf_fleet_client_health *h, size_t 
 	size_t i;
 
 	*n = 0;
-	for (i = 0; i < s->n && *n < RF_CLIENTS_MAX; i++) {
+	for (i = 0; i < s->n && *n < RF_FLEET_CLIENTS_MAX; i++) {
 		const struct rf_sup_client *k = &s->v[i];
 		const struct rf_manifest *m = rf_manifests_find(&s->b->manifests, k->name);
 		struct rf_fleet_client_health *c = &h[*n];
@@ -644,7 +644,7 @@ static void consider_assignments(struct rf_fleet *f)
 
 static void report_send(struct rf_fleet *f)
 {
-	struct rf_fleet_client_health h[RF_CLIENTS_MAX];
+	struct rf_fleet_client_health h[RF_FLEET_CLIENTS_MAX];
 	struct rf_fleet_report r = {0};
 	struct rf_status_auth as = {0};
 	char sig[2 * RF_SIG_LEN + 1], hdr[64 + sizeof(sig)], url[RF_FLEET_URL_MAX + 16], seqbuf[32];
