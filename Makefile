@@ -45,6 +45,10 @@ CPPFLAGS += -Iinclude -Ilib -Isrc -Ibpf -I$(GEN) -I$(GEN)/ringfence
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   := -lbpf -lelf -lz -lsodium -lseccomp -lyaml -lhs -lcurl -lsqlite3 -lpthread -lm
 
+# fleet controller (src/fleet): HTTP server and the PostgreSQL back end of its store
+CPPFLAGS += -I/usr/include/postgresql
+LDLIBS   += -lmicrohttpd -lpq
+
 DEPS_STAMP := build/.deps-build
 
 LIB_SRCS  := $(wildcard lib/*.c)

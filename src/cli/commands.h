@@ -7,6 +7,7 @@
 int rf_cmd_auth(int argc, char **argv);
 int rf_cmd_content(int argc, char **argv);
 int rf_cmd_events(int argc, char **argv);
+int rf_cmd_fleet(int argc, char **argv);
 int rf_cmd_record(int argc, char **argv);
 int rf_cmd_replay(int argc, char **argv);
 int rf_cmd_run(int argc, char **argv);

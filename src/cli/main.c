@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{"auth", rf_cmd_auth, "AUTH: 'auth test PATH' shows each client's verdict and the combined one"},
 	{"content", rf_cmd_content, "verify, validate, install and roll back content bundles"},
 	{"daemon", rf_cmd_daemon, "run the broker: clients connect and receive events (foreground)"},
+	{"fleet", rf_cmd_fleet, "fleet rollout: controller (serve), repository (publish), simulator"},
 	{"events", rf_cmd_events, "stream live events from the sensor (human or --json)"},
 	{"record", rf_cmd_record, "record live events into a capture file"},
 	{"replay", rf_cmd_replay, "print the events of a capture file"},

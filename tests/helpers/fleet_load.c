@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fleet_load: signed /v1/report requests against `ringfence fleet serve`.
+ *
+ *   fleet_load --port P [--addr A] [--hosts N] [--conns C] [--seconds S]
+ *              [--rate R] [--keys K] [--client NAME --version V] [--state STATE]
+ *              [--crashes N] [--internal] [--print] [--once] [--first N] [--seq N]
+ *
+ * Host ids are "h-%07u" (0..N-1); host i signs with key i % K (keys derived from a
+ * fixed seed, so reruns present the same keys). Keep-alive connections, epoll,
+ * one request in flight per connection. --once sends one report per host and
+ * exits; --print shows each response. Prints reports/s, latency percentiles and
+ * the count of each HTTP status. Exit 1 when any response is not 200.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "fleet/fleet.h"
+
+struct conn {
+	int fd;
+	char out[4096];
+	size_t olen, osent;
+	char in[8192];
+	size_t ilen;
+	double t0;
+	bool busy;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	const char *addr = "127.0.0.1", *client = NULL, *state = "running";
+	unsigned port = 0, hosts = 1000, conns = 8, keys = 1024, version = 0, crashes = 0,
+		 first = 0;
+	double seconds = 5, rate = 0;
+	bool once = false, print = false, internal = false;
+	uint64_t seq0 = 0;
+	uint8_t (*pk)[32], (*sk)[64];
+	uint32_t *seqs;
+	struct conn *cs;
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int ep, i;
+	unsigned next = 0, sent = 0, done = 0, codes[600] = {0};
+	double *lat, start, end;
+	size_t nlat = 0, latcap = 1 << 20;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+		if (!strcmp(a, "--once")) { once = true; continue; }
+		if (!strcmp(a, "--print")) { print = true; continue; }
+		if (!strcmp(a, "--internal")) { internal = true; continue; }
+		i++;
+		if (!strcmp(a, "--port")) port = (unsigned)atoi(v);
+		else if (!strcmp(a, "--addr")) addr = v;
+		else if (!strcmp(a, "--hosts")) hosts = (unsigned)atoi(v);
+		else if (!strcmp(a, "--first")) first = (unsigned)atoi(v);
+		else if (!strcmp(a, "--conns")) conns = (unsigned)atoi(v);
+		else if (!strcmp(a, "--keys")) keys = (unsigned)atoi(v);
+		else if (!strcmp(a, "--seconds")) seconds = atof(v);
+		else if (!strcmp(a, "--rate")) rate = atof(v);
+		else if (!strcmp(a, "--client")) client = v;
+		else if (!strcmp(a, "--version")) version = (unsigned)atoi(v);
+		else if (!strcmp(a, "--state")) state = v;
+		else if (!strcmp(a, "--crashes")) crashes = (unsigned)atoi(v);
+		else if (!strcmp(a, "--seq")) seq0 = strtoull(v, NULL, 10);
+		else { fprintf(stderr, "fleet_load: unknown option %s\n", a); return 2; }
+	}
+	if (!port || !hosts || !conns || !keys || sodium_init() < 0) {
+		fprintf(stderr, "fleet_load: --port P needed\n");
+		return 2;
+	}
+	if (keys > hosts)
+		keys = hosts;
+	if (once && conns > hosts)
+		conns = hosts;
+	pk = calloc(keys, 32);
+	sk = calloc(keys, 64);
+	seqs = calloc(hosts, sizeof(*seqs));
+	cs = calloc(conns, sizeof(*cs));
+	lat = malloc(latcap * sizeof(double));
+	if (!pk || !sk || !seqs || !cs || !lat)
+		return 1;
+	for (unsigned k = 0; k < keys; k++) {
+		uint8_t seed[32] = {0};
+		memcpy(seed, &k, sizeof(k));
+		memcpy(seed + 8, "fleet_load", 10);
+		crypto_sign_seed_keypair(pk[k], sk[k], seed);
+	}
+	/* sequence numbers above anything an earlier run used */
+	if (!seq0)
+		seq0 = (uint64_t)time(NULL) * 16;
+	sa.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	ep = epoll_create1(0);
+	for (unsigned c = 0; c < conns; c++) {
+		int one = 1;
+		cs[c].fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(cs[c].fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			fprintf(stderr, "fleet_load: connect %s:%u: %s\n", addr, port, strerror(errno));
+			return 1;
+		}
+		setsockopt(cs[c].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = c};
+		epoll_ctl(ep, EPOLL_CTL_ADD, cs[c].fd, &ev);
+	}
+	start = now();
+	end = start + seconds;
+	for (;;) {
+		double t = now();
+		struct epoll_event evs[256];
+		int n;
+
+		/* send on idle connections */
+		for (unsigned c = 0; c < conns; c++) {
+			struct conn *x = &cs[c];
+			char body[1024], sig[129], hex[65], clients[256] = "";
+			unsigned h, k;
+			int bl;
+			if (x->busy)
+				continue;
+			if (once ? next >= hosts : t >= end)
+				continue;
+			if (rate > 0 && sent >= (t - start) * rate)
+				continue;
+			h = first + (next++ % hosts);
+			k = h % keys;
+			sodium_bin2hex(hex, sizeof(hex), pk[k], 32);
+			if (client)
+				snprintf(clients, sizeof(clients),
+					 "{\"client\":\"%s\",\"version\":%u,\"good_version\":%u,"
+					 "\"state\":\"%s\",\"error\":\"\",\"crashes\":%u,\"restarts\":0,"
+					 "\"rollbacks\":0}",
+					 client, version, version, state, crashes);
+			bl = snprintf(body, sizeof(body),
+				      "{\"v\":1,\"host\":\"h-%07u\",\"key\":\"%s\",\"seq\":%llu,"
+				      "\"time\":%lld,\"internal\":%s,\"clients\":[%s],\"auth_misses\":0,"
+				      "\"drops\":0,\"cpu_pct\":1.5,\"uptime_s\":100,\"nonce\":\"\"}",
+				      h, hex, (unsigned long long)(seq0 + ++seqs[h - first]),
+				      (long long)time(NULL), internal ? "true" : "false", clients);
+			rf_fleet_report_sign(body, (size_t)bl, sk[k], sig);
+			x->olen = (size_t)snprintf(x->out, sizeof(x->out),
+						   "POST /v1/report HTTP/1.1\r\nHost: controller\r\n"
+						   "Content-Type: application/json\r\n"
+						   "X-Ringfence-Signature: %s\r\nContent-Length: %d\r\n\r\n%s",
+						   sig, bl, body);
+			x->osent = 0;
+			while (x->osent < x->olen) {
+				ssize_t w = write(x->fd, x->out + x->osent, x->olen - x->osent);
+				if (w <= 0) {
+					fprintf(stderr, "fleet_load: write: %s\n", strerror(errno));
+					return 1;
+				}
+				x->osent += (size_t)w;
+			}
+			x->busy = true;
+			x->t0 = t;
+			x->ilen = 0;
+			sent++;
+		}
+		if (done == sent && (once ? next >= hosts : now() >= end))
+			break;
+		n = epoll_wait(ep, evs, 256, 10);
+		for (int e = 0; e < n; e++) {
+			struct conn *x = &cs[evs[e].data.u32];
+			ssize_t r = read(x->fd, x->in + x->ilen, sizeof(x->in) - 1 - x->ilen);
+			char *hend, *cl;
+			if (r <= 0) {
+				fprintf(stderr, "fleet_load: connection closed by the controller\n");
+				return 1;
+			}
+			x->ilen += (size_t)r;
+			x->in[x->ilen] = 0;
+			hend = strstr(x->in, "\r\n\r\n");
+			if (!hend)
+				continue;
+			cl = strcasestr(x->in, "Content-Length:");
+			if (!cl || cl > hend)
+				continue;
+			size_t want = (size_t)(hend + 4 - x->in) + strtoul(cl + 15, NULL, 10);
+			if (x->ilen < want)
+				continue;
+			int code = atoi(x->in + 9);
+			if (code > 0 && code < 600)
+				codes[code]++;
+			if (print)
+				printf("%d %.*s\n", code, (int)(want - (size_t)(hend + 4 - x->in)), hend + 4);
+			if (nlat < latcap)
+				lat[nlat++] = now() - x->t0;
+			x->busy = false;
+			done++;
+		}
+	}
+	{
+		double el = now() - start;
+		unsigned bad = 0;
+		qsort(lat, nlat, sizeof(double), cmpd);
+		printf("fleet_load: %u reports in %.2f s = %.0f reports/s from %u host ids over %u "
+		       "connections; latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+		       done, el, done / el, hosts, conns, nlat ? 1e3 * lat[nlat / 2] : 0,
+		       nlat ? 1e3 * lat[(size_t)(nlat * 0.99)] : 0, nlat ? 1e3 * lat[nlat - 1] : 0);
+		for (int c = 0; c < 600; c++)
+			if (codes[c]) {
+				printf("fleet_load: HTTP %d: %u\n", c, codes[c]);
+				if (c != 200)
+					bad += codes[c];
+			}
+		return bad ? 1 : 0;
+	}
+}
