@@ -65,19 +65,19 @@ struct rf_fleet {
 	uint64_t next_report_ns, last_report_ns;
 	bool early;              /* an install or crash: report early */
 	uint64_t reported_crashes; /* crashes + rollbacks in the last report */
-	struct rf_fleet_response last; /* last good response (assignments) */
+	struct rf_agent_response last; /* last good response (assignments) */
 	bool have_last;
 	/* download */
 	CURL *dl;
 	uint8_t *dl_buf;
 	size_t dl_len, dl_cap;
 	bool dl_over, dl_busy;
-	struct rf_fleet_assign dl_what;
+	struct rf_agent_assign dl_what;
 	/* install child */
 	pid_t inst_pid;
 	int inst_fd;
 	uint64_t inst_start_ns;
-	struct rf_fleet_assign inst_what;
+	struct rf_agent_assign inst_what;
 	struct failed failed[RF_FLEET_ASSIGN_MAX];
 	size_t nfailed;
 	/* CPU */
@@ -284,7 +284,7 @@ static void failed_forget(struct rf_fleet *f, const char *client)
 			i++;
 }
 
-static void health(struct rf_fleet *f, struct rf_fleet_client_health *h, size_t *n)
+static void health(struct rf_fleet *f, struct rf_agent_client_health *h, size_t *n)
 {
 	struct rf_supervisor *s = f->sup;
 	size_t i;
@@ -293,7 +293,7 @@ static void health(struct rf_fleet *f, struct rf_fleet_client_health *h, size_t 
 	for (i = 0; i < s->n && *n < RF_FLEET_CLIENTS_MAX; i++) {
 		const struct rf_sup_client *k = &s->v[i];
 		const struct rf_manifest *m = rf_manifests_find(&s->b->manifests, k->name);
-		struct rf_fleet_client_health *c = &h[*n];
+		struct rf_agent_client_health *c = &h[*n];
 		struct rf_content_state st;
 		const struct failed *fl;
 
@@ -507,7 +507,7 @@ static void install_start(struct rf_fleet *f)
 		(unsigned long long)f->inst_what.version, f->dl_len, (int)pid);
 }
 
-static void fail_record(struct rf_fleet *f, const struct rf_fleet_assign *a, bool retry,
+static void fail_record(struct rf_fleet *f, const struct rf_agent_assign *a, bool retry,
 			const char *error)
 {
 	struct failed *x;
@@ -564,7 +564,7 @@ static void install_done(struct rf_fleet *f)
 
 /* ---- download ------------------------------------------------------------------ */
 
-static void download_start(struct rf_fleet *f, const struct rf_fleet_assign *a)
+static void download_start(struct rf_fleet *f, const struct rf_agent_assign *a)
 {
 	char url[RF_FLEET_URL_MAX + RF_FLEET_PATH_MAX + 2];
 
@@ -620,7 +620,7 @@ static void consider_assignments(struct rf_fleet *f)
 	if (!f->have_last || f->dl_busy || f->inst_pid || f->no_install)
 		return;
 	for (i = 0; i < f->last.nassign; i++) {
-		const struct rf_fleet_assign *a = &f->last.assign[i];
+		const struct rf_agent_assign *a = &f->last.assign[i];
 		const struct rf_manifest *m = rf_manifests_find(&f->sup->b->manifests, a->client);
 		const struct failed *fl = failed_find(f, a->client, a->version);
 		struct rf_content_state st;
@@ -644,8 +644,8 @@ static void consider_assignments(struct rf_fleet *f)
 
 static void report_send(struct rf_fleet *f)
 {
-	struct rf_fleet_client_health h[RF_FLEET_CLIENTS_MAX];
-	struct rf_fleet_report r = {0};
+	struct rf_agent_client_health h[RF_FLEET_CLIENTS_MAX];
+	struct rf_agent_report r = {0};
 	struct rf_status_auth as = {0};
 	char sig[2 * RF_SIG_LEN + 1], hdr[64 + sizeof(sig)], url[RF_FLEET_URL_MAX + 16], seqbuf[32];
 	char *att = NULL;
@@ -683,8 +683,8 @@ static void report_send(struct rf_fleet *f)
 	f->body = malloc(cap);
 	if (!f->body)
 		goto out;
-	n = rf_fleet_report_build(&r, f->body, cap);
-	if (n < 0 || rf_fleet_report_sign(f->body, (size_t)n, f->sk, sig) < 0) {
+	n = rf_agent_report_build(&r, f->body, cap);
+	if (n < 0 || rf_agent_report_sign(f->body, (size_t)n, f->sk, sig) < 0) {
 		rf_err("fleet: cannot build the report: %s", strerror(n < 0 ? -n : ENOMEM));
 		goto out;
 	}
@@ -722,7 +722,7 @@ out:
 
 static void report_done(struct rf_fleet *f, CURLcode rc)
 {
-	struct rf_fleet_response resp;
+	struct rf_agent_response resp;
 	char err[256];
 	long code = 0;
 	uint64_t delay_s;
@@ -731,7 +731,7 @@ static void report_done(struct rf_fleet *f, CURLcode rc)
 	f->rep_busy = false;
 	curl_easy_getinfo(f->rep, CURLINFO_RESPONSE_CODE, &code);
 	if (rc == CURLE_OK && code == 200) {
-		if (rf_fleet_response_parse(f->resp, f->resp_len, &resp, err, sizeof(err)) == 0) {
+		if (rf_agent_response_parse(f->resp, f->resp_len, &resp, err, sizeof(err)) == 0) {
 			if (f->errors)
 				rf_info("fleet: controller reachable again after %u failed reports", f->errors);
 			f->errors = 0;

@@ -76,7 +76,7 @@ static bool name_ok(const char *s, size_t max, bool colon)
 	return true;
 }
 
-int rf_fleet_report_build(const struct rf_fleet_report *r, char *out, size_t outsz)
+int rf_agent_report_build(const struct rf_agent_report *r, char *out, size_t outsz)
 {
 	struct wb w = {out, 0, outsz, false};
 	char key[2 * RF_PUBKEY_LEN + 1];
@@ -102,7 +102,7 @@ int rf_fleet_report_build(const struct rf_fleet_report *r, char *out, size_t out
 	       (unsigned long long)r->seq, (unsigned long long)r->time,
 	       r->internal ? "true" : "false");
 	for (i = 0; i < r->nclients; i++) {
-		const struct rf_fleet_client_health *c = &r->clients[i];
+		const struct rf_agent_client_health *c = &r->clients[i];
 
 		wb_fmt(&w, "%s{\"client\":", i ? "," : "");
 		wb_str(&w, c->client);
@@ -130,7 +130,7 @@ int rf_fleet_report_build(const struct rf_fleet_report *r, char *out, size_t out
 	return (int)w.n;
 }
 
-int rf_fleet_report_sign(const char *body, size_t len, const uint8_t sk[RF_SECKEY_LEN],
+int rf_agent_report_sign(const char *body, size_t len, const uint8_t sk[RF_SECKEY_LEN],
 			 char out[2 * RF_SIG_LEN + 1])
 {
 	static const char ctx[] = RF_FLEET_SIG_CONTEXT; /* sizeof includes the NUL */
@@ -522,7 +522,7 @@ static bool hex_ok(const char *s)
 	return true;
 }
 
-bool rf_fleet_path_ok(const char *p)
+bool rf_agent_path_ok(const char *p)
 {
 	size_t i, n = strlen(p), comp = 0;
 
@@ -550,14 +550,14 @@ bool rf_fleet_path_ok(const char *p)
 enum { A_CLIENT = 1, A_VERSION = 2, A_PATH = 4, A_SHA = 8 };
 
 struct actx {
-	struct rf_fleet_assign *a;
+	struct rf_agent_assign *a;
 	unsigned seen;
 };
 
 static int assign_member(struct jp *p, void *vctx, const char *key, bool trunc, unsigned depth)
 {
 	struct actx *c = vctx;
-	struct rf_fleet_assign *a = c->a;
+	struct rf_agent_assign *a = c->a;
 	unsigned bit = trunc ? 0 : !strcmp(key, "client") ? A_CLIENT : !strcmp(key, "version") ? A_VERSION
 		: !strcmp(key, "path") ? A_PATH : !strcmp(key, "sha256") ? A_SHA : 0;
 	char hex[2 * RF_SHA256_LEN + 1];
@@ -584,7 +584,7 @@ static int assign_member(struct jp *p, void *vctx, const char *key, bool trunc, 
 	case A_PATH:
 		if ((r = jstr_fit(p, key, a->path, sizeof(a->path))) < 0)
 			return r;
-		if (!rf_fleet_path_ok(a->path)) {
+		if (!rf_agent_path_ok(a->path)) {
 			p->i = at;
 			return jerr(p, -EINVAL, "\"path\": not a relative repository path");
 		}
@@ -601,7 +601,7 @@ static int assign_member(struct jp *p, void *vctx, const char *key, bool trunc, 
 	}
 }
 
-static int jassign(struct jp *p, struct rf_fleet_response *out, unsigned depth)
+static int jassign(struct jp *p, struct rf_agent_response *out, unsigned depth)
 {
 	int r;
 
@@ -649,14 +649,14 @@ static int jassign(struct jp *p, struct rf_fleet_response *out, unsigned depth)
 enum { R_V = 1, R_RING = 2, R_POLL = 4, R_NONCE = 8, R_ASSIGN = 16 };
 
 struct rctx {
-	struct rf_fleet_response *r;
+	struct rf_agent_response *r;
 	unsigned seen;
 };
 
 static int top_member(struct jp *p, void *vctx, const char *key, bool trunc, unsigned depth)
 {
 	struct rctx *c = vctx;
-	struct rf_fleet_response *out = c->r;
+	struct rf_agent_response *out = c->r;
 	unsigned bit = trunc ? 0 : !strcmp(key, "v") ? R_V : !strcmp(key, "ring") ? R_RING
 		: !strcmp(key, "poll_s") ? R_POLL : !strcmp(key, "nonce") ? R_NONCE
 		: !strcmp(key, "assign") ? R_ASSIGN : 0;
@@ -705,7 +705,7 @@ static int top_member(struct jp *p, void *vctx, const char *key, bool trunc, uns
 	}
 }
 
-int rf_fleet_response_parse(const char *buf, size_t len, struct rf_fleet_response *out, char *err,
+int rf_agent_response_parse(const char *buf, size_t len, struct rf_agent_response *out, char *err,
 			    size_t errlen)
 {
 	struct jp p = {(const unsigned char *)buf, len, 0, err, errlen};

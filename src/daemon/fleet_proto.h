@@ -20,7 +20,7 @@
 #define RF_FLEET_SIG_CONTEXT "ringfence-report-v1" /* signed: CONTEXT "\0" || body */
 
 /* One client as the report lists it. */
-struct rf_fleet_client_health {
+struct rf_agent_client_health {
 	char client[RF_CONTENT_CLIENT_MAX];
 	uint64_t version, good_version;
 	const char *state; /* running installing install_failed crash_loop quarantined stopped */
@@ -28,12 +28,12 @@ struct rf_fleet_client_health {
 	uint32_t crashes, restarts, rollbacks;
 };
 
-struct rf_fleet_report {
+struct rf_agent_report {
 	const char *host;
 	uint8_t key[RF_PUBKEY_LEN];
 	uint64_t seq, time;
 	bool internal;
-	const struct rf_fleet_client_health *clients;
+	const struct rf_agent_client_health *clients;
 	size_t nclients;
 	uint64_t auth_misses, drops, uptime_s;
 	double cpu_pct;
@@ -45,26 +45,26 @@ struct rf_fleet_report {
  * or -ENOSPC when it does not fit in outsz (callers pass RF_FLEET_REPORT_MAX, or
  * RF_FLEET_REPORT_ATTEST_MAX with an attestation), -EINVAL for a host id or client
  * name that is not [A-Za-z0-9._:-]. */
-int rf_fleet_report_build(const struct rf_fleet_report *r, char *out, size_t outsz);
+int rf_agent_report_build(const struct rf_agent_report *r, char *out, size_t outsz);
 
 /* The X-Ringfence-Signature value: hex of the ed25519 signature over
  * RF_FLEET_SIG_CONTEXT "\0" || body, by secret key sk. out has 2*RF_SIG_LEN+1 bytes. */
-int rf_fleet_report_sign(const char *body, size_t len, const uint8_t sk[RF_SECKEY_LEN],
+int rf_agent_report_sign(const char *body, size_t len, const uint8_t sk[RF_SECKEY_LEN],
 			 char out[2 * RF_SIG_LEN + 1]);
 
-struct rf_fleet_assign {
+struct rf_agent_assign {
 	char client[RF_CONTENT_CLIENT_MAX];
 	uint64_t version;
 	char path[RF_FLEET_PATH_MAX];   /* relative to the repository base; checked */
 	uint8_t sha256[RF_SHA256_LEN];
 };
 
-struct rf_fleet_response {
+struct rf_agent_response {
 	uint32_t v;
 	char ring[RF_FLEET_RING_MAX];
 	uint32_t poll_s;                 /* 1..RF_FLEET_POLL_MAX_S */
 	char nonce[RF_FLEET_NONCE_MAX];  /* lower-case hex, even length, "" none */
-	struct rf_fleet_assign assign[RF_FLEET_ASSIGN_MAX];
+	struct rf_agent_assign assign[RF_FLEET_ASSIGN_MAX];
 	size_t nassign;
 };
 
@@ -79,11 +79,11 @@ struct rf_fleet_response {
  * assign. Returns 0, or -EINVAL / -E2BIG / -EMSGSIZE with "offset N: what" in err.
  */
 __attribute__((warn_unused_result)) int
-rf_fleet_response_parse(const char *buf, size_t len, struct rf_fleet_response *out, char *err,
+rf_agent_response_parse(const char *buf, size_t len, struct rf_agent_response *out, char *err,
 			size_t errlen);
 
 /* A repository path as the controller may name it: [A-Za-z0-9._-] components joined
  * by single '/', none empty, "." or "..", not absolute, < RF_FLEET_PATH_MAX. */
-bool rf_fleet_path_ok(const char *p);
+bool rf_agent_path_ok(const char *p);
 
 #endif

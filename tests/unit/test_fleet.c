@@ -12,19 +12,20 @@
 #include <cmocka.h>
 
 #include "daemon/fleet_proto.h"
+#include "fleet/fleet.h"
 
 #define SHA "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 static char err[256];
 
-static int parse(const char *s, struct rf_fleet_response *r)
+static int parse(const char *s, struct rf_agent_response *r)
 {
-	return rf_fleet_response_parse(s, strlen(s), r, err, sizeof(err));
+	return rf_agent_response_parse(s, strlen(s), r, err, sizeof(err));
 }
 
 static void test_response_ok(void **state)
 {
-	struct rf_fleet_response r;
+	struct rf_agent_response r;
 	const char *s = "{\"v\": 1, \"ring\": \"canary\", \"poll_s\": 60, \"nonce\": \"00FFab\",\n"
 			" \"unknown\": {\"a\": [1, 2.5e3, -3, true, false, null, \"x\\u00e9\\ud83d\\ude00\"]},"
 			" \"assign\": [{\"client\": \"detect\", \"version\": 8, \"path\": \"targets/detect/8.rfb\","
@@ -122,7 +123,7 @@ static void test_response_refused(void **state)
 		"{\"v\":1,\"poll_s\":1,\"assign\":[{\"client\":\"c\",\"version\":2,\"path\":\"a.rfb\",\"sha256\":\"" SHA "\"},]}",
 		NULL,
 	};
-	struct rf_fleet_response r;
+	struct rf_agent_response r;
 	size_t i;
 
 	(void)state;
@@ -138,7 +139,7 @@ static void test_response_refused(void **state)
 static void test_response_limits(void **state)
 {
 	static char big[RF_FLEET_RESPONSE_MAX + 64];
-	struct rf_fleet_response r;
+	struct rf_agent_response r;
 	size_t n;
 	int k;
 
@@ -146,9 +147,9 @@ static void test_response_limits(void **state)
 	/* over the size limit: refused before parsing */
 	memset(big, ' ', sizeof(big));
 	memcpy(big, "{\"v\":1,\"poll_s\":1,\"assign\":[]}", 30);
-	assert_int_equal(rf_fleet_response_parse(big, RF_FLEET_RESPONSE_MAX + 1, &r, err, sizeof(err)),
+	assert_int_equal(rf_agent_response_parse(big, RF_FLEET_RESPONSE_MAX + 1, &r, err, sizeof(err)),
 			 -EMSGSIZE);
-	assert_int_equal(rf_fleet_response_parse(big, RF_FLEET_RESPONSE_MAX, &r, err, sizeof(err)), 0);
+	assert_int_equal(rf_agent_response_parse(big, RF_FLEET_RESPONSE_MAX, &r, err, sizeof(err)), 0);
 	/* more than RF_FLEET_ASSIGN_MAX assignments */
 	n = (size_t)snprintf(big, sizeof(big), "{\"v\":1,\"poll_s\":1,\"assign\":[");
 	for (k = 0; k <= (int)RF_FLEET_ASSIGN_MAX; k++)
@@ -157,47 +158,47 @@ static void test_response_limits(void **state)
 				      k ? "," : "", k);
 	n += (size_t)snprintf(big + n, sizeof(big) - n, "]}");
 	assert_true(n < sizeof(big));
-	assert_int_equal(rf_fleet_response_parse(big, n, &r, err, sizeof(err)), -E2BIG);
+	assert_int_equal(rf_agent_response_parse(big, n, &r, err, sizeof(err)), -E2BIG);
 	/* a path at the limit */
 	char path[RF_FLEET_PATH_MAX + 1];
 	memset(path, 'a', sizeof(path));
 	path[RF_FLEET_PATH_MAX] = 0; /* RF_FLEET_PATH_MAX bytes: no room for the NUL */
-	assert_false(rf_fleet_path_ok(path));
+	assert_false(rf_agent_path_ok(path));
 	path[RF_FLEET_PATH_MAX - 1] = 0;
-	assert_true(rf_fleet_path_ok(path));
+	assert_true(rf_agent_path_ok(path));
 	/* not NUL-terminated: the parser never reads past len */
-	assert_int_not_equal(rf_fleet_response_parse("{\"v\":1,\"poll_s\":1,\"assign\":[]}", 29, &r,
+	assert_int_not_equal(rf_agent_response_parse("{\"v\":1,\"poll_s\":1,\"assign\":[]}", 29, &r,
 						     err, sizeof(err)), 0);
 }
 
 static void test_paths(void **state)
 {
 	(void)state;
-	assert_true(rf_fleet_path_ok("targets/detect/8.rfb"));
-	assert_true(rf_fleet_path_ok("a"));
-	assert_true(rf_fleet_path_ok("a/.hidden/..x"));
-	assert_false(rf_fleet_path_ok(""));
-	assert_false(rf_fleet_path_ok("/a"));
-	assert_false(rf_fleet_path_ok("a//b"));
-	assert_false(rf_fleet_path_ok("a/"));
-	assert_false(rf_fleet_path_ok("./a"));
-	assert_false(rf_fleet_path_ok("a/./b"));
-	assert_false(rf_fleet_path_ok("a/.."));
-	assert_false(rf_fleet_path_ok("a/../b"));
-	assert_false(rf_fleet_path_ok("a?b"));
-	assert_false(rf_fleet_path_ok("a%2fb"));
-	assert_false(rf_fleet_path_ok("a b"));
+	assert_true(rf_agent_path_ok("targets/detect/8.rfb"));
+	assert_true(rf_agent_path_ok("a"));
+	assert_true(rf_agent_path_ok("a/.hidden/..x"));
+	assert_false(rf_agent_path_ok(""));
+	assert_false(rf_agent_path_ok("/a"));
+	assert_false(rf_agent_path_ok("a//b"));
+	assert_false(rf_agent_path_ok("a/"));
+	assert_false(rf_agent_path_ok("./a"));
+	assert_false(rf_agent_path_ok("a/./b"));
+	assert_false(rf_agent_path_ok("a/.."));
+	assert_false(rf_agent_path_ok("a/../b"));
+	assert_false(rf_agent_path_ok("a?b"));
+	assert_false(rf_agent_path_ok("a%2fb"));
+	assert_false(rf_agent_path_ok("a b"));
 }
 
 static void test_report(void **state)
 {
-	struct rf_fleet_client_health c[2] = {
+	struct rf_agent_client_health c[2] = {
 		{.client = "detect", .version = 7, .good_version = 6, .state = "running",
 		 .crashes = 1, .restarts = 2, .rollbacks = 3},
 		{.client = "fragile", .version = 2, .state = "install_failed",
 		 .error = "BAD_SIGNATURE: \"quoted\"\n"},
 	};
-	struct rf_fleet_report r = {.host = "h-000001", .seq = 42, .time = 1763763000,
+	struct rf_agent_report r = {.host = "h-000001", .seq = 42, .time = 1763763000,
 				    .internal = true, .clients = c, .nclients = 2, .auth_misses = 5,
 				    .drops = 6, .cpu_pct = 1.25, .uptime_s = 1234, .nonce = "abcd"};
 	uint8_t pk[RF_PUBKEY_LEN], sk[RF_SECKEY_LEN], sig[RF_SIG_LEN], *msg;
@@ -208,7 +209,7 @@ static void test_report(void **state)
 	assert_true(sodium_init() >= 0);
 	crypto_sign_ed25519_keypair(pk, sk);
 	memcpy(r.key, pk, sizeof(pk));
-	n = rf_fleet_report_build(&r, out, sizeof(out));
+	n = rf_agent_report_build(&r, out, sizeof(out));
 	assert_true(n > 0);
 	assert_int_equal((size_t)n, strlen(out));
 	assert_non_null(strstr(out, "{\"v\":1,\"host\":\"h-000001\",\"key\":\""));
@@ -221,7 +222,7 @@ static void test_report(void **state)
 	assert_non_null(strstr(out, "\"uptime_s\":1234,\"nonce\":\"abcd\"}"));
 	assert_null(strstr(out, "attestation"));
 	/* the signature verifies over the context, a NUL, and the body */
-	assert_int_equal(rf_fleet_report_sign(out, (size_t)n, sk, hex), 0);
+	assert_int_equal(rf_agent_report_sign(out, (size_t)n, sk, hex), 0);
 	assert_int_equal(strlen(hex), 2 * RF_SIG_LEN);
 	assert_int_equal(rf_unhex(hex, sig, RF_SIG_LEN), 0);
 	msg = malloc(sizeof(RF_FLEET_SIG_CONTEXT) + (size_t)n);
@@ -233,19 +234,84 @@ static void test_report(void **state)
 	free(msg);
 	/* attestation present */
 	r.attestation = "QUJD";
-	assert_true(rf_fleet_report_build(&r, out, sizeof(out)) > 0);
+	assert_true(rf_agent_report_build(&r, out, sizeof(out)) > 0);
 	assert_non_null(strstr(out, ",\"attestation\":\"QUJD\"}"));
 	/* too small a buffer: -ENOSPC, empty output */
-	assert_int_equal(rf_fleet_report_build(&r, out, 100), -ENOSPC);
+	assert_int_equal(rf_agent_report_build(&r, out, 100), -ENOSPC);
 	assert_string_equal(out, "");
 	/* bad host and client names */
 	r.host = "h 1";
-	assert_int_equal(rf_fleet_report_build(&r, out, sizeof(out)), -EINVAL);
+	assert_int_equal(rf_agent_report_build(&r, out, sizeof(out)), -EINVAL);
 	r.host = "";
-	assert_int_equal(rf_fleet_report_build(&r, out, sizeof(out)), -EINVAL);
+	assert_int_equal(rf_agent_report_build(&r, out, sizeof(out)), -EINVAL);
 	r.host = "h1";
 	snprintf(c[1].client, sizeof(c[1].client), "a\"b");
-	assert_int_equal(rf_fleet_report_build(&r, out, sizeof(out)), -EINVAL);
+	assert_int_equal(rf_agent_report_build(&r, out, sizeof(out)), -EINVAL);
+}
+
+/* The contract, both ways: what the agent writes, the controller's parser and
+ * signature check accept with the same values; what the controller answers, the
+ * agent's parser accepts. */
+static void test_contract(void **state)
+{
+	struct rf_agent_client_health c = {.client = "fragile", .version = 3, .good_version = 2,
+					   .state = "crash_loop", .crashes = 4, .restarts = 3,
+					   .rollbacks = 1};
+	struct rf_agent_report r = {.host = "h-000007", .seq = 9, .time = 1763763000, .internal = true,
+				    .clients = &c, .nclients = 1, .auth_misses = 2, .drops = 11,
+				    .cpu_pct = 3.5, .uptime_s = 77,
+				    .nonce = "00112233445566778899aabbccddeeff"};
+	struct rf_fleet_report fr;
+	struct rf_fleet_answer ans = {.ring = RF_RING_EARLY, .poll_s = 7, .nassign = 1};
+	struct rf_agent_response resp;
+	uint8_t pk[RF_PUBKEY_LEN], sk[RF_SECKEY_LEN], nonce[16];
+	char out[RF_FLEET_REPORT_MAX], sig[2 * RF_SIG_LEN + 1], js[RF_FLEET_RESPONSE_MAX];
+	int n;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	crypto_sign_ed25519_keypair(pk, sk);
+	memcpy(r.key, pk, sizeof(pk));
+	n = rf_agent_report_build(&r, out, sizeof(out));
+	assert_true(n > 0);
+	assert_int_equal(rf_agent_report_sign(out, (size_t)n, sk, sig), 0);
+	if (rf_fleet_report_parse(out, (size_t)n, &fr, err, sizeof(err)) != 0)
+		fail_msg("the controller refuses the agent's report: %s", err);
+	assert_int_equal(rf_fleet_report_verify(out, (size_t)n, fr.key, sig), 0);
+	assert_memory_equal(fr.key, pk, sizeof(pk));
+	assert_string_equal(fr.host, "h-000007");
+	assert_true(fr.seq == 9 && fr.internal && fr.nclients == 1);
+	assert_string_equal(fr.clients[0].client, "fragile");
+	assert_true(fr.clients[0].version == 3 && fr.clients[0].good_version == 2);
+	assert_int_equal(fr.clients[0].state, RF_CS_CRASH_LOOP);
+	assert_true(fr.clients[0].crashes == 4 && fr.clients[0].restarts == 3 &&
+		    fr.clients[0].rollbacks == 1);
+	assert_true(fr.auth_misses == 2 && fr.drops == 11 && fr.uptime_s == 77);
+	assert_true(fr.have_nonce && fr.nonce[0] == 0x00 && fr.nonce[15] == 0xff);
+	out[10] ^= 1; /* a changed body no longer verifies */
+	assert_int_not_equal(rf_fleet_report_verify(out, (size_t)n, fr.key, sig), 0);
+	/* the first report carries an empty nonce */
+	r.nonce = "";
+	n = rf_agent_report_build(&r, out, sizeof(out));
+	assert_true(n > 0);
+	if (rf_fleet_report_parse(out, (size_t)n, &fr, err, sizeof(err)) != 0)
+		fail_msg("the controller refuses a report without nonce: %s", err);
+	/* the controller's answer */
+	snprintf(ans.assign[0].client, sizeof(ans.assign[0].client), "fragile");
+	ans.assign[0].version = 4;
+	ans.assign[0].sha256 = SHA;
+	memset(nonce, 0xab, sizeof(nonce));
+	n = rf_fleet_answer_json(&ans, nonce, js, sizeof(js));
+	assert_true(n > 0);
+	if (rf_agent_response_parse(js, (size_t)n, &resp, err, sizeof(err)) != 0)
+		fail_msg("the agent refuses the controller's answer: %s (%s)", err, js);
+	assert_string_equal(resp.ring, "early");
+	assert_int_equal(resp.poll_s, 7);
+	assert_string_equal(resp.nonce, "abababababababababababababababab");
+	assert_int_equal(resp.nassign, 1);
+	assert_string_equal(resp.assign[0].client, "fragile");
+	assert_true(resp.assign[0].version == 4);
+	assert_string_equal(resp.assign[0].path, "targets/fragile/4.rfb");
 }
 
 int main(void)
@@ -256,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_response_limits),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_contract),
 	};
 	return cmocka_run_group_tests_name("fleet", tests, NULL, NULL);
 }
