@@ -628,6 +628,8 @@ static void consider_assignments(struct rf_fleet *f)
 
 		if (!m || !m->content_store[0] || !rf_sup_find(f->sup, a->client))
 			continue; /* not a supervised client with a content store here */
+		if (a->no_sha256)
+			continue; /* never installed without the download check */
 		if (rf_content_state_read(m->content_store, a->client, &st) == 0)
 			cur = st.highest_version > st.current_version ? st.highest_version
 								       : st.current_version;

@@ -592,6 +592,10 @@ static int assign_member(struct jp *p, void *vctx, const char *key, bool trunc, 
 	default:
 		if ((r = jstr_fit(p, key, hex, sizeof(hex))) < 0)
 			return r;
+		if (!hex[0]) { /* the controller does not know it yet: not installed */
+			a->no_sha256 = true;
+			return 0;
+		}
 		if (strlen(hex) != 2 * RF_SHA256_LEN || !hex_ok(hex) ||
 		    rf_unhex(hex, a->sha256, RF_SHA256_LEN) < 0) {
 			p->i = at;

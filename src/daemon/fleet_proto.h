@@ -57,6 +57,8 @@ struct rf_agent_assign {
 	uint64_t version;
 	char path[RF_FLEET_PATH_MAX];   /* relative to the repository base; checked */
 	uint8_t sha256[RF_SHA256_LEN];
+	bool no_sha256; /* "sha256": "" (the controller has not hashed it yet): the agent
+			 * does not install it until an assignment names the hash */
 };
 
 struct rf_agent_response {
@@ -73,7 +75,8 @@ struct rf_agent_response {
  * RF_FLEET_RESPONSE_MAX bytes, one JSON object (RFC 8259, nesting at most
  * RF_FLEET_JSON_DEPTH_MAX, nothing after it but white space), valid UTF-8 in
  * strings, "v" == 1, "poll_s" an integer in range, "nonce" hex, each assignment
- * complete (client, version > 0, path, sha256 of 64 hex digits), client names in the
+ * complete (client, version > 0, path, sha256 of 64 hex digits or "", which
+ * sets no_sha256), client names in the
  * content alphabet, paths relative without "." or ".." components, a known key given
  * twice refused. Unknown keys (any JSON value) are ignored. Required: v, poll_s,
  * assign. Returns 0, or -EINVAL / -E2BIG / -EMSGSIZE with "offset N: what" in err.

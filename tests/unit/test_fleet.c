@@ -46,6 +46,11 @@ static void test_response_ok(void **state)
 	assert_int_equal(r.assign[0].sha256[0], 0x00);
 	assert_int_equal(r.assign[0].sha256[31], 0xff);
 	assert_true(r.assign[1].version == UINT64_MAX);
+	assert_false(r.assign[0].no_sha256);
+	/* an empty sha256: parsed, marked, not installed by the agent */
+	assert_int_equal(parse("{\"v\":1,\"poll_s\":1,\"assign\":[{\"client\":\"c\",\"version\":2,"
+			       "\"path\":\"a.rfb\",\"sha256\":\"\"}]}", &r), 0);
+	assert_true(r.assign[0].no_sha256);
 	/* minimal: no ring, no nonce, no assignment */
 	assert_int_equal(parse("{\"v\":1,\"poll_s\":1,\"assign\":[]}", &r), 0);
 	assert_int_equal(r.nassign, 0);
