@@ -155,5 +155,6 @@
 #define RF_FLEET_HTTP_TIMEOUT_MS   10000u  /* one report round trip */
 #define RF_FLEET_DOWNLOAD_TIMEOUT_MS 120000u /* one bundle download */
 #define RF_FLEET_INSTALL_TIMEOUT_S 120u    /* an install child running longer is killed */
+#define RF_FLEET_SEQ_SKIP          1000u   /* report seq skipped ahead at start and after a 409 */
 
 #endif /* RINGFENCE_LIMITS_H */

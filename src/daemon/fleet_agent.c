@@ -58,7 +58,7 @@ struct rf_fleet {
 	size_t resp_len;
 	bool resp_over;
 	bool rep_busy;
-	uint64_t seq;
+	uint64_t seq, seq_skip;
 	char nonce[RF_FLEET_NONCE_MAX];
 	char ring[RF_FLEET_RING_MAX];
 	unsigned poll_s, errors;
@@ -737,6 +737,7 @@ static void report_done(struct rf_fleet *f, CURLcode rc)
 			if (f->errors)
 				rf_info("fleet: controller reachable again after %u failed reports", f->errors);
 			f->errors = 0;
+			f->seq_skip = 0;
 			f->poll_s = resp.poll_s;
 			snprintf(f->nonce, sizeof(f->nonce), "%s", resp.nonce);
 			if (strcmp(f->ring, resp.ring))
@@ -754,6 +755,12 @@ static void report_done(struct rf_fleet *f, CURLcode rc)
 		rf_warn("fleet: report %llu failed: %s", (unsigned long long)f->seq,
 			f->resp_over ? "response larger than the limit" : curl_easy_strerror(rc));
 	} else {
+		if (code == 409) { /* our seq is behind the controller's (state lost?): skip ahead */
+			f->seq_skip = f->seq_skip ? f->seq_skip * 2 : RF_FLEET_SEQ_SKIP;
+			if (f->seq_skip > (1ull << 40))
+				f->seq_skip = 1ull << 40;
+			f->seq += f->seq_skip;
+		}
 		f->resp[f->resp_len < RF_FLEET_RESPONSE_MAX ? f->resp_len : RF_FLEET_RESPONSE_MAX] = 0;
 		f->resp[strcspn(f->resp, "\r\n")] = 0;
 		rf_warn("fleet: report %llu: controller answered %ld%s%.120s", (unsigned long long)f->seq,
@@ -903,9 +910,12 @@ int rf_fleet_open(const struct rf_fleet_opts *o, struct rf_supervisor *sup, stru
 	}
 	if ((r = host_id(f, o->host, err, errlen)) < 0 || (r = load_key(f, err, errlen)) < 0)
 		goto fail;
+	/* fleet.seq is written without fsync (once per report): after a power loss it
+	 * may lag the last report sent, so a start skips ahead; the controller only
+	 * wants each report's seq above the last it accepted */
 	snprintf(path, sizeof(path), "%s/fleet.seq", f->state_dir);
 	if (read_small(path, buf, sizeof(buf)) > 0)
-		f->seq = strtoull(buf, NULL, 10);
+		f->seq = strtoull(buf, NULL, 10) + RF_FLEET_SEQ_SKIP;
 	f->ep = epoll_create1(EPOLL_CLOEXEC);
 	f->sched_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	f->curl_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
