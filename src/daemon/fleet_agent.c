@@ -422,6 +422,7 @@ static void __attribute__((noreturn)) install_child(struct rf_fleet *f, const st
 {
 	struct install_result res;
 	struct rf_install_opts io = {.store = m->content_store};
+	struct rf_shadow shadow = {0};
 	uint8_t sum[RF_SHA256_LEN];
 	char path[4300];
 	sigset_t none;
@@ -460,6 +461,20 @@ static void __attribute__((noreturn)) install_child(struct rf_fleet *f, const st
 		goto out;
 	}
 	close(fd);
+	if (m->shadow[0]) { /* the manifest's shadow command, split on blanks */
+		static char cmd[RF_SUP_ARGS_MAX], *argv[RF_SUP_ARGV_MAX + 1];
+		char *save = NULL, *tok;
+		size_t n = 0;
+
+		snprintf(cmd, sizeof(cmd), "%s", m->shadow);
+		for (tok = strtok_r(cmd, " \t", &save); tok && n < RF_SUP_ARGV_MAX;
+		     tok = strtok_r(NULL, " \t", &save))
+			argv[n++] = tok;
+		argv[n] = NULL;
+		shadow.argv = argv;
+		shadow.capture = m->shadow_capture;
+		io.shadow = &shadow;
+	}
 	res.ret = rf_content_install(path, &io, &res.st, &res.e);
 	unlink(path);
 out:
@@ -503,8 +518,9 @@ static void install_start(struct rf_fleet *f)
 	f->inst_what = f->dl_what;
 	ev.data.u64 = TAG(K_INSTALL, pfd[0]);
 	epoll_ctl(f->ep, EPOLL_CTL_ADD, pfd[0], &ev);
-	rf_info("fleet: installing '%s' version %llu (%zu bytes) in child %d", f->inst_what.client,
-		(unsigned long long)f->inst_what.version, f->dl_len, (int)pid);
+	rf_info("fleet: installing '%s' version %llu (%zu bytes) in child %d%s", f->inst_what.client,
+		(unsigned long long)f->inst_what.version, f->dl_len, (int)pid,
+		m->shadow[0] ? "" : "; WITHOUT a shadow run (the manifest names no 'shadow')");
 }
 
 static void fail_record(struct rf_fleet *f, const struct rf_agent_assign *a, bool retry,

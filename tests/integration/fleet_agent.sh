@@ -21,19 +21,19 @@ ip netns add "$NS" || { fail "ip netns add $NS"; done_testing; exit 1; }
 on_exit "ip netns del '$NS'"
 ip -n "$NS" link set lo up
 
-bundle() { # VERSION MATCH_FIELD
+bundle() { # VERSION MATCH_FIELD [FIELDMAP]
 	content_version "$T" "src$1" "$2"
-	printf '%s\n' "template t1 process_exec 0 7:int 10" > "$T/src$1/rules.fm"
+	printf '%s\n' "${3:-template t1 process_exec 0 7:int 10}" > "$T/src$1/rules.fm"
 	"$RF_BIN" content build --type fieldmap --client fragile --version "$1" \
 		--key "$T/tgt1.sec" "$T/src$1" -o "$T/v$1.rfb" >/dev/null
 }
 bundle 1 20
 bundle 2 19
 bundle 3 18
+bundle 4 18 "template t1 process_exec 0 25" # crashes the shadow client (20 fields)
 REPO=$T/repo
 mkdir -p "$REPO/targets/fragile"
-cp "$T/v2.rfb" "$REPO/targets/fragile/2.rfb"
-cp "$T/v3.rfb" "$REPO/targets/fragile/3.rfb"
+for v in 2 3 4; do cp "$T/v$v.rfb" "$REPO/targets/fragile/$v.rfb"; done
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 assign() { # VERSION SHA
 	printf '{"v":1,"ring":"canary","poll_s":1,"nonce":"00ff","assign":[{"client":"fragile","version":%s,"path":"targets/fragile/%s.rfb","sha256":"%s"}]}' "$1" "$1" "$2"
@@ -51,6 +51,8 @@ classes = process_fork
 args = --name fragile --content {content} --socket {socket}
 content_store = $STORE
 healthy_after = 2
+shadow = $RF_SHADOW_CLIENT {content} {capture}
+shadow_capture = $RF_SHADOW_CAPTURE
 EOF2
 
 NG=$T/nginx
@@ -105,6 +107,14 @@ fleet_nginx_start "$NG" "$NS"
 check "a response over the size limit is refused" wait_for 15 grep -q "response larger than the limit" "$DLOG"
 sleep 1
 is "... and nothing is installed from it" "$(state_field current)" 2
+
+# phase 4: content that passes validation but crashes the manifest's shadow command
+kill -TERM "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null
+fleet_nginx_conf "$NG" 127.0.0.1 8080 "$REPO" "$(assign 4 "$(sha "$T/v4.rfb")")"
+fleet_nginx_start "$NG" "$NS"
+check "content that crashes the shadow run is refused (SHADOW)" \
+	wait_for 15 grep -q "install of 'fragile' version 4 refused (SHADOW" "$DLOG"
+is "... and the client keeps running v2" "$(state_field current)" 2
 check "the daemon is still running" kill -0 "$DPID"
 kill -TERM "$DPID"; wait "$DPID"
 is "daemon stops cleanly" "$?" 0
