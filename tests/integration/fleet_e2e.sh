@@ -7,7 +7,8 @@
 # endpoints' veth pairs (10.77.N.0/24, N from the test's pid).
 #   good: v2 rolls through canary (the one internal host) -> early (2 hosts) -> broad
 #         (7 hosts) and every daemon ends on v2, marked good;
-#   bad:  v3 (passes verification and validation, crashes the client) reaches the
+#   bad:  v3 (passes verification, validation and the shadow run, whose interpreter
+#         is not the client's; it crashes the client) reaches the
 #         canary only; the canary crashes, the controller halts, publishes v4 carrying
 #         v2's content, and every daemon ends on v4; no daemon outside the canary ever
 #         downloaded or ran v3.
@@ -125,6 +126,8 @@ classes = process_fork
 args = --name fragile --content {content} --socket {socket}
 content_store = $d/store
 healthy_after = 2
+shadow = $RF_SHADOW_CLIENT {content} {capture}
+shadow_capture = $RF_SHADOW_CAPTURE
 EOF
 done
 chmod -R a+rX "$T"
