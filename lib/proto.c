@@ -14,7 +14,8 @@ static const char *const type_names[RF_MSG_TYPE_END] = {
 	[RF_MSG_STATS] = "STATS",	  [RF_MSG_STATUS_REQ] = "STATUS_REQ",
 	[RF_MSG_STATUS] = "STATUS",	  [RF_MSG_VERDICT] = "VERDICT", [RF_MSG_NETRULE] = "NETRULE",
 	[RF_MSG_HEARTBEAT] = "HEARTBEAT", [RF_MSG_AUTH_TEST] = "AUTH_TEST",
-	[RF_MSG_AUTH_RESULT] = "AUTH_RESULT",
+	[RF_MSG_AUTH_RESULT] = "AUTH_RESULT", [RF_MSG_RECENT_REQ] = "RECENT_REQ",
+	[RF_MSG_RECENT] = "RECENT",
 };
 
 static const char *const error_names[RF_E_END] = {
@@ -180,7 +181,11 @@ int rf_proto_parse(const void *vbuf, size_t n, struct rf_msg *out, const char **
 	case RF_MSG_STATS_REQ:
 	case RF_MSG_STATUS_REQ:
 	case RF_MSG_HEARTBEAT:
+	case RF_MSG_RECENT_REQ:
 		fixed = sizeof(struct rf_msg_hdr);
+		break;
+	case RF_MSG_RECENT:
+		fixed = sizeof(struct rf_msg_recent);
 		break;
 	case RF_MSG_HELLO:
 		fixed = sizeof(struct rf_msg_hello);
@@ -252,6 +257,10 @@ int rf_proto_parse(const void *vbuf, size_t n, struct rf_msg *out, const char **
 	case RF_MSG_STATS:
 		if (out->u.stats.nclasses > RF_CLASSES_MAX || out->u.stats.reserved)
 			return bad(why, "STATS class count out of range");
+		break;
+	case RF_MSG_RECENT:
+		if (out->u.recent.reserved)
+			return bad(why, "RECENT reserved field not 0");
 		break;
 	case RF_MSG_VERDICT:
 		if (out->u.verdict.verdict != RF_VERDICT_ALLOW && out->u.verdict.verdict != RF_VERDICT_DENY)

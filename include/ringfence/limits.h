@@ -74,6 +74,9 @@
 #define RF_CONTENT_VALIDATE_AS   (1ull << 30) /* address space of the validator (not under ASan) */
 #define RF_CONTENT_SHADOW_CPU_S  5u  /* default CPU budget of a shadow run */
 #define RF_CONTENT_SHADOW_TIMEOUT_MS 10000u /* default wall clock of a shadow run */
+#define RF_CONTENT_SHADOW_REALTIME_PCT 100u /* keep up: wall clock at most this % of the
+					     * replayed events' time span ... */
+#define RF_CONTENT_SHADOW_START_MS 1000u    /* ... plus this for start-up */
 #define RF_CONTENT_ATTEMPTS_MAX  3u  /* starts under an attempting marker before rollback */
 
 /* Broker: daemon <-> clients (ring.h, proto.h, ringfence.h) */
@@ -128,6 +131,17 @@
 #define RF_SUP_KILL_GRACE_MS 1000u   /* SIGTERM to SIGKILL */
 #define RF_SAFE_MODE_STARTS  3u      /* daemon starts in a row without reaching healthy: safe mode */
 #define RF_DAEMON_HEALTHY_S  10u     /* daemon up this long with no client crash: healthy */
+#define RF_SUP_INCIDENT_LOG_MAX 10u  /* incidents logged per client per minute (all counted) */
+#define RF_SUP_LANDLOCK_DOMAINS 64u  /* Landlock domains of clients remembered (audit) */
+#define RF_SUP_AUDIT_PENDING 16u     /* denials waiting for their domain's owner (audit) */
+
+/* Recent-events recording: the last N seconds the daemon saw, for the content
+ * pipeline's shadow run (src/daemon/recent.c, docs/content.md) */
+#define RF_RECENT_SECONDS_DEFAULT 30u            /* window kept by default */
+#define RF_RECENT_BYTES_DEFAULT   (16ull << 20)  /* memory bound of the window */
+#define RF_RECENT_BYTES_MIN       (1ull << 20)
+#define RF_RECENT_BYTES_MAX       (1ull << 30)
+#define RF_RECENT_CHUNK           (1u << 20)     /* recording is kept in chunks of this size */
 
 /* Fleet rollout (docs/fleet.md; controller src/fleet/, agent src/daemon/fleet_agent.c) */
 #define RF_FLEET_REPORT_MAX  (16u << 10) /* bytes of a /v1/report body without attestation */

@@ -56,6 +56,8 @@ enum rf_msg_type {
 	RF_MSG_NETRULE = 14,   /* add a network deny rule, or clear the client's rules */
 	RF_MSG_AUTH_TEST = 15, /* `ringfence auth test PATH` (root): ask the AUTH clients */
 	RF_MSG_AUTH_RESULT = 16, /* ... their verdicts, after the last answer or the deadline */
+	RF_MSG_RECENT_REQ = 17, /* root: the daemon's recording of the last N seconds */
+	RF_MSG_RECENT = 18,     /* ... its figures, the capture file as a descriptor */
 	RF_MSG_TYPE_END
 };
 
@@ -220,6 +222,20 @@ struct rf_msg_auth_result {
 	/* struct rf_auth_result_entry[nclients] */
 };
 
+/* RF_MSG_RECENT: the reply to RECENT_REQ (no HELLO needed; peer uid 0 or the
+ * daemon's). A sealed memfd holding the recording in the capture format
+ * (docs/capture-format.md) comes with it as SCM_RIGHTS. */
+struct rf_msg_recent {
+	struct rf_msg_hdr hdr;
+	uint64_t events;    /* in the capture */
+	uint64_t bytes;
+	uint64_t oldest_ns; /* ts_ns of the first and last event (0: empty) */
+	uint64_t newest_ns;
+	uint32_t window_s;  /* the daemon's recording window */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct rf_msg_recent) == 56, "recent message");
+
 /* One client in RF_MSG_STATUS. */
 struct rf_status_client {
 	uint32_t client_id;
@@ -250,6 +266,8 @@ struct rf_status_client {
 	int32_t last_signal;       /* signal of the last crash, 0 none */
 	int32_t last_exit;         /* exit status of the last exit, -1 none */
 	uint64_t recover_ms;       /* last time from a first crash to healthy again */
+	uint32_t incidents;        /* refused actions reported (sandbox denials, limits, ...) */
+	uint32_t reserved3;
 };
 
 /* AUTH totals in RF_MSG_STATUS. */
@@ -296,7 +314,8 @@ struct rf_msg_status {
 #define RF_STATUS_CGROUP_CPU  0x10u /* ... with cpu.max */
 #define RF_STATUS_CGROUP_MEM  0x20u /* ... with memory.max */
 
-/* RF_MSG_OK, RF_MSG_STATS_REQ, RF_MSG_STATUS_REQ, RF_MSG_HEARTBEAT: the header alone. */
+/* RF_MSG_OK, RF_MSG_STATS_REQ, RF_MSG_STATUS_REQ, RF_MSG_HEARTBEAT, RF_MSG_RECENT_REQ:
+ * the header alone. */
 
 /* A parsed message: the header, the fixed part of its type copied into aligned
  * storage, and for MUTE the path (pointing into the caller's buffer). */
@@ -315,6 +334,7 @@ struct rf_msg {
 		struct rf_msg_netrule netrule;
 		struct rf_msg_auth_test auth_test;
 		struct rf_msg_auth_result auth_result;
+		struct rf_msg_recent recent;
 	} u;
 	const char *path;              /* MUTE with a path, AUTH_TEST */
 	const unsigned char *entries;  /* STATUS, AUTH_RESULT: nclients * entry_size bytes in the buffer */

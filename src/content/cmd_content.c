@@ -14,6 +14,9 @@
 #include "common/log.h"
 #include "content/content.h"
 #include "content/content_int.h"
+#include "daemon/recent.h"
+#include "ringfence/proto.h"
+#include "ringfence/ringfence.h"
 #include "ringfence/schema.h"
 
 static const char usage_text[] =
@@ -39,9 +42,16 @@ static const char usage_text[] =
 	"  init ROOT.rfm                trust this root metadata (first use)\n"
 	"  verify [--root ROOT.rfm] BUNDLE\n"
 	"                               check signatures, expiry, rollback, length and hash\n"
-	"  install (--shadow 'CMD {content} {capture}' [--capture FILE] | --no-shadow)\n"
-	"       [--shadow-cpu SEC] [--shadow-timeout MS] [--validate-timeout MS] BUNDLE\n"
-	"                               verify, validate (sandboxed), shadow-run, activate\n"
+	"  install (--shadow 'CMD {content} {capture}' [--capture FILE | --socket PATH]\n"
+	"       | --no-shadow) [--shadow-cpu SEC] [--shadow-timeout MS]\n"
+	"       [--shadow-realtime PCT] [--validate-timeout MS] BUNDLE\n"
+	"                               verify, validate (sandboxed), shadow-run, activate;\n"
+	"                               the shadow run replays --capture FILE, or else the\n"
+	"                               daemon's recording of its last seconds of events\n"
+	"                               (daemon socket: --socket, $RINGFENCE_SOCKET or\n"
+	"                               " RF_DEFAULT_SOCKET "); the shadow client must\n"
+	"                               finish within PCT% (default 100) of the events'\n"
+	"                               time span plus 1 s, or it would fall behind\n"
 	"  list [CLIENT]                show current and known-good versions\n"
 	"  rollback CLIENT              make the last known good version current\n"
 	"  mark-good CLIENT             declare the current version known good\n"
@@ -56,7 +66,7 @@ static const char usage_text[] =
 	"linked). The shadow run is skipped only when --no-shadow says so.\n";
 
 struct opts {
-	const char *store, *out, *type, *client, *root_file, *capture, *shadow;
+	const char *store, *out, *type, *client, *root_file, *capture, *shadow, *socket;
 	const char *keys[RF_META_SIGS_MAX];
 	unsigned nkeys;
 	const char *roots[RF_ROOT_CHAIN_MAX];
@@ -64,7 +74,7 @@ struct opts {
 	const char *root_keys[RF_META_KEYS_MAX], *targets_keys[RF_META_KEYS_MAX];
 	unsigned nroot_keys, ntargets_keys;
 	unsigned long long version, targets_version, expires;
-	unsigned root_thr, targets_thr, schema, shadow_cpu, shadow_tmo, validate_tmo;
+	unsigned root_thr, targets_thr, schema, shadow_cpu, shadow_tmo, validate_tmo, shadow_rt;
 	bool have_version, have_targets_version, have_schema, good, no_shadow;
 	char *pos[4];
 	unsigned npos;
@@ -110,6 +120,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--store") || !strcmp(a, "-o") || !strcmp(a, "--type") ||
 			   !strcmp(a, "--client") || !strcmp(a, "--root") ||
 			   !strcmp(a, "--capture") || !strcmp(a, "--shadow") ||
+			   !strcmp(a, "--socket") ||
 			   !strcmp(a, "--key") || !strcmp(a, "--root-key") ||
 			   !strcmp(a, "--targets-key")) {
 			if (!v)
@@ -125,6 +136,8 @@ static int parse(int argc, char **argv, struct opts *o)
 				o->client = v;
 			else if (!strcmp(a, "--capture"))
 				o->capture = v;
+			else if (!strcmp(a, "--socket"))
+				o->socket = v;
 			else if (!strcmp(a, "--shadow"))
 				o->shadow = v;
 			else if (!strcmp(a, "--root")) {
@@ -149,7 +162,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			   !strcmp(a, "--expires-days") || !strcmp(a, "--expires-at") ||
 			   !strcmp(a, "--root-threshold") || !strcmp(a, "--targets-threshold") ||
 			   !strcmp(a, "--schema") || !strcmp(a, "--shadow-cpu") ||
-			   !strcmp(a, "--shadow-timeout") || !strcmp(a, "--validate-timeout")) {
+			   !strcmp(a, "--shadow-timeout") || !strcmp(a, "--validate-timeout") ||
+			   !strcmp(a, "--shadow-realtime")) {
 			if (!v || num(v, &x) < 0)
 				return usage_err("%s needs a non-negative number", a);
 			i++;
@@ -177,6 +191,11 @@ static int parse(int argc, char **argv, struct opts *o)
 				o->shadow_cpu = (unsigned)x;
 			else if (!strcmp(a, "--shadow-timeout"))
 				o->shadow_tmo = (unsigned)x;
+			else if (!strcmp(a, "--shadow-realtime")) {
+				if (x < 1 || x > 10000)
+					return usage_err("--shadow-realtime wants a percentage from 1 to 10000%s", "");
+				o->shadow_rt = (unsigned)x;
+			}
 			else
 				o->validate_tmo = (unsigned)x;
 		} else {
@@ -517,16 +536,57 @@ static char **split_cmd(const char *s)
 	return argv; /* argv[0] owns copy */
 }
 
+/* The shadow run's events when no --capture is given: the daemon's recording of its
+ * last seconds, copied into a private file in the store. Returns 0 or an exit code. */
+static int fetch_recent(const struct opts *o, char *path, size_t len)
+{
+	const char *store = o->store ? o->store : RF_CONTENT_STORE_DEFAULT;
+	struct rf_msg_recent info;
+	char err[512];
+	int fd;
+
+	snprintf(path, len, "%s/.recent-XXXXXX", store);
+	fd = mkstemp(path);
+	if (fd < 0) {
+		rf_err("install: cannot create a file for the recording in %s: %s", store,
+		       strerror(errno));
+		path[0] = 0;
+		return 1;
+	}
+	close(fd);
+	if (rf_recent_fetch(o->socket, path, &info, err, sizeof(err)) < 0) {
+		rf_err("install: the shadow run needs events: %s; give --capture FILE", err);
+		goto fail;
+	}
+	if (!info.events) {
+		rf_err("install: the daemon's recording of its last %u s is empty: nothing to "
+		       "shadow-test against; give --capture FILE", info.window_s);
+		goto fail;
+	}
+	rf_info("install: shadow run on the daemon's recording: %llu events over %.1f s "
+		"(window %u s)", (unsigned long long)info.events,
+		(double)(info.newest_ns - info.oldest_ns) / 1e9, info.window_s);
+	return 0;
+fail:
+	unlink(path);
+	path[0] = 0;
+	return 1;
+}
+
 static int cmd_install(struct opts *o)
 {
 	struct rf_content_err e = {0};
 	struct rf_content_state st;
 	struct rf_install_opts io = {0};
 	struct rf_shadow sh = {0};
+	char recent[4096] = "";
 	int r;
 
 	if (o->npos != 1)
 		return usage_err("install needs one BUNDLE%s", "");
+	if (o->capture && o->socket)
+		return usage_err("give --capture FILE or --socket PATH (the daemon's recording), "
+				 "not both%s", "");
 	if (!o->shadow == !o->no_shadow)
 		return usage_err("install needs either --shadow 'CMD {content} {capture}' or, "
 				 "to skip the shadow run deliberately, --no-shadow%s", "");
@@ -537,13 +597,25 @@ static int cmd_install(struct opts *o)
 		if (!sh.argv)
 			return usage_err("--shadow '%s': empty command", o->shadow);
 		sh.capture = o->capture;
+		if (!sh.capture && strstr(o->shadow, "{capture}")) {
+			r = fetch_recent(o, recent, sizeof(recent));
+			if (r) {
+				free(sh.argv[0]);
+				free(sh.argv);
+				return r;
+			}
+			sh.capture = recent;
+		}
 		sh.cpu_s = o->shadow_cpu;
 		sh.timeout_ms = o->shadow_tmo;
+		sh.realtime_pct = o->shadow_rt;
 		io.shadow = &sh;
 	} else {
 		rf_warn("install: --no-shadow: the shadow run is skipped");
 	}
 	r = rf_content_install(o->pos[0], &io, &st, &e);
+	if (recent[0])
+		unlink(recent);
 	if (sh.argv) {
 		free(sh.argv[0]);
 		free(sh.argv);

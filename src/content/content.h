@@ -234,12 +234,16 @@ RF_WUR int rf_content_validate_sandboxed(const char *type, const char *payload_d
 
 /* Shadow run: argv template with "{content}" and "{capture}" replaced; run under an
  * RLIMIT_CPU of cpu_s seconds and a wall clock of timeout_ms. Exit 0 passes; a
- * crash, non-zero exit or budget overrun refuses. */
+ * crash, non-zero exit or budget overrun refuses. Latency budget: the client must
+ * keep up with the events, i.e. finish within realtime_pct percent of the time span
+ * of the capture's events plus RF_CONTENT_SHADOW_START_MS (whichever of this and
+ * timeout_ms is shorter applies). */
 struct rf_shadow {
 	char **argv;
 	const char *capture;
 	unsigned cpu_s;
 	unsigned timeout_ms;
+	unsigned realtime_pct; /* 0: RF_CONTENT_SHADOW_REALTIME_PCT */
 };
 RF_WUR int rf_content_shadow_run(const struct rf_shadow *s, const char *content_dir,
 				 struct rf_content_err *e);

@@ -20,6 +20,7 @@
 
 #include <seccomp.h>
 
+#include "capture/capture.h"
 #include "content/content.h"
 #include "detect/detect.h"
 #include "content/content_int.h"
@@ -488,6 +489,27 @@ static char *subst(const char *arg, const char *content, const char *capture)
 	return (char *)b.p;
 }
 
+/* Events in a capture file and the time between its first and last event. */
+static int capture_span(const char *path, uint64_t *n, uint64_t *span_ms)
+{
+	struct rf_capture_reader *rd;
+	const struct rf_event_hdr *ev;
+	uint64_t first = 0, last = 0;
+	char err[256];
+	int r;
+
+	if (rf_capture_open(path, &rd, err, sizeof(err)) < 0)
+		return -EINVAL;
+	while ((r = rf_capture_next(rd, &ev, err, sizeof(err))) == 1) {
+		if (!(*n)++)
+			first = ev->ts_ns;
+		last = ev->ts_ns;
+	}
+	rf_capture_close(rd);
+	*span_ms = last > first ? (last - first) / 1000000u : 0;
+	return r < 0 ? -EINVAL : 0;
+}
+
 int rf_content_shadow_run(const struct rf_shadow *s, const char *content_dir,
 			  struct rf_content_err *e)
 {
@@ -496,6 +518,8 @@ int rf_content_shadow_run(const struct rf_shadow *s, const char *content_dir,
 	uint64_t deadline;
 	unsigned cpu = s->cpu_s ? s->cpu_s : RF_CONTENT_SHADOW_CPU_S;
 	unsigned tmo = s->timeout_ms ? s->timeout_ms : RF_CONTENT_SHADOW_TIMEOUT_MS;
+	unsigned pct = s->realtime_pct ? s->realtime_pct : RF_CONTENT_SHADOW_REALTIME_PCT;
+	uint64_t span_ms = 0, nevents = 0, keep_up_ms = UINT64_MAX;
 	int status = 0, r = 0;
 	pid_t pid;
 
@@ -511,6 +535,8 @@ int rf_content_shadow_run(const struct rf_shadow *s, const char *content_dir,
 			r = -ENOMEM;
 			goto out;
 		}
+	if (s->capture && capture_span(s->capture, &nevents, &span_ms) == 0 && span_ms)
+		keep_up_ms = RF_CONTENT_SHADOW_START_MS + span_ms * pct / 100;
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -533,7 +559,7 @@ int rf_content_shadow_run(const struct rf_shadow *s, const char *content_dir,
 		_exit(127);
 	}
 	setpgid(pid, pid);
-	deadline = now_ms() + tmo;
+	deadline = now_ms() + (keep_up_ms < tmo ? keep_up_ms : tmo);
 	for (;;) {
 		int w = waitpid(pid, &status, WNOHANG);
 		if (w == pid)
@@ -547,10 +573,19 @@ int rf_content_shadow_run(const struct rf_shadow *s, const char *content_dir,
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			r = rf_content_err_set(e, RF_CE_SHADOW, -ETIMEDOUT,
-					       "shadow run of %s exceeded its wall-clock budget of "
-					       "%u ms: content refused",
-					       argv[0], tmo);
+			if (keep_up_ms < tmo)
+				r = rf_content_err_set(
+					e, RF_CE_SHADOW, -ETIMEDOUT,
+					"shadow run of %s fell behind: %llu events recorded over "
+					"%llu ms were not processed within %u%% of that time plus "
+					"%u ms start-up (latency budget): content refused",
+					argv[0], (unsigned long long)nevents,
+					(unsigned long long)span_ms, pct, RF_CONTENT_SHADOW_START_MS);
+			else
+				r = rf_content_err_set(e, RF_CE_SHADOW, -ETIMEDOUT,
+						       "shadow run of %s exceeded its wall-clock budget "
+						       "of %u ms: content refused",
+						       argv[0], tmo);
 			goto out;
 		}
 		usleep(2000);

@@ -398,6 +398,17 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
 		close(m->fd);
 		return;
 	}
+	if (a->b->safe_mode) {
+		/* SAFE MODE: no client is asked, not even a platform one; the default
+		 * verdict for the path stands (fail-closed prefixes deny) */
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", m->fd);
+		plen = readlink(link, path, sizeof(path) - 1);
+		path[plen > 0 ? plen : 0] = 0;
+		a->st.unasked++;
+		answer_kernel(a, m->fd, is_fail_closed(a, path) || a->o.default_deny);
+		close(m->fd);
+		return;
+	}
 	if (!a->b->nasubs[cls] && !a->b->nsubs[cls]) {
 		a->st.unasked++;
 		answer_kernel(a, m->fd, false);

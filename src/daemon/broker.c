@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 /* broker.c: connections, identification, subscriptions, muting, fan-out (broker.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon/broker.h"
+#include "daemon/recent.h"
 #include "daemon/supervisor.h"
 #include "proctable/proctable.h"
 #include "ringfence/ringfence.h"
@@ -518,6 +521,7 @@ static void sup_fill(struct rf_status_client *e, const struct rf_sup_client *k)
 	e->last_signal = k->last_signal;
 	e->last_exit = k->crashes ? k->last_exit : -1;
 	e->recover_ms = k->recover_ms;
+	e->incidents = k->incidents;
 }
 
 static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
@@ -602,6 +606,41 @@ static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
 	return s->hdr.size;
 }
 
+/* RECENT_REQ: the recording, dumped into a sealed memfd that goes with the reply. */
+static size_t do_recent(struct rf_broker *b, uint32_t id, void *out, int fds[2], int *nfds)
+{
+	struct rf_msg_recent *m = out;
+	struct rf_recent_stats st;
+	char path[64];
+	int fd, r;
+
+	if (!b->recent)
+		return reply_error(out, id, RF_E_UNSUPPORTED,
+				   "the daemon records no recent events (--recent-seconds 0)");
+	fd = memfd_create("ringfence-recent", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return reply_error(out, id, RF_E_INTERNAL, "memfd: %s", strerror(errno));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	r = rf_recent_dump(b->recent, path, &st);
+	if (r == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(fd);
+		return reply_error(out, id, RF_E_INTERNAL, "recording: %s", strerror(-r));
+	}
+	memset(m, 0, sizeof(*m));
+	m->hdr = (struct rf_msg_hdr){.magic = RF_PROTO_MAGIC, .type = RF_MSG_RECENT,
+				     .size = sizeof(*m), .id = id};
+	m->events = st.events;
+	m->bytes = st.bytes;
+	m->oldest_ns = st.oldest_ns;
+	m->newest_ns = st.newest_ns;
+	m->window_s = b->recent_window_s;
+	fds[0] = fd;
+	*nfds = 1;
+	return sizeof(*m);
+}
+
 size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf, size_t n,
 			 void *out, size_t outsz, int fds[2], int *nfds)
 {
@@ -628,6 +667,11 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 			return reply_error(out, id, RF_E_NOT_ENTITLED,
 					   "status is for root and the daemon's user only");
 		return do_status(b, id, out);
+	case RF_MSG_RECENT_REQ:
+		if (c->uid != 0 && c->uid != geteuid())
+			return reply_error(out, id, RF_E_NOT_ENTITLED,
+					   "the recording is for root and the daemon's user only");
+		return do_recent(b, id, out, fds, nfds);
 	case RF_MSG_AUTH_TEST: {
 		char why2[160];
 
@@ -722,6 +766,8 @@ void rf_broker_dispatch(struct rf_broker *b, const struct rf_event_hdr *ev)
 	b->source_events++;
 	if (cls >= RF_CLASSES_MAX)
 		return;
+	if (b->recent)
+		rf_recent_add(b->recent, ev);
 	n = b->nsubs[cls];
 	for (i = 0; i < n; i++) {
 		struct rf_conn *c = b->subs[cls][i];

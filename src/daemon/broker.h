@@ -118,6 +118,9 @@ struct rf_broker {
 	/* process table of the live sensor (NULL otherwise): the executable of events
 	 * whose class carries none (fork, exit) for executable muting */
 	struct rf_proctable *proctable;
+	/* the last N seconds of events for the shadow run (NULL: not recorded) */
+	struct rf_recent *recent;
+	unsigned recent_window_s;
 	uint32_t next_id;
 	uint64_t start_ns;
 	uint64_t source_events, source_per_s, last_source;

@@ -28,7 +28,9 @@
 #include "daemon/auth.h"
 #include "daemon/broker.h"
 #include "daemon/fleet_agent.h"
+#include "daemon/incident.h"
 #include "daemon/netpolicy.h"
+#include "daemon/recent.h"
 #include "daemon/source.h"
 #include "daemon/supervisor.h"
 #include "sensor/sensor.h"
@@ -36,7 +38,7 @@
 
 #define PUMP_BATCH 256u
 
-static const char tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer, tag_net,
+static const char tag_audit, tag_supnotify, tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer, tag_net,
 	tag_sup, tag_fleet;
 
 struct daemon {
@@ -92,7 +94,10 @@ static void usage(FILE *o)
 		"                       other than the default: DIR-OF-SOCKET/state)\n"
 		"  --safe-mode-after N  come up in safe mode after N such starts in a row (default 3)\n"
 		"  --healthy-after S    seconds up before this start counts as healthy (default 10)\n"
-		"  --safe-mode          come up in safe mode now\n\n"
+		"  --safe-mode          come up in safe mode now\n"
+		"  --recent-seconds N   keep the last N seconds of events in memory for the shadow\n"
+		"                       run of `content install` (default %u; 0: none)\n"
+		"  --recent-mib N       memory bound of that recording (default %llu)\n\n"
 		"Fleet rollout (docs/fleet.md, \"Endpoint agent\"): report health to a controller\n"
 		"and install the content versions it assigns to the supervised clients\n"
 		"  --fleet URL          the controller (reports go to URL/v1/report)\n"
@@ -104,7 +109,7 @@ static void usage(FILE *o)
 		"  --fleet-internal     an internal host: first in the canary ring\n"
 		"  The endpoint key is STATE/fleet.sec (ed25519, created on first start); the\n"
 		"  clients the fleet updates are those with 'start = yes' and 'content_store'.\n"
-		"  In safe mode the agent reports but installs nothing.\n"
+		"  In safe mode the agent reports but installs nothing.\n\n"
 		"  --help               this text\n\n"
 		"SIGHUP reads the manifests again (connected clients keep theirs); SIGINT and\n"
 		"SIGTERM stop the daemon (and the clients it started).\n"
@@ -115,6 +120,7 @@ static void usage(FILE *o)
 		"or the degraded fallback). docs/client-api.md describes manifests, the\n"
 		"protocol and the errors; dist/ringfenced.service runs it under systemd.\n",
 		RF_AUTH_MARKS_MAX, RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS, RF_AUTH_MISS_LIMIT,
+		RF_RECENT_SECONDS_DEFAULT, (unsigned long long)(RF_RECENT_BYTES_DEFAULT >> 20),
 		RF_FLEET_POLL_DEFAULT_S);
 }
 
@@ -299,6 +305,8 @@ static void conn_input(struct daemon *d, struct rf_conn *c, uint32_t events)
 		const struct rf_msg_error *e = (const void *)d->tx;
 		rf_warn("client pid %d uid %u: %s: %s", (int)c->pid, (unsigned)c->uid,
 			rf_proto_error_name(e->code), e->msg);
+		rf_sup_incident(&d->sup, c->pid, "control request refused: %s: %s",
+				rf_proto_error_name(e->code), e->msg);
 	}
 	r = send_reply(c->fd, d->tx, out, fds, nfds);
 	if (nfds)
@@ -531,6 +539,8 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"fleet-host", required_argument, NULL, 1103},
 		{"fleet-poll", required_argument, NULL, 1104},
 		{"fleet-internal", no_argument, NULL, 1105},
+		{"recent-seconds", required_argument, NULL, 1003},
+		{"recent-mib", required_argument, NULL, 1004},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -547,6 +557,7 @@ int rf_cmd_daemon(int argc, char **argv)
 	sigset_t mask;
 	int o, r, ret = 1, timeout;
 	bool stop = false, no_bpf = false, no_source = false, net_policy = false;
+	unsigned long recent_s = RF_RECENT_SECONDS_DEFAULT, recent_mib = RF_RECENT_BYTES_DEFAULT >> 20;
 	const char *net_cgroup = NULL;
 	struct rf_fleet_opts fo = {.poll_s = RF_FLEET_POLL_DEFAULT_S};
 	struct rf_auth_opts ao = {.deadline_ms = {RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS},
@@ -672,6 +683,24 @@ int rf_cmd_daemon(int argc, char **argv)
 			break;
 		}
 		case 1105: fo.internal = true; break;
+		case 1003:
+		case 1004: {
+			unsigned long lo = o == 1003 ? 0 : RF_RECENT_BYTES_MIN >> 20;
+			unsigned long hi = o == 1003 ? 3600 : RF_RECENT_BYTES_MAX >> 20;
+
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || v < lo || v > hi) {
+				rf_err("daemon: --%s wants a number from %lu to %lu",
+				       o == 1003 ? "recent-seconds" : "recent-mib", lo, hi);
+				return 2;
+			}
+			if (o == 1003)
+				recent_s = v;
+			else
+				recent_mib = v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -693,6 +722,14 @@ int rf_cmd_daemon(int argc, char **argv)
 		return 1;
 	}
 	rf_broker_init(&d.b, &ms, config);
+	if (recent_s) {
+		r = rf_recent_new((unsigned)recent_s, (uint64_t)recent_mib << 20, &d.b.recent);
+		if (r < 0) {
+			rf_err("daemon: recent-events recording: %s", strerror(-r));
+			goto out;
+		}
+		d.b.recent_window_s = (unsigned)recent_s;
+	}
 	d.b.send = send_async;
 	d.b.send_ctx = &d;
 	if (!state_dir) {
@@ -746,6 +783,9 @@ int rf_cmd_daemon(int argc, char **argv)
 		}
 		rf_info("AUTH on %u mounts; deadlines exec %u ms, open %u ms; default %s",
 			ao.nmounts, ao.deadline_ms[0], ao.deadline_ms[1], ao.default_deny ? "deny" : "allow");
+		if (safe_mode)
+			rf_err("SAFE MODE: AUTH asks no client: every request gets the default verdict "
+			       "(%s; fail-closed prefixes deny)", ao.default_deny ? "deny" : "allow");
 	}
 	if (net_policy) {
 		r = rf_netpolicy_open(&d.b, net_cgroup, &d.net, err, sizeof(err));
@@ -801,6 +841,19 @@ int rf_cmd_daemon(int argc, char **argv)
 			rf_err("daemon: epoll_ctl: %s", strerror(errno));
 			goto out;
 		}
+	}
+	if (d.sup.n && rf_sup_notify_fd(&d.sup) >= 0 &&
+	    add_fd(d.ep, rf_sup_notify_fd(&d.sup), &tag_supnotify) < 0)
+		rf_warn("supervisor: epoll_ctl: %s: opens outside the sandbox are not reported",
+			strerror(errno));
+	if (d.sup.n) {
+		r = d.sup.landlock_abi >= 7 ? rf_sup_audit_open(&d.sup) : -EOPNOTSUPP;
+		if (r >= 0 && add_fd(d.ep, r, &tag_audit) == 0)
+			rf_info("supervisor: sandbox denials of clients are reported (Landlock audit)");
+		else
+			rf_warn("supervisor: sandbox denials of clients are NOT reported: %s",
+				r == -EOPNOTSUPP ? "needs Landlock ABI 7 (kernel 6.15+)"
+				: r < 0 ? strerror(-r) : strerror(errno));
 	}
 	t_start = mono_ns();
 	if (add_fd(d.ep, d.sup_fd, &tag_sup) || add_fd(d.ep, d.lfd, &tag_listen) || add_fd(d.ep, d.sfd, &tag_signal) ||
@@ -859,6 +912,10 @@ int rf_cmd_daemon(int argc, char **argv)
 				rf_auth_expire(d.auth);
 			} else if (tag == &tag_net) {
 				rf_netpolicy_read(d.net);
+			} else if (tag == &tag_supnotify) {
+				rf_sup_notify_read(&d.sup);
+			} else if (tag == &tag_audit) {
+				rf_sup_audit_read(&d.sup);
 			} else if (tag == &tag_sup) {
 				(void)!read(d.sup_fd, &x, sizeof(x));
 				rf_sup_tick(&d.sup);
@@ -909,6 +966,8 @@ out:
 	}
 	rf_auth_free(d.auth);
 	rf_netpolicy_free(d.net);
+	rf_recent_free(d.b.recent);
+	d.b.recent = NULL;
 	rf_broker_fini(&d.b);
 	rf_source_free(d.src);
 	rf_sensor_free(d.sensor);

@@ -199,10 +199,11 @@ int rf_cmd_status(int argc, char **argv)
 			else
 				printf("{\"state\":\"%s\",\"restarts\":%u,\"crashes\":%u,"
 				       "\"crash_loops\":%u,\"rollbacks\":%u,\"stalls\":%u,"
-				       "\"last_signal\":%d,\"last_exit\":%d,\"recover_ms\":%llu}}",
+				       "\"last_signal\":%d,\"last_exit\":%d,\"recover_ms\":%llu,"
+				       "\"incidents\":%u}}",
 				       sup_state_name(e.sup_state), e.restarts, e.crashes, e.crash_loops,
 				       e.rollbacks, e.stalls, e.last_signal, e.last_exit,
-				       (unsigned long long)e.recover_ms);
+				       (unsigned long long)e.recover_ms, e.incidents);
 		} else {
 			printf("%-20s %7u %6u %-7s %10llu %12llu %10llu %10llu %6.1f %6llu ", e.name,
 			       e.pid, e.uid,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -27,6 +28,7 @@
 #include "common/log.h"
 #include "content/content.h"
 #include "daemon/supervisor.h"
+#include "daemon/incident.h"
 #include "sensor/sensor.h"
 
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
@@ -348,6 +350,86 @@ static int ll_allow(int rs, const char *path, uint64_t access)
 	return r;
 }
 
+#define RF_LANDLOCK_LOG_NEW_EXEC_ON (1u << 1) /* LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON, 6.15+ */
+
+/* What every client may read (and execute) besides its own directory and content. */
+static const char *const sandbox_ro[] = {"/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache", NULL};
+
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return n && !strncmp(path, dir, n) && (path[n] == 0 || path[n] == '/' || dir[n - 1] == '/');
+}
+
+bool rf_sup_sandbox_allows(struct rf_supervisor *s, const struct rf_sup_client *k,
+			   const char *path)
+{
+	const struct rf_manifest *m = man_of(s, k);
+	char dir[PATH_MAX], *slash;
+	int i;
+
+	for (i = 0; sandbox_ro[i]; i++)
+		if (under(path, sandbox_ro[i]))
+			return true;
+	if (under(path, "/dev/null") || under(path, "/dev/urandom") || under(path, "/tmp") ||
+	    (k->content[0] && under(path, k->content)))
+		return true;
+	if (!m)
+		return false;
+	snprintf(dir, sizeof(dir), "%s", m->exe);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = 0;
+	return under(path, dir);
+}
+
+/* In the child, before the allowlist (which forbids seccomp(2)): a filter that hands
+ * every open to the supervisor, which only reports those outside the sandbox and
+ * always lets the kernel decide (SECCOMP_USER_NOTIF_FLAG_CONTINUE): enforcement stays
+ * with Landlock and the file permissions; this is the report of what they refuse
+ * silently, e.g. /etc/shadow, which the permissions refuse before Landlock sees it.
+ * The listener goes to the parent over REP; we wait for its acknowledgement, since
+ * an open without a listener would fail. */
+static int notify_install(int rep)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	char tag[] = "\001notify", ack;
+	struct iovec iov = {.iov_base = tag, .iov_len = sizeof(tag)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+			    .msg_controllen = sizeof(cbuf.buf)};
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+	struct cmsghdr *cm;
+	int r, nfd;
+
+	if (!f)
+		return -ENOMEM;
+	if ((r = seccomp_rule_add(f, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 0)) < 0 ||
+	    (r = seccomp_rule_add(f, SCMP_ACT_NOTIFY, SCMP_SYS(open), 0)) < 0 ||
+	    (r = seccomp_rule_add(f, SCMP_ACT_NOTIFY, SCMP_SYS(openat2), 0)) < 0 ||
+	    (r = seccomp_load(f)) < 0)
+		goto out;
+	nfd = seccomp_notify_fd(f);
+	if (nfd < 0) {
+		r = nfd;
+		goto out;
+	}
+	memset(&cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &nfd, sizeof(int));
+	if (sendmsg(rep, &mh, MSG_NOSIGNAL) < 0 || read(rep, &ack, 1) != 1)
+		r = -EPIPE;
+out:
+	seccomp_release(f);
+	return r;
+}
+
 static int landlock_install(int abi, const char *exe, const char *content)
 {
 	const uint64_t ro = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
@@ -355,7 +437,7 @@ static int landlock_install(int abi, const char *exe, const char *content)
 	uint64_t all = (1ULL << 13) - 1, rw;
 	struct landlock_ruleset_attr ra;
 	char dir[PATH_MAX], *slash;
-	int rs, r = 0;
+	int rs, r = 0, i;
 
 	if (abi >= 2)
 		all |= LANDLOCK_ACCESS_FS_REFER;
@@ -375,15 +457,16 @@ static int landlock_install(int abi, const char *exe, const char *content)
 	if (slash && slash != dir)
 		*slash = 0;
 	/* read-only: libraries, loader cache, the executable's directory, the content */
-	if ((r = ll_allow(rs, "/usr", ro)) || (r = ll_allow(rs, "/lib", ro)) ||
-	    (r = ll_allow(rs, "/lib64", ro)) || (r = ll_allow(rs, "/bin", ro)) ||
-	    (r = ll_allow(rs, "/etc/ld.so.cache", ro)) || (r = ll_allow(rs, dir, ro)) ||
-	    (content[0] && (r = ll_allow(rs, content, ro))) ||
+	for (i = 0; sandbox_ro[i]; i++)
+		if ((r = ll_allow(rs, sandbox_ro[i], ro)))
+			goto out;
+	if ((r = ll_allow(rs, dir, ro)) || (content[0] && (r = ll_allow(rs, content, ro))) ||
 	    (r = ll_allow(rs, "/dev/null", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE)) ||
 	    (r = ll_allow(rs, "/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE)) ||
 	    (r = ll_allow(rs, "/tmp", rw)))
 		goto out;
-	if (syscall(__NR_landlock_restrict_self, rs, 0) < 0)
+	/* ABI 7+: log our denials after the exec too, for the incident report (incident.c) */
+	if (syscall(__NR_landlock_restrict_self, rs, abi >= 7 ? RF_LANDLOCK_LOG_NEW_EXEC_ON : 0) < 0)
 		r = -errno;
 out:
 	close(rs);
@@ -481,6 +564,12 @@ static void __attribute__((noreturn)) child(struct rf_supervisor *s, struct rf_s
 		if (r < 0)
 			goto fail;
 	}
+	if (s->notify_ep >= 0) {
+		step = "seccomp listener";
+		r = notify_install(rep);
+		if (r < 0)
+			goto fail;
+	}
 	step = "fds";
 	if (rep > 3)
 		syscall(SYS_close_range, 3u, (unsigned)rep - 1, 0u);
@@ -500,10 +589,39 @@ fail:
 	_exit(127);
 }
 
+/* One message of the child's setup socket: an error line, or the seccomp listener
+ * (*fd >= 0). Returns its length, 0 at exec (EOF), -1 on error. */
+static ssize_t recv_setup(int sock, char *msg, size_t len, int *fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = msg, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+			    .msg_controllen = sizeof(cbuf.buf)};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*fd = -1;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	if (*fd >= 0 && (n < 2 || msg[0] != '\001')) {
+		close(*fd); /* only the listener message carries a descriptor */
+		*fd = -1;
+	}
+	return n;
+}
+
 static void start_one(struct rf_supervisor *s, struct rf_sup_client *k)
 {
 	const struct rf_manifest *m = man_of(s, k);
-	int pfd[2], r;
+	int pfd[2], r, nfd;
 	char msg[256];
 	ssize_t n;
 	pid_t pid;
@@ -539,9 +657,10 @@ static void start_one(struct rf_supervisor *s, struct rf_sup_client *k)
 			}
 		}
 	}
-	/* the child reports a failed setup step on this pipe; exec closes it */
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		rf_err("supervisor: pipe: %s", strerror(errno));
+	/* the child reports a failed setup step on this socket, and hands over its
+	 * seccomp listener; exec closes it */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pfd) < 0) {
+		rf_err("supervisor: socketpair: %s", strerror(errno));
 		return;
 	}
 	pid = fork();
@@ -557,8 +676,23 @@ static void start_one(struct rf_supervisor *s, struct rf_sup_client *k)
 		child(s, k, m, pfd[1]);
 	}
 	close(pfd[1]);
-	n = read(pfd[0], msg, sizeof(msg) - 1);
+	k->notify_fd = -1;
+	while ((n = recv_setup(pfd[0], msg, sizeof(msg) - 1, &nfd)) > 0 && nfd >= 0) {
+		if (k->notify_fd >= 0)
+			close(k->notify_fd);
+		k->notify_fd = nfd;
+		(void)!write(pfd[0], "A", 1);
+	}
 	close(pfd[0]);
+	if (k->notify_fd >= 0) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = k};
+		if (epoll_ctl(s->notify_ep, EPOLL_CTL_ADD, k->notify_fd, &ev) < 0) {
+			rf_warn("supervisor: client '%s': cannot watch its opens: %s", k->name,
+				strerror(errno));
+			close(k->notify_fd);
+			k->notify_fd = -1;
+		}
+	}
 	k->pid = pid;
 	k->state = RF_SUP_RUNNING;
 	k->started_ns = k->progress_ns = mono_ns();
@@ -586,6 +720,8 @@ int rf_sup_init(struct rf_supervisor *s, struct rf_broker *b, struct rf_sensor *
 	size_t i, n = 0;
 
 	memset(s, 0, sizeof(*s));
+	s->audit_fd = -1;
+	s->notify_ep = -1;
 	s->b = b;
 	s->sensor = sensor;
 	s->sock_path = sock_path;
@@ -605,6 +741,10 @@ int rf_sup_init(struct rf_supervisor *s, struct rf_broker *b, struct rf_sensor *
 		rf_warn("supervisor: the kernel has no Landlock: client filesystem access NOT restricted "
 			"beyond their user's permissions");
 	cgroup_detect(s);
+	s->notify_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (s->notify_ep < 0)
+		rf_warn("supervisor: epoll: %s: opens outside the sandbox are not reported",
+			strerror(errno));
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	for (i = 0; i < b->manifests.n; i++) {
 		struct rf_manifest *m = &b->manifests.v[i];
@@ -712,6 +852,11 @@ void rf_sup_tick(struct rf_supervisor *s)
 {
 	uint64_t now = mono_ns();
 	size_t i;
+
+	if (++s->fd_sample_ticks >= 1000 / RF_SUP_TICK_MS) {
+		s->fd_sample_ticks = 0;
+		rf_sup_sample_fds(s);
+	}
 
 	for (i = 0; i < s->n; i++) {
 		struct rf_sup_client *k = &s->v[i];
@@ -901,6 +1046,9 @@ void rf_sup_reap(struct rf_supervisor *s)
 				write_file(p, "1");
 			}
 			crashed(s, k, status);
+			if (k->notify_fd >= 0)
+				close(k->notify_fd);
+			k->notify_fd = -1;
 			k->pid = 0;
 			k->healthy = k->marked_good = false;
 			break;
@@ -915,6 +1063,19 @@ void rf_sup_fini(struct rf_supervisor *s)
 
 	if (!s)
 		return;
+	if (s->audit_fd > 0) /* 0: never opened (a zeroed supervisor) */
+		close(s->audit_fd);
+	s->audit_fd = -1;
+	if (s->notify_ep > 0) {
+		/* clients still running block in an open until they die: answer no more */
+		close(s->notify_ep);
+		s->notify_ep = -1;
+	}
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].notify_fd > 0) {
+			close(s->v[i].notify_fd); /* a pending open fails at once */
+			s->v[i].notify_fd = -1;
+		}
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].pid)
 			kill(s->v[i].pid, SIGTERM);

@@ -56,6 +56,13 @@ struct rf_sup_client {
 	uint64_t first_crash_ns; /* first crash since it was last healthy; 0 none */
 	uint64_t recover_ms;     /* last first crash -> healthy again */
 	uint64_t last_tail, progress_ns;
+	uint32_t incidents;      /* refused actions reported (incident.h) */
+	uint32_t incidents_logged; /* in the current minute */
+	uint64_t incident_minute_ns;
+	bool at_fd_limit;        /* last sample: at its descriptor limit */
+	int notify_fd;           /* seccomp listener for its opens (incident.c); -1 none */
+	char last_open_incident[256]; /* last path reported from an open, to merge ... */
+	uint64_t last_open_incident_ns; /* ... the Landlock audit record of the same denial */
 	char why_kill[48];
 	char cgroup[256];        /* "" when not in a cgroup of ours */
 	char content[4096];      /* content directory passed this run */
@@ -72,6 +79,14 @@ struct rf_supervisor {
 	bool cg_ok, cg_cpu, cg_mem;
 	char cg_base[256];         /* our cgroup directory ("" none) */
 	uint64_t crashes_total;
+	/* incidents (incident.c): Landlock audit records of our clients' domains */
+	int audit_fd;              /* -1: no audit */
+	int notify_ep;             /* epoll set of the clients' seccomp listeners; -1 none */
+	struct { uint64_t domain; pid_t pid; } domains[RF_SUP_LANDLOCK_DOMAINS];
+	unsigned ndomains_next;
+	struct { uint64_t serial, domain; char blockers[96], path[256]; } pending[RF_SUP_AUDIT_PENDING];
+	unsigned npending_next;
+	unsigned fd_sample_ticks;
 };
 
 /* Set up: detect Landlock and cgroup v2 (and log what will and will not be applied),
@@ -98,6 +113,10 @@ void rf_sup_reload(struct rf_supervisor *s);
 int rf_sup_content_changed(struct rf_supervisor *s, const char *name);
 /* The supervised client named name, or NULL. */
 struct rf_sup_client *rf_sup_find(struct rf_supervisor *s, const char *name);
+/* Whether the sandbox of client K grants any access to the absolute, normalised PATH
+ * (the Landlock rules of supervisor.c, as a list of prefixes). */
+bool rf_sup_sandbox_allows(struct rf_supervisor *s, const struct rf_sup_client *k,
+			   const char *path);
 /* Sandbox features in use, RF_STATUS_* bits. */
 uint32_t rf_sup_features(const struct rf_supervisor *s);
 

@@ -74,6 +74,11 @@ if [ -d /sys/fs/cgroup/unified ]; then
 fi
 diag "cgroup limits: $(status_json | jq -c .sandbox)"
 status_json > "$T/status.json"
+if grep -q "sandbox denials of clients are reported" "$DLOG"; then
+	ll_audit=yes
+else
+	ll_audit=no ll_why=$(grep -o "sandbox denials of clients are NOT reported: .*" "$DLOG")
+fi
 printf "# %-9s %-9s %-44s %-9s %9s  %s\n" FAULT CONTAINED HOW REPORTED "CONTAIN_MS" STATE
 for f in "${FAULTS[@]}"; do
 	line=$(grep "rf_faulty: fault=$f " "$DLOG")
@@ -95,12 +100,27 @@ for f in "${FAULTS[@]}"; do
 	else
 		how=$(echo "$line" | grep -o -E '(denied|limited|contained).*' | head -1)
 		[ -n "$how" ] || { contained=no; how="no refusal seen"; }
-		reported="client"
+		# refused by the kernel without a crash: the daemon's incident report
+		if grep -q "supervisor: incident: client 'f-$f'" "$DLOG"; then
+			reported=yes
+		else
+			reported=no
+		fi
 		ms=0
 	fi
 	printf '# %-9s %-9s %-44.44s %-9s %9s  %s (crashes %s)\n' "$f" "$contained" "$how" "$reported" "$ms" "$state" "$crashes"
 	is "fault $f contained" "$contained" yes
+	is "fault $f reported by the daemon" "$reported" yes
 done
+check "one incident per denial (the open report and Landlock's merged)" \
+	test "$(grep -c "incident: client 'f-readetc'" "$DLOG")" -eq 1
+for f in shadow readetc; do
+	check "the $f denial names what was refused" \
+		grep -q -E "incident: client 'f-$f' .*(tried to open /etc/|Landlock fs.read_file\): /etc/)" "$DLOG"
+done
+is "incidents are counted in the status (f-readetc)" \
+	"$(jq -r '[.clients[] | select(.name == "f-readetc")][0].supervisor.incidents' "$T/status.json")" 1
+diag "Landlock audit: $ll_audit ${ll_why:-}"
 check "no forbidden action succeeded" sh -c "! grep -q SUCCEEDED '$DLOG'"
 is "clients that refuse-and-continue are still running" \
 	"$(jq -r '[.clients[] | select(.name == "f-shadow" or .name == "f-garbage" or .name == "f-fds")] | map(.supervisor.state) | unique | join(",")' "$T/status.json")" running

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "daemon/broker.h"
+#include "daemon/recent.h"
 #include "ringfence/ringfence.h"
 
 /* The code under test is compiled into this file so that libFuzzer's coverage
@@ -94,6 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!b)
 		return 0;
 	rf_broker_init(b, &ms, "/nonexistent");
+	(void)!rf_recent_new(1, RF_RECENT_BYTES_MIN, &b->recent); /* RECENT_REQ dumps it */
 	c = rf_broker_conn_new(b, -1, getpid(), getuid(), getgid());
 	while (c && pos + 2 <= size) {
 		size_t len = (size_t)data[pos] | (size_t)data[pos + 1] << 8;
@@ -115,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pos += len;
 		dispatch_all(b);
 	}
+	rf_recent_free(b->recent);
 	rf_broker_fini(b);
 	free(b);
 	return 0;

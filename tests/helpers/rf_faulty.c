@@ -112,6 +112,7 @@ int main(int argc, char **argv)
 			n++;
 		fprintf(stderr, "rf_faulty: fault=fds limited (after %d descriptors: %s)\n", n,
 			strerror(errno));
+		usleep(1300000); /* a leaking client holds them; the supervisor samples once a second */
 		for (int fd = 3 + 8; fd < 1024; fd++)
 			close(fd); /* keep the client's own (opened first) */
 	} else if (!strcmp(fault, "garbage")) {

@@ -10,7 +10,9 @@
  * the schema declares, and indexes its field array without a bounds check. A
  * template naming a field the schema has but this client does not supply makes it
  * crash (as the 2024 interpreter did); the validator, which checks against the
- * schema, cannot see that. Templates named "spin" burn CPU forever (a budget
+ * schema, cannot see that. Templates named "slow" sleep 5 ms on each event of their
+ * class (content that makes the client fall behind live events, without using CPU).
+ * Templates named "spin" burn CPU forever (a budget
  * overrun). It applies every template to every event of its class in CAPTURE, a
  * capture file read with the real capture reader, and exits 0 when all went well.
  */
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The helper build rule links libringfence only; the capture reader lives in the
  * daemon's core library, so compile it in. */
@@ -29,6 +32,7 @@
 #define TFIELDS_MAX 64
 
 struct tmpl {
+	int slow;
 	const struct rf_class_desc *cls;
 	unsigned n;
 	unsigned long idx[TFIELDS_MAX];
@@ -57,6 +61,7 @@ static int load_file(const char *dir, const char *name)
 			for (volatile unsigned long x = 0;; x++)
 				;
 		t = &templates[ntemplates++];
+		t->slow = tname && !strcmp(tname, "slow");
 		t->cls = cname ? rf_schema_class_by_name(cname) : NULL;
 		while ((tok = strtok_r(NULL, " \t\n", &save)) && t->n < TFIELDS_MAX)
 			t->idx[t->n++] = strtoul(tok, NULL, 10);
@@ -76,6 +81,8 @@ static void apply(const struct rf_event_hdr *ev)
 
 		if (!t->cls || t->cls->id != ev->class_id)
 			continue;
+		if (t->slow)
+			usleep(5000);
 		for (k = 0; k < SUPPLIED && k < t->cls->nfields; k++)
 			(void)rf_event_u64(ev, &t->cls->fields[k], &values[k]);
 		for (k = 0; k < t->n; k++) {

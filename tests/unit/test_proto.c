@@ -14,7 +14,10 @@
 #include <cmocka.h>
 
 #include "daemon/broker.h"
+#include "daemon/recent.h"
 #include "ringfence/ringfence.h"
+
+static void *exec_event(uint32_t pid, const char *exe);
 
 static void hdr(void *p, unsigned type, size_t size)
 {
@@ -523,8 +526,8 @@ static int ctl(struct fixture *f, const void *msg, size_t n, int *code)
 	size_t len = rf_broker_control(&f->b, f->c, msg, n, f->out, sizeof(f->out), fds, &nfds);
 
 	assert_int_equal(rf_proto_parse(f->out, len, &m, NULL), 0);
-	if (nfds == 2)
-		close(fds[0]);
+	if (nfds >= 1)
+		close(fds[0]); /* ring memfd (WELCOME) or recording (RECENT) */
 	*code = m.hdr.type == RF_MSG_ERROR ? m.u.error.code : 0;
 	return m.hdr.type;
 }
@@ -619,6 +622,21 @@ static void test_control_refusals(void **state)
 	assert_int_equal(ctl(f, &h, sizeof(h), &code), RF_MSG_STATS);
 	hdr(&h, RF_MSG_STATUS_REQ, sizeof(h));
 	assert_int_equal(ctl(f, &h, sizeof(h), &code), RF_MSG_STATUS);
+	hdr(&h, RF_MSG_RECENT_REQ, sizeof(h));                        /* no recording */
+	assert_int_equal(ctl(f, &h, sizeof(h), &code), RF_MSG_ERROR);
+	assert_int_equal(code, RF_E_UNSUPPORTED);
+	assert_int_equal(rf_recent_new(5, RF_RECENT_BYTES_MIN, &f->b.recent), 0);
+	rf_broker_dispatch(&f->b, exec_event(42, "/usr/bin/x"));
+	{
+		struct rf_msg_recent *rm = (void *)f->out;
+
+		assert_int_equal(ctl(f, &h, sizeof(h), &code), RF_MSG_RECENT);
+		assert_int_equal(rm->events, 1);
+	}
+	hdr(&h, RF_MSG_RECENT, sizeof(h));                            /* a reply, not a request */
+	assert_int_equal(ctl(f, &h, sizeof(h), &code), RF_MSG_ERROR);
+	rf_recent_free(f->b.recent);
+	f->b.recent = NULL;
 	fx_free(f);
 
 	f = fx_new(getuid() + 1, NULL);                               /* wrong user */
