@@ -15,7 +15,7 @@
 #define TR RF_FLEET_TRACKS_MAX
 
 struct host {
-	char *id;
+	char id[RF_FLEET_HOST_MAX + 1];
 	uint64_t hash;
 	uint8_t key[32];
 	uint64_t seq;
@@ -53,7 +53,7 @@ struct rf_fleet_core {
 	uint32_t epoch_s;
 	struct host *hosts;
 	uint32_t nhosts, cap;
-	uint32_t *table; /* index + 1, 0 empty */
+	uint64_t *table; /* (index + 1) | hash high bits << 32; 0 empty */
 	uint32_t tmask;
 	uint32_t *dirty;
 	uint32_t ndirty;
@@ -159,7 +159,7 @@ int rf_fleet_core_new(const struct rf_fleet_config *c, struct rf_fleet_core **re
 	fc->epoch_s = c->poll_s * c->silence_polls;
 	fc->active = -1;
 	fc->tmask = 1023;
-	fc->table = calloc(fc->tmask + 1, sizeof(uint32_t));
+	fc->table = calloc(fc->tmask + 1, sizeof(uint64_t));
 	if (!fc->table) {
 		free(fc);
 		return -ENOMEM;
@@ -172,8 +172,6 @@ void rf_fleet_core_free(struct rf_fleet_core *fc)
 {
 	if (!fc)
 		return;
-	for (uint32_t i = 0; i < fc->nhosts; i++)
-		free(fc->hosts[i].id);
 	free(fc->hosts);
 	free(fc->table);
 	free(fc->dirty);
@@ -200,22 +198,32 @@ static void logev(struct rf_fleet_core *fc, int64_t now, const char *fmt, ...)
 }
 
 /* --- host table ------------------------------------------------------------- */
+/* Table slots hold the host index and the hash's high half, so a probe that misses
+ * does not touch the host array. */
 static struct host *lookup(struct rf_fleet_core *fc, const char *id, uint64_t h)
 {
-	uint32_t i = (uint32_t)h & fc->tmask;
+	uint32_t i = (uint32_t)h & fc->tmask, hi = (uint32_t)(h >> 32);
 
 	while (fc->table[i]) {
-		struct host *x = &fc->hosts[fc->table[i] - 1];
-		if (x->hash == h && !strcmp(x->id, id))
-			return x;
+		if ((uint32_t)(fc->table[i] >> 32) == hi) {
+			struct host *x = &fc->hosts[(uint32_t)fc->table[i] - 1];
+			if (x->hash == h && !strcmp(x->id, id))
+				return x;
+		}
 		i = (i + 1) & fc->tmask;
 	}
 	return NULL;
 }
 
+static uint64_t slot_of(uint32_t k, uint64_t h)
+{
+	return (uint64_t)(k + 1) | (h >> 32) << 32;
+}
+
 static int grow_table(struct rf_fleet_core *fc)
 {
-	uint32_t nmask = fc->tmask * 2 + 1, *t = calloc((size_t)nmask + 1, sizeof(uint32_t));
+	uint32_t nmask = fc->tmask * 2 + 1;
+	uint64_t *t = calloc((size_t)nmask + 1, sizeof(uint64_t));
 
 	if (!t)
 		return -ENOMEM;
@@ -223,7 +231,7 @@ static int grow_table(struct rf_fleet_core *fc)
 		uint32_t i = (uint32_t)fc->hosts[k].hash & nmask;
 		while (t[i])
 			i = (i + 1) & nmask;
-		t[i] = k + 1;
+		t[i] = slot_of(k, fc->hosts[k].hash);
 	}
 	free(fc->table);
 	fc->table = t;
@@ -320,18 +328,18 @@ static struct host *get_host(struct rf_fleet_core *fc, const char *id, bool crea
 	}
 	if ((fc->nhosts + 1) * 2 > fc->tmask && grow_table(fc) < 0)
 		return NULL;
+	if (strlen(id) > RF_FLEET_HOST_MAX)
+		return NULL;
 	x = &fc->hosts[fc->nhosts];
 	memset(x, 0, sizeof(*x));
-	x->id = strdup(id);
-	if (!x->id)
-		return NULL;
+	snprintf(x->id, sizeof(x->id), "%s", id);
 	x->hash = h;
 	x->override = RF_RING_NONE;
 	x->ring = (uint8_t)ring_of_hash(&fc->cfg, h, false);
 	i = (uint32_t)h & fc->tmask;
 	while (fc->table[i])
 		i = (i + 1) & fc->tmask;
-	fc->table[i] = ++fc->nhosts;
+	fc->table[i] = slot_of(fc->nhosts++, h);
 	account(fc, x, 1);
 	return x;
 }
@@ -629,8 +637,13 @@ static void gate(struct rf_fleet_core *fc, struct track *t, int64_t now,
 	char why[160];
 	uint32_t need;
 
+	/* a complete epoch inside the stage */
+	bool full = fc->rolled && (int64_t)(fc->cur_epoch - 2) * fc->epoch_s >= t->stage_start;
+
+	if (full)
+		t->epochs_in_stage++;
 	if (!c->size)
-		goto advance;
+		goto advance; /* an empty ring (small fleets): nothing to gate, bake only */
 	/* the current epoch so far: a lower bound of the ring's failure rate */
 	ring = (double)c->failing / (double)c->size;
 	if (c->failing && ring > ctl + fc->cfg.margin) {
@@ -641,10 +654,8 @@ static void gate(struct rf_fleet_core *fc, struct track *t, int64_t now,
 		halt(fc, t, now, act, why);
 		return;
 	}
-	if (fc->rolled && (int64_t)(fc->cur_epoch - 2) * fc->epoch_s >= t->stage_start) {
-		/* a complete epoch inside the stage */
+	if (full) {
 		ring = prev_rate(fc, r, r, &nring);
-		t->epochs_in_stage++;
 		if (nring && ring > ctl + fc->cfg.margin) {
 			snprintf(why, sizeof(why),
 				 "%s ring %.1f%% failing or silent over an epoch, control %.1f%% + margin %.1f%%",

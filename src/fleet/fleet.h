@@ -103,6 +103,8 @@ __attribute__((warn_unused_result)) int rf_fleet_report_parse(const char *body, 
 __attribute__((warn_unused_result)) int rf_fleet_report_verify(const char *body, size_t len,
 							       const uint8_t key[32],
 							       const char *sighex);
+/* Session MAC (docs/fleet.md): HMAC-SHA-256 over the same context and body. */
+void rf_fleet_report_mac(const char *body, size_t len, const uint8_t key[32], uint8_t mac[32]);
 /* Sign a report body (agents, tests, load generator): 128 hex chars + NUL. */
 void rf_fleet_report_sign(const char *body, size_t len, const uint8_t sk[64], char out[129]);
 

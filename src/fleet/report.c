@@ -524,6 +524,16 @@ int rf_fleet_report_verify(const char *body, size_t len, const uint8_t key[32],
 	return r;
 }
 
+void rf_fleet_report_mac(const char *body, size_t len, const uint8_t key[32], uint8_t mac[32])
+{
+	crypto_auth_hmacsha256_state st;
+
+	crypto_auth_hmacsha256_init(&st, key, 32);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)SIG_CONTEXT, sizeof(SIG_CONTEXT));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)body, len);
+	crypto_auth_hmacsha256_final(&st, mac);
+}
+
 void rf_fleet_report_sign(const char *body, size_t len, const uint8_t sk[64], char out[129])
 {
 	uint8_t sig[64], *m;

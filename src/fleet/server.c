@@ -34,6 +34,8 @@ struct srv {
 	pthread_mutex_t store_lock; /* the store: the flusher and admin requests */
 	struct rf_fleet_store *store;
 	uint8_t nonce_key[crypto_generichash_KEYBYTES];
+	uint8_t sess_secret[32]; /* session keys derive from it (restart: new sessions) */
+	uint32_t sess_tag;       /* high half of session ids: this controller instance */
 	uint8_t sk[64];
 	bool have_sk;
 	double rate;
@@ -96,13 +98,78 @@ static enum MHD_Result error(struct srv *s, struct MHD_Connection *c, unsigned c
 	return reply(c, code, "application/json", buf, (size_t)n, true);
 }
 
+/* A session key: HMAC(secret, id || host || key); no per-host storage. */
+static void session_key(const struct srv *s, uint64_t id, const struct rf_fleet_report *r,
+			uint8_t out[32])
+{
+	crypto_auth_hmacsha256_state st;
+
+	crypto_auth_hmacsha256_init(&st, s->sess_secret, sizeof(s->sess_secret));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)&id, sizeof(id));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)r->host, strlen(r->host));
+	crypto_auth_hmacsha256_update(&st, r->key, 32);
+	crypto_auth_hmacsha256_final(&st, out);
+}
+
+static uint64_t session_id(const struct srv *s, int64_t now)
+{
+	return (uint64_t)s->sess_tag << 32 | (uint32_t)(now / 86400);
+}
+
+/* "IDHEX:MACHEX": valid id of this instance (today or yesterday), MAC over the body */
+static int session_check(const struct srv *s, const char *hdr, const struct rf_fleet_report *r,
+			 const char *body, size_t len, int64_t now)
+{
+	uint8_t idb[8], mac[32], want[32], key[32];
+	uint64_t id, cur = session_id(s, now);
+	int ok;
+
+	if (strlen(hdr) != 16 + 1 + 64 || hdr[16] != ':' ||
+	    sodium_hex2bin(idb, 8, hdr, 16, NULL, NULL, NULL) ||
+	    sodium_hex2bin(mac, 32, hdr + 17, 64, NULL, NULL, NULL))
+		return -EINVAL;
+	memcpy(&id, idb, 8);
+	if (id != cur && id != cur - 1)
+		return -EKEYEXPIRED;
+	session_key(s, id, r, key);
+	rf_fleet_report_mac(body, len, key, want);
+	ok = crypto_verify_32(mac, want) == 0;
+	sodium_memzero(key, sizeof(key));
+	return ok ? 0 : -EBADMSG;
+}
+
+/* ,"session":{"id":"..","sealed":".."} sealed to the endpoint's X25519 key */
+static int session_new(const struct srv *s, const struct rf_fleet_report *r, int64_t now,
+		       char *out, size_t outsz)
+{
+	uint8_t xpk[32], key[32], sealed[32 + crypto_box_SEALBYTES];
+	char idhex[17], shex[2 * sizeof(sealed) + 1];
+	uint64_t id = session_id(s, now);
+	int n;
+
+	if (crypto_sign_ed25519_pk_to_curve25519(xpk, r->key) != 0)
+		return -EINVAL;
+	session_key(s, id, r, key);
+	if (crypto_box_seal(sealed, key, sizeof(key), xpk) != 0) {
+		sodium_memzero(key, sizeof(key));
+		return -EIO;
+	}
+	sodium_memzero(key, sizeof(key));
+	sodium_bin2hex(idhex, sizeof(idhex), (const uint8_t *)&id, 8);
+	sodium_bin2hex(shex, sizeof(shex), sealed, sizeof(sealed));
+	n = snprintf(out, outsz, ",\"session\":{\"id\":\"%s\",\"sealed\":\"%s\"}}", idhex, shex);
+	return n > 0 && (size_t)n < outsz ? n : -ENOSPC;
+}
+
 static enum MHD_Result handle_report(struct srv *s, struct MHD_Connection *c, struct req *q)
 {
 	struct rf_fleet_report rep;
 	struct rf_fleet_answer ans;
 	char err[256], out[RF_FLEET_RESPONSE_MAX];
-	const char *sig;
+	const char *sig, *sess;
 	uint8_t nonce[16], in[RF_FLEET_HOST_MAX + 9];
+	bool want_session = false;
+	int64_t now = now_s();
 	size_t hl;
 	int r, n;
 
@@ -111,12 +178,21 @@ static enum MHD_Result handle_report(struct srv *s, struct MHD_Connection *c, st
 	if (rf_fleet_report_parse(q->buf ? q->buf : "", q->len, &rep, err, sizeof(err)) < 0)
 		return error(s, c, 400, err);
 	sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Ringfence-Signature");
-	if (!sig)
+	sess = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Ringfence-Session");
+	if (sig) {
+		if (rf_fleet_report_verify(q->buf, q->len, rep.key, sig) < 0)
+			return error(s, c, 401, "signature does not verify with the report's key");
+		want_session = sess && !strcmp(sess, "new");
+	} else if (sess) {
+		r = session_check(s, sess, &rep, q->buf, q->len, now);
+		if (r < 0)
+			return error(s, c, 401, r == -EKEYEXPIRED ? "session expired: sign the next report"
+							      : "session MAC does not verify: sign the next report");
+	} else {
 		return error(s, c, 401, "no X-Ringfence-Signature header");
-	if (rf_fleet_report_verify(q->buf, q->len, rep.key, sig) < 0)
-		return error(s, c, 401, "signature does not verify with the report's key");
+	}
 	pthread_mutex_lock(&s->lock);
-	r = rf_fleet_core_report(s->fc, &rep, now_s(), &ans);
+	r = rf_fleet_core_report(s->fc, &rep, now, &ans);
 	pthread_mutex_unlock(&s->lock);
 	if (r == -EKEYREJECTED)
 		return error(s, c, 409, "host is bound to another key");
@@ -132,6 +208,11 @@ static enum MHD_Result handle_report(struct srv *s, struct MHD_Connection *c, st
 	n = rf_fleet_answer_json(&ans, nonce, out, sizeof(out));
 	if (n < 0)
 		return error(s, c, 503, "answer too large");
+	if (want_session) {
+		int m = session_new(s, &rep, now, out + n - 1, sizeof(out) - (size_t)n + 1);
+		if (m > 0)
+			n += m - 1; /* replaced the closing brace */
+	}
 	return reply(c, 200, "application/json", out, (size_t)n, true);
 }
 
@@ -394,6 +475,8 @@ int rf_fleet_serve(const struct rf_fleet_serve_opts *o, volatile sig_atomic_t *s
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_mutex_init(&s.store_lock, NULL);
 	randombytes_buf(s.nonce_key, sizeof(s.nonce_key));
+	randombytes_buf(s.sess_secret, sizeof(s.sess_secret));
+	s.sess_tag = randombytes_random();
 	snprintf(addr, sizeof(addr), "%s", o->listen ? o->listen : "127.0.0.1:8440");
 	colon = strrchr(addr, ':');
 	if (!colon) {
@@ -510,6 +593,7 @@ out:
 	free(s.rows);
 	free(s.rowbuf);
 	sodium_memzero(s.sk, sizeof(s.sk));
+	sodium_memzero(s.sess_secret, sizeof(s.sess_secret));
 	pthread_mutex_destroy(&s.lock);
 	pthread_mutex_destroy(&s.store_lock);
 	return r;

@@ -48,6 +48,7 @@ struct shost {
 struct sim {
 	struct rf_fleet_core *fc;
 	struct shost *h;
+	char (*ids)[12];
 	uint32_t n;
 	uint32_t head[WHEEL];
 	uint64_t rng;
@@ -58,7 +59,7 @@ struct sim {
 	/* results */
 	uint64_t reports;
 	uint32_t ever_bad, on_target, on_bad;
-	int64_t t_release, t_halt, t_done, t_all, t_rollback_done, t_nobad;
+	int64_t t_release, t_halt, t_done, t_all, t_999, t_rollback_done, t_nobad;
 	uint64_t rollback_version;
 };
 
@@ -110,7 +111,7 @@ static void set_running(struct sim *s, struct shost *h, uint64_t v)
 static void host_event(struct sim *s, uint32_t i, unsigned poll_s)
 {
 	struct shost *h = &s->h[i];
-	struct rf_fleet_report r;
+	static struct rf_fleet_report r;
 	struct rf_fleet_answer a;
 	double interval = poll_s * (0.5 + unif(s)) * (h->slow ? 2.5 : 1.0);
 	int64_t next = s->now + (int64_t)ceil(interval);
@@ -152,9 +153,9 @@ static void host_event(struct sim *s, uint32_t i, unsigned poll_s)
 	} else if (unif(s) < s->p_crash) {
 		h->crashes++;
 	}
-	memset(&r, 0, sizeof(r));
+	/* only the fields the core reads; the rest stays zero from the first call */
 	r.v = 1;
-	snprintf(r.host, sizeof(r.host), "h-%07u", i);
+	memcpy(r.host, s->ids[i], sizeof(s->ids[i]));
 	memcpy(r.key, &i, sizeof(i));
 	r.seq = ++h->seq;
 	r.time = s->now;
@@ -268,7 +269,10 @@ int rf_fleet_sim_main(int argc, char **argv)
 	}
 	s.n = (uint32_t)n;
 	s.h = calloc(n, sizeof(*s.h));
-	if (!s.h) {
+	s.ids = calloc(n, sizeof(*s.ids));
+	if (!s.h || !s.ids) {
+		free(s.h);
+		free(s.ids);
 		rf_fleet_core_free(s.fc);
 		return 1;
 	}
@@ -279,6 +283,7 @@ int rf_fleet_sim_main(int argc, char **argv)
 	rf_fleet_core_release(s.fc, &rel, "detect", 0);
 	for (uint32_t k = 0; k < s.n; k++) {
 		struct shost *h = &s.h[k];
+		snprintf(s.ids[k], sizeof(s.ids[k]), "h-%07u", k);
 		h->running = h->good = h->highest = 1;
 		h->slow = unif(&s) < s.slow_frac;
 		h->internal = unif(&s) < s.internal_frac;
@@ -287,9 +292,9 @@ int rf_fleet_sim_main(int argc, char **argv)
 	}
 	s.target = 2;
 	s.bad_version = !strcmp(scenario, "bad") ? 2 : 0;
-	s.t_halt = s.t_done = s.t_all = s.t_rollback_done = s.t_nobad = -1;
-	/* one warm-up hour on v1 so the control group has history */
-	s.t_release = 3600;
+	s.t_halt = s.t_done = s.t_all = s.t_999 = s.t_rollback_done = s.t_nobad = -1;
+	/* a warm-up on v1 (five health epochs) so the control group has history */
+	s.t_release = 5 * (int64_t)cfg.poll_s * cfg.silence_polls;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (s.now = 1; s.now <= s.t_release + (int64_t)(hours * 3600); s.now++) {
 		uint32_t slot = (uint32_t)(s.now % WHEEL), k = s.head[slot];
@@ -323,10 +328,12 @@ int rf_fleet_sim_main(int argc, char **argv)
 				s.t_rollback_done = s.now - s.t_release;
 			if (!s.bad_version && s.on_target == s.n && s.t_all < 0)
 				s.t_all = s.now - s.t_release;
+			if (!s.bad_version && s.on_target >= s.n - s.n / 1000 && s.t_999 < 0)
+				s.t_999 = s.now - s.t_release;
 			if (s.bad_version && s.t_halt >= 0 && !s.on_bad && s.t_nobad < 0)
 				s.t_nobad = s.now - s.t_release;
 			/* stop once the outcome cannot change any more */
-			if (!s.bad_version && s.t_all >= 0 && s.t_done >= 0)
+			if (!s.bad_version && s.t_999 >= 0 && s.t_done >= 0)
 				break;
 			if (s.bad_version && s.t_rollback_done >= 0 && s.t_nobad >= 0)
 				break;
@@ -354,8 +361,11 @@ int rf_fleet_sim_main(int argc, char **argv)
 		if (!s.bad_version) {
 			fmt_t(b1, sizeof(b1), s.t_done);
 			printf("sim: time to full rollout (controller: broad passed) %s\n", b1);
+			fmt_t(b1, sizeof(b1), s.t_999);
+			printf("sim: time until 99.9%% of endpoints ran v2 %s\n", b1);
 			fmt_t(b1, sizeof(b1), s.t_all);
-			printf("sim: time until every endpoint ran v2 %s\n", b1);
+			printf("sim: time until every endpoint ran v2 %s%s\n", b1,
+			       s.t_all < 0 ? " within the run (offline endpoints)" : "");
 			printf("sim: halted %s\n", s.t_halt >= 0 ? "YES (false halt)" : "no");
 			printf("sim: goal good update rolls out without a halt: %s\n",
 			       s.t_halt < 0 && s.t_done >= 0 ? "met" : "MISSED");
@@ -377,6 +387,7 @@ int rf_fleet_sim_main(int argc, char **argv)
 		}
 	}
 	free(s.h);
+	free(s.ids);
 	rf_fleet_core_free(s.fc);
 	return rc;
 }

@@ -39,6 +39,10 @@ struct rf_fleet_store {
 	char *arena;
 	size_t aoff;
 	char *upsert_sql[HOST_BATCH + 1]; /* by row count, built on first use */
+	sqlite3_stmt *upsert_st[HOST_BATCH + 1];
+	/* PostgreSQL: rows as COPY text, sent at commit */
+	char *copy;
+	size_t clen, ccap;
 };
 
 #define ARENA_SZ ((size_t)HOST_BATCH * 512)
@@ -56,8 +60,20 @@ const char *rf_fleet_store_kind(const struct rf_fleet_store *s)
 /* Run SQL with NP text parameters (NULL = SQL NULL). For queries, CB gets each row. */
 typedef int (*row_cb)(void *ctx, int ncol, const char *const *vals);
 
+static int run_cached(struct rf_fleet_store *s, const char *sql, int np,
+		      const char *const *params, row_cb cb, void *ctx, sqlite3_stmt **cache);
+
 static int run(struct rf_fleet_store *s, const char *sql, int np, const char *const *params,
 	       row_cb cb, void *ctx)
+{
+	return run_cached(s, sql, np, params, cb, ctx, NULL);
+}
+
+/* SQLite numbers "$N" parameters in order of first appearance; every statement here
+ * names $1, $2, ... in that order, so parameter i is index i + 1 (a lookup by name is
+ * linear in the parameter count: quadratic for a multi-row insert). */
+static int run_cached(struct rf_fleet_store *s, const char *sql, int np,
+		      const char *const *params, row_cb cb, void *ctx, sqlite3_stmt **cache)
 {
 	int r = 0;
 
@@ -83,19 +99,24 @@ static int run(struct rf_fleet_store *s, const char *sql, int np, const char *co
 		return r;
 	}
 	{
-		sqlite3_stmt *st = NULL;
-		int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+		sqlite3_stmt *st = cache ? *cache : NULL;
+		int rc = SQLITE_OK;
+		if (!st)
+			rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 		if (rc != SQLITE_OK)
 			goto serr;
+		if (cache)
+			*cache = st;
+		if (sqlite3_bind_parameter_count(st) != np) {
+			snprintf(s->err, sizeof(s->err), "statement has %d parameters, not %d",
+				 sqlite3_bind_parameter_count(st), np);
+			if (!cache)
+				sqlite3_finalize(st);
+			return -EINVAL;
+		}
 		for (int i = 0; i < np; i++) {
-			char name[16];
-			int idx;
-			snprintf(name, sizeof(name), "$%d", i + 1);
-			idx = sqlite3_bind_parameter_index(st, name);
-			if (!idx)
-				continue;
-			rc = params[i] ? sqlite3_bind_text(st, idx, params[i], -1, SQLITE_STATIC)
-				       : sqlite3_bind_null(st, idx);
+			rc = params[i] ? sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC)
+				       : sqlite3_bind_null(st, i + 1);
 			if (rc != SQLITE_OK)
 				goto serr;
 		}
@@ -110,19 +131,39 @@ static int run(struct rf_fleet_store *s, const char *sql, int np, const char *co
 		}
 		if (rc != SQLITE_DONE)
 			goto serr;
-		sqlite3_finalize(st);
+		if (cache) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+		} else {
+			sqlite3_finalize(st);
+		}
 		return r;
 serr:
 		snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
-		sqlite3_finalize(st);
+		if (cache) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+		} else {
+			sqlite3_finalize(st);
+		}
 		return -EIO;
 	}
 }
 
 static int exec(struct rf_fleet_store *s, const char *sql)
 {
-	if (s->pg)
-		return run(s, sql, 0, NULL, NULL, NULL);
+	if (s->pg) {
+		/* PQexec: several statements in one string (the schema) */
+		PGresult *res = PQexec(s->conn, sql);
+		ExecStatusType st = PQresultStatus(res);
+		PQclear(res);
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			snprintf(s->err, sizeof(s->err), "%s", PQerrorMessage(s->conn));
+			s->err[strcspn(s->err, "\n")] = 0;
+			return -EIO;
+		}
+		return 0;
+	}
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
 		return -EIO;
@@ -156,6 +197,13 @@ int rf_fleet_store_open(const char *url, struct rf_fleet_store **ret, char *err,
 		/* one flush a second: commit without waiting for the WAL flush (a crash loses
 		 * at most the last second of heartbeats, which endpoints send again) */
 		run(s, "SET synchronous_commit = off", 0, NULL, NULL, NULL);
+		r = exec(s, schema_sql);
+		if (r == 0)
+			r = exec(s, "CREATE TEMP TABLE hosts_in (LIKE hosts) ON COMMIT DELETE ROWS");
+		if (r < 0) {
+			snprintf(err, errlen, "creating the schema: %s", s->err);
+			goto fail;
+		}
 	} else {
 		const char *path = !strncmp(url, "sqlite:", 7) ? url + 7 : url;
 		if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -188,6 +236,8 @@ void rf_fleet_store_close(struct rf_fleet_store *s)
 {
 	if (!s)
 		return;
+	for (unsigned i = 0; i <= HOST_BATCH; i++)
+		sqlite3_finalize(s->upsert_st[i]);
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->conn)
@@ -195,11 +245,13 @@ void rf_fleet_store_close(struct rf_fleet_store *s)
 	for (unsigned i = 0; i <= HOST_BATCH; i++)
 		free(s->upsert_sql[i]);
 	free(s->arena);
+	free(s->copy);
 	free(s);
 }
 
 int rf_fleet_store_begin(struct rf_fleet_store *s)
 {
+	s->clen = 0;
 	s->nbuf = 0;
 	s->aoff = 0;
 	return exec(s, "BEGIN");
@@ -232,17 +284,57 @@ static const char *upsert_sql(struct rf_fleet_store *s, unsigned rows)
 	return q;
 }
 
+/* PostgreSQL: one COPY into a temporary table and one INSERT ... SELECT ... ON
+ * CONFLICT per flush (a multi-row INSERT is parsed and planned per batch: 17,000
+ * rows took 1.7 s that way, against ~0.2 s with COPY). */
+static int flush_pg(struct rf_fleet_store *s)
+{
+	PGresult *res;
+	int r = 0;
+
+	if (!s->clen)
+		return 0;
+	res = PQexec(s->conn, "COPY hosts_in FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		PQclear(res);
+		goto perr;
+	}
+	PQclear(res);
+	if (PQputCopyData(s->conn, s->copy, (int)s->clen) != 1 || PQputCopyEnd(s->conn, NULL) != 1)
+		goto perr;
+	while ((res = PQgetResult(s->conn))) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			r = -EIO;
+		PQclear(res);
+	}
+	s->clen = 0;
+	if (r < 0)
+		goto perr;
+	return exec(s, "INSERT INTO hosts SELECT * FROM hosts_in ON CONFLICT (host) DO UPDATE SET"
+		       " pubkey = excluded.pubkey, seq = excluded.seq, last_seen = excluded.last_seen,"
+		       " internal = excluded.internal, ring = excluded.ring, running = excluded.running,"
+		       " failing = excluded.failing");
+perr:
+	s->clen = 0;
+	snprintf(s->err, sizeof(s->err), "COPY: %s", PQerrorMessage(s->conn));
+	s->err[strcspn(s->err, "\n")] = 0;
+	return -EIO;
+}
+
 static int flush_hosts(struct rf_fleet_store *s)
 {
 	const char *sql;
 	int r;
 
+	if (s->pg)
+		return flush_pg(s);
 	if (!s->nbuf)
 		return 0;
 	sql = upsert_sql(s, s->nbuf);
 	if (!sql)
 		return -ENOMEM;
-	r = run(s, sql, (int)(s->nbuf * HOST_COLS), (const char *const *)s->vals, NULL, NULL);
+	r = run_cached(s, sql, (int)(s->nbuf * HOST_COLS), (const char *const *)s->vals, NULL, NULL,
+		       s->pg ? NULL : &s->upsert_st[s->nbuf]);
 	s->nbuf = 0;
 	s->aoff = 0;
 	return r;
@@ -269,6 +361,31 @@ int rf_fleet_store_put_host(struct rf_fleet_store *s, const struct rf_fleet_host
 	char **v;
 	char hex[65];
 
+	if (s->pg) {
+		/* COPY text: host ids, hex keys, ring names and "client:version" lists
+		 * contain no tab, newline or backslash */
+		size_t need = 64 + strlen(row->host) + 65 + strlen(row->running) + 64;
+		int n;
+		if (s->clen + need > s->ccap) {
+			size_t nc = (s->ccap + need) * 2;
+			char *p = realloc(s->copy, nc);
+			if (!p)
+				return -ENOMEM;
+			s->copy = p;
+			s->ccap = nc;
+		}
+		if (row->key)
+			sodium_bin2hex(hex, sizeof(hex), row->key, 32);
+		n = snprintf(s->copy + s->clen, s->ccap - s->clen, "%s\t%s\t%llu\t%lld\t%d\t%s\t%s\t%d\n",
+			     row->host, row->key ? hex : "\\N",
+			     (unsigned long long)(row->seq & INT64_MAX), (long long)row->last_seen,
+			     row->internal ? 1 : 0, rf_fleet_ring_name(row->ring), row->running,
+			     row->failing ? 1 : 0);
+		if (n < 0 || (size_t)n >= s->ccap - s->clen)
+			return -ENOSPC;
+		s->clen += (size_t)n;
+		return 0;
+	}
 	if (s->nbuf == HOST_BATCH || ARENA_SZ - s->aoff < 400) {
 		int r = flush_hosts(s);
 		if (r < 0)
@@ -304,6 +421,7 @@ int rf_fleet_store_commit(struct rf_fleet_store *s)
 
 int rf_fleet_store_rollback(struct rf_fleet_store *s)
 {
+	s->clen = 0;
 	s->nbuf = 0;
 	s->aoff = 0;
 	return exec(s, "ROLLBACK");

@@ -13,7 +13,7 @@ const char rf_fleet_page_html[] =
 "h1{font-size:20px;margin:0 0 .3em}h2{font-size:16px;margin:1.2em 0 .4em}\n"
 "table{border-collapse:collapse;background:#fff}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\n"
 "th{background:#eee}td.l,th.l{text-align:left}\n"
-".bar{display:inline-block;height:10px;background:#4a7;vertical-align:middle}\n"
+".bar{display:block;height:10px;background:#4a7}\n"
 ".barbg{display:inline-block;width:120px;height:10px;background:#ddd;vertical-align:middle}\n"
 ".stage{font-weight:bold;padding:2px 6px;border-radius:3px;color:#fff}\n"
 ".s-idle{background:#777}.s-canary,.s-early,.s-broad{background:#27c}.s-halted{background:#c22}.s-rollback{background:#d80}\n"
