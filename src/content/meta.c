@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "common/hex.h"
 #include "content/content.h"
 #include "content/content_int.h"
 
@@ -81,26 +82,15 @@ void rf_hex(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int rf_unhex(const char *in, uint8_t *out, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		int h = hexval(in[2 * i]), l;
+		int h = rf_hexval(in[2 * i]), l;
 		if (h < 0)
 			return -EINVAL;
-		l = hexval(in[2 * i + 1]);
+		l = rf_hexval(in[2 * i + 1]);
 		if (l < 0)
 			return -EINVAL;
 		out[i] = (uint8_t)(h << 4 | l);

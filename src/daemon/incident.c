@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "daemon/incident.h"
 #include "daemon/supervisor.h"
@@ -40,17 +41,6 @@
 #define AUDIT_MSG_MAX 8970         /* MAX_AUDIT_MESSAGE_LENGTH */
 
 /* ---- record parser (kernel text, carrying user-chosen paths) ---------------- */
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Copy value V (VLEN bytes) into OUT: quoted strings without their quotes, bare
  * values as they are, or hex-decoded when HEX and the value is valid hex. */
@@ -65,14 +55,14 @@ static void copy_value(const char *v, size_t vlen, char *out, size_t outsz, bool
 	}
 	if (hex && vlen % 2 == 0 && vlen) {
 		for (i = 0; i < vlen; i++)
-			if (hexval(v[i]) < 0)
+			if (rf_hexval(v[i]) < 0)
 				hex = false;
 	} else {
 		hex = false;
 	}
 	if (hex) {
 		for (i = 0; i + 1 < vlen && o + 1 < outsz; i += 2) {
-			char c = (char)(hexval(v[i]) << 4 | hexval(v[i + 1]));
+			char c = (char)(rf_hexval(v[i]) << 4 | rf_hexval(v[i + 1]));
 			out[o++] = c ? c : '?';
 		}
 	} else {
@@ -133,8 +123,8 @@ int rf_audit_parse(const char *t, size_t len, struct rf_audit_rec *r)
 		if (KEY("domain")) {
 			uint64_t d = 0;
 			size_t k;
-			for (k = 0; k < vlen && k < 16 && hexval(v[k]) >= 0; k++)
-				d = d << 4 | (uint64_t)hexval(v[k]);
+			for (k = 0; k < vlen && k < 16 && rf_hexval(v[k]) >= 0; k++)
+				d = d << 4 | (uint64_t)rf_hexval(v[k]);
 			r->domain = k == vlen ? d : 0;
 		} else if (KEY("pid")) {
 			long p = 0;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "common/unixfd.h"
 #include "daemon/recent.h"
 #include "ringfence/limits.h"
 #include "ringfence/proto.h"
@@ -60,6 +61,13 @@ int rf_recent_new(unsigned window_s, uint64_t max_bytes, struct rf_recent **ret)
 		free(r);
 		return -ENOMEM;
 	}
+	/* All chunks now: address space only until written (malloc maps them lazily),
+	 * and the daemon's mappings do not change while it records (leak checks). */
+	for (unsigned i = 0; i < r->nslots; i++)
+		if (!(r->slots[i].data = malloc(RF_RECENT_CHUNK))) {
+			rf_recent_free(r);
+			return -ENOMEM;
+		}
 	*ret = r;
 	return 0;
 }
@@ -89,7 +97,7 @@ static void drop_oldest(struct rf_recent *r)
 	c->used = 0;
 	c->nevents = 0;
 	c->last_ts = 0;
-	r->first = (r->first + 1) % r->nslots; /* the buffer stays allocated for reuse */
+	r->first = (r->first + 1) % r->nslots; /* the buffer is reused */
 	r->count--;
 }
 
@@ -100,19 +108,13 @@ static void expire(struct rf_recent *r)
 		drop_oldest(r);
 }
 
-/* A fresh newest chunk; -ENOMEM leaves the recording as it was. */
+/* A fresh newest chunk (all are allocated up front). */
 static struct chunk *next_chunk(struct rf_recent *r)
 {
-	struct chunk *c;
-
 	expire(r);
 	if (r->count == r->nslots)
 		drop_oldest(r);
-	c = slot(r, r->count);
-	if (!c->data && !(c->data = malloc(RF_RECENT_CHUNK)))
-		return NULL;
-	r->count++;
-	return c;
+	return slot(r, r->count++);
 }
 
 void rf_recent_add(struct rf_recent *r, const struct rf_event_hdr *ev)
@@ -122,13 +124,8 @@ void rf_recent_add(struct rf_recent *r, const struct rf_event_hdr *ev)
 
 	if (len < sizeof(*ev))
 		return;
-	if (!c || c->used + need > RF_RECENT_CHUNK) {
+	if (!c || c->used + need > RF_RECENT_CHUNK)
 		c = next_chunk(r);
-		if (!c) {
-			r->evicted++; /* out of memory: this event is not kept */
-			return;
-		}
-	}
 	memcpy(c->data + c->used, ev, len);
 	c->used += need;
 	c->nevents++;
@@ -219,35 +216,6 @@ int rf_recent_dump(struct rf_recent *r, const char *path, struct rf_recent_stats
 
 /* ---- client side ---------------------------------------------------------- */
 
-static int recv_reply(int fd, void *buf, size_t len, int *rfd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-			    .msg_controllen = sizeof(cbuf.buf)};
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	*rfd = -1;
-	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return -errno;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(rfd, CMSG_DATA(cm), sizeof(int));
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		if (*rfd >= 0)
-			close(*rfd);
-		*rfd = -1;
-		return -EMSGSIZE;
-	}
-	return (int)n;
-}
-
 static int copy_fd(int in, const char *out)
 {
 	char buf[65536];
@@ -310,7 +278,7 @@ int rf_recent_fetch(const char *sock, const char *out, struct rf_msg_recent *inf
 		snprintf(err, errlen, "send to %s: %s", sock, strerror(errno));
 		goto out;
 	}
-	n = recv_reply(fd, buf, sizeof(buf), &mfd);
+	n = (int)rf_recv_with_fd(fd, buf, sizeof(buf), &mfd);
 	if (n < 0) {
 		r = n;
 		snprintf(err, errlen, "no reply from %s: %s", sock, strerror(-n));

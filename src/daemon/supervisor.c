@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/unixfd.h"
 #include "content/content.h"
 #include "daemon/supervisor.h"
 #include "daemon/incident.h"
@@ -590,27 +591,11 @@ fail:
 }
 
 /* One message of the child's setup socket: an error line, or the seccomp listener
- * (*fd >= 0). Returns its length, 0 at exec (EOF), -1 on error. */
+ * (*fd >= 0). Returns its length, 0 at exec (EOF), < 0 on error. */
 static ssize_t recv_setup(int sock, char *msg, size_t len, int *fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = {.iov_base = msg, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-			    .msg_controllen = sizeof(cbuf.buf)};
-	struct cmsghdr *cm;
-	ssize_t n;
+	ssize_t n = rf_recv_with_fd(sock, msg, len, fd);
 
-	*fd = -1;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	for (cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(cm), sizeof(int));
 	if (*fd >= 0 && (n < 2 || msg[0] != '\001')) {
 		close(*fd); /* only the listener message carries a descriptor */
 		*fd = -1;
