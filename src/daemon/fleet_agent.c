@@ -20,6 +20,7 @@
 #include "content/content.h"
 #include "daemon/fleet_agent.h"
 #include "daemon/fleet_proto.h"
+#include "daemon/recent.h"
 #include "daemon/supervisor.h"
 
 int (*rf_fleet_attest_hook)(const uint8_t *nonce, size_t nonce_len, char **b64);
@@ -473,10 +474,31 @@ static void __attribute__((noreturn)) install_child(struct rf_fleet *f, const st
 		argv[n] = NULL;
 		shadow.argv = argv;
 		shadow.capture = m->shadow_capture;
+		if (!m->shadow_capture[0]) {
+			/* the daemon's recording of its recent events, as this fork of it
+			 * holds it: the shadow run sees what the client would see */
+			static char cap[4300];
+			struct rf_recent_stats rs;
+			int r = -ENODATA;
+
+			snprintf(cap, sizeof(cap), "%s/fleet-shadow.%s.rfcap", f->state_dir, m->name);
+			if (!f->sup->b->recent || (r = rf_recent_dump(f->sup->b->recent, cap, &rs)) < 0) {
+				res.ret = r;
+				rf_content_err_set(&res.e, RF_CE_SHADOW, r,
+						   "shadow run: no recording of recent events to replay (%s); "
+						   "give the manifest a shadow_capture or the daemon --recent-seconds",
+						   strerror(-r));
+				unlink(path);
+				goto out;
+			}
+			shadow.capture = cap;
+		}
 		io.shadow = &shadow;
 	}
 	res.ret = rf_content_install(path, &io, &res.st, &res.e);
 	unlink(path);
+	if (shadow.capture && !m->shadow_capture[0])
+		unlink(shadow.capture);
 out:
 	(void)!write(wfd, &res, sizeof(res));
 	_exit(0);

@@ -296,9 +296,8 @@ badval:
 		snprintf(err, errlen, "'user = auto' needs 'start = yes'");
 		return -EINVAL;
 	}
-	if (!m->shadow[0] != !m->shadow_capture[0] ||
-	    (m->shadow[0] && !m->content_store[0])) {
-		snprintf(err, errlen, "'shadow' and 'shadow_capture' go together, with 'content_store'");
+	if ((m->shadow_capture[0] && !m->shadow[0]) || (m->shadow[0] && !m->content_store[0])) {
+		snprintf(err, errlen, "'shadow' needs 'content_store'; 'shadow_capture' needs 'shadow'");
 		return -EINVAL;
 	}
 	if (m->content[0] && m->content_store[0]) {

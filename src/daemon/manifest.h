@@ -24,7 +24,8 @@
  *   healthy_after = 5                     # s of healthy running before content is marked good
  *   syscalls = name, name                 # added to the seccomp allowlist
  *   shadow = CMD ARGS {content} {capture} # shadow run of fleet installs (content_store)
- *   shadow_capture = FILE                 # ... on the events of this capture file
+ *   shadow_capture = FILE                 # ... on this capture file (default: the
+ *                                         # daemon's recording of recent events)
  *   vendor = platform                     # platform clients still run in safe mode
  */
 #ifndef RF_MANIFEST_H

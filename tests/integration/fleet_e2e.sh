@@ -7,8 +7,9 @@
 # endpoints' veth pairs (10.77.N.0/24, N from the test's pid).
 #   good: v2 rolls through canary (the one internal host) -> early (2 hosts) -> broad
 #         (7 hosts) and every daemon ends on v2, marked good;
-#   bad:  v3 (passes verification, validation and the shadow run, whose interpreter
-#         is not the client's; it crashes the client) reaches the
+#   bad:  v3 (passes verification, validation and the shadow run on the daemon's
+#         recording of its recent events, whose interpreter is not the client's; it
+#         crashes the client) reaches the
 #         canary only; the canary crashes, the controller halts, publishes v4 carrying
 #         v2's content, and every daemon ends on v4; no daemon outside the canary ever
 #         downloaded or ran v3.
@@ -127,7 +128,6 @@ args = --name fragile --content {content} --socket {socket}
 content_store = $d/store
 healthy_after = 2
 shadow = $RF_SHADOW_CLIENT {content} {capture}
-shadow_capture = $RF_SHADOW_CAPTURE
 EOF
 done
 chmod -R a+rX "$T"
@@ -211,6 +211,11 @@ for i in $(seq 1 $N); do
 		"$T/src2/template" || same=false
 done
 check "v4 carries v2's content on every daemon" $same
+shadowed=0
+for i in $(seq 1 $N); do
+	grep -q "installing 'fragile' version 4 .*WITHOUT" "${D[i]}/daemon.log" || shadowed=$((shadowed + 1))
+done
+is "every install had its shadow run (on the daemon's recent events)" "$shadowed" "$N"
 highest=$(for i in $(seq 1 $N); do awk '$1 == "highest" { print $2 }' "${D[i]}/store/fragile/state"; done | sort -u | tr '\n' ' ')
 is "v4 is a new version, the highest every store activated (never a downgrade)" "$highest" "4 "
 is "v3: only the canary ($NET.11) downloaded it" "$(fetched 3 | tr '\n' ' ')" "$NET.11 "
