@@ -13,6 +13,8 @@
 #         canary only; the canary crashes, the controller halts, publishes v4 carrying
 #         v2's content, and every daemon ends on v4; no daemon outside the canary ever
 #         downloaded or ran v3.
+# The client is called e2efrag (user ringfence-e2efrag), a name no other test uses,
+# so that tests creating and removing ringfence-fragile meanwhile cannot touch it.
 # Asserted from the daemons' content stores, the controller's status and nginx's
 # access log (who fetched which bundle), not from the daemons' logs.
 source "$(dirname "$0")/../lib.sh"
@@ -26,7 +28,7 @@ command -v jq >/dev/null || { skip "fleet e2e" "jq not installed"; done_testing;
 N=10
 DEADLINE=$((SECONDS + 110)) # the whole test; every wait below is bounded as well
 sup_setup
-sup_user fragile
+sup_user e2efrag
 content_setup "$T" || { fail "set up keys and trusted root"; done_testing; exit 1; }
 
 # ---- network: a hub namespace with a bridge, one namespace per endpoint --------
@@ -55,7 +57,7 @@ ok "$N endpoint namespaces with their own addresses ($NET.11-$((10 + N))), bridg
 bundle() { # VERSION MATCH_FIELD
 	content_version "$T" "src$1" "$2"
 	printf '%s\n' "template t1 process_exec 0 7:int 10" > "$T/src$1/rules.fm"
-	"$RF_BIN" content build --type fieldmap --client fragile --version "$1" \
+	"$RF_BIN" content build --type fieldmap --client e2efrag --version "$1" \
 		--key "$T/tgt1.sec" "$T/src$1" -o "$T/v$1.rfb" >/dev/null
 }
 bundle 1 20
@@ -96,10 +98,10 @@ fleet_nginx_conf "$NG" "$NET.1" 80 "$REPO"
 fleet_nginx_start "$NG" "$HUB"
 watchdog 120 "$NGINX_PID"
 status() { ip netns exec "$HUB" "$RF_BIN" fleet status --controller "$CTL" 2>/dev/null; }
-track() { status | jq -r "[.tracks[] | select(.client == \"fragile\")][0] | $1"; }
+track() { status | jq -r "[.tracks[] | select(.client == \"e2efrag\")][0] | $1"; }
 check "the controller answers in the hub" wait_for 10 q status
 check "nginx serves the repository in the hub" \
-	wait_for 10 ip netns exec "$HUB" curl -sf -o /dev/null "http://$NET.1/targets/fragile/1.rfb"
+	wait_for 10 ip netns exec "$HUB" curl -sf -o /dev/null "http://$NET.1/targets/e2efrag/1.rfb"
 stable_is() { [ "$(track .stable)" = "$1" ]; }
 check "the controller takes v1 as the stable version" wait_for 10 stable_is 1
 for i in 2 3; do
@@ -116,15 +118,15 @@ for i in $(seq 1 $N); do
 	mkdir -p "$d/conf/clients.d"
 	"$RF_BIN" content init --store "$d/store" "$T/root.rfm" >/dev/null &&
 	"$RF_BIN" content install --store "$d/store" --no-shadow "$T/v1.rfb" >/dev/null 2>&1 &&
-	"$RF_BIN" content mark-good --store "$d/store" fragile >/dev/null ||
+	"$RF_BIN" content mark-good --store "$d/store" e2efrag >/dev/null ||
 		fail "$(host "$i"): v1 installed and marked good"
-	cat > "$d/conf/clients.d/fragile.conf" <<EOF
-name = fragile
+	cat > "$d/conf/clients.d/e2efrag.conf" <<EOF
+name = e2efrag
 executable = $CF291_EXE
 user = auto
 start = yes
 classes = process_fork
-args = --name fragile --content {content} --socket {socket}
+args = --name e2efrag --content {content} --socket {socket}
 content_store = $d/store
 healthy_after = 2
 shadow = $RF_SHADOW_CLIENT {content} {capture}
@@ -146,8 +148,8 @@ for i in $(seq 1 $N); do
 done
 hosts_ge() { [ "$(status | jq -r .hosts)" -ge "$1" ]; }
 check "all $N daemons report to the controller" wait_for 20 hosts_ge $N
-ver() { awk '$1 == "current" { print $3 }' "${D[$1]}/store/fragile/state"; }
-good() { awk '$1 == "good" { print $3 }' "${D[$1]}/store/fragile/state"; }
+ver() { awk '$1 == "current" { print $3 }' "${D[$1]}/store/e2efrag/state"; }
+good() { awk '$1 == "good" { print $3 }' "${D[$1]}/store/e2efrag/state"; }
 all_on() { # VERSION: every store's current (and, with "good", known-good) version
 	local i
 	for i in $(seq 1 $N); do
@@ -155,8 +157,8 @@ all_on() { # VERSION: every store's current (and, with "good", known-good) versi
 		[ "${2:-}" != good ] || [ "$(good "$i")" = "$1" ] || return 1
 	done
 }
-fetched() { # VERSION: the addresses that downloaded targets/fragile/VERSION.rfb
-	awk -v p="GET /targets/fragile/$1.rfb " 'index($0, p) { print $1 }' "$NG/access.log" | sort -u
+fetched() { # VERSION: the addresses that downloaded targets/e2efrag/VERSION.rfb
+	awk -v p="GET /targets/e2efrag/$1.rfb " 'index($0, p) { print $1 }' "$NG/access.log" | sort -u
 }
 
 # ---- good rollout: v2 ------------------------------------------------------------------
@@ -176,7 +178,7 @@ is "v2: fetched by all $N endpoints" "$(fetched 2 | wc -l)" "$N"
 crashed=0
 for i in $(seq 1 $N); do
 	c=$("$RF_BIN" status --json --socket "${D[i]}/ringfence.sock" |
-		jq -r '[.clients[] | select(.name == "fragile")][0].supervisor.crashes')
+		jq -r '[.clients[] | select(.name == "e2efrag")][0].supervisor.crashes')
 	[ "$c" = 0 ] || crashed=$((crashed + 1))
 done
 is "v2: no client crashed on any endpoint" "$crashed" 0
@@ -198,7 +200,7 @@ check "v3: the controller halts" wait_for 30 halted
 halt_s=$((SECONDS - t0))
 diag "v3: halted $halt_s s after publication: $(track .reason)"
 check "v3: halted because the canary failed" eval 'track .reason | grep -q "halted v3: canary ring"'
-check "v3: the controller publishes v4 into the repository" wait_for 10 test -s "$REPO/targets/fragile/4.rfb"
+check "v3: the controller publishes v4 into the repository" wait_for 10 test -s "$REPO/targets/e2efrag/4.rfb"
 check "v3: every daemon ends on v4" wait_for 30 all_on 4
 t_rb=$((SECONDS - t0))
 kill "$WATCH" 2>/dev/null
@@ -207,16 +209,16 @@ check "v3: v4 is marked good on every daemon" wait_for 15 all_on 4 good
 diag "bad rollout: halted after $halt_s s, all $N on the rollback after $t_rb s"
 same=true
 for i in $(seq 1 $N); do
-	cmp -s "${D[i]}/store/fragile/$(awk '$1 == "current" { print $2 }' "${D[i]}/store/fragile/state")/payload/template" \
+	cmp -s "${D[i]}/store/e2efrag/$(awk '$1 == "current" { print $2 }' "${D[i]}/store/e2efrag/state")/payload/template" \
 		"$T/src2/template" || same=false
 done
 check "v4 carries v2's content on every daemon" $same
 shadowed=0
 for i in $(seq 1 $N); do
-	grep -q "installing 'fragile' version 4 .*WITHOUT" "${D[i]}/daemon.log" || shadowed=$((shadowed + 1))
+	grep -q "installing 'e2efrag' version 4 .*WITHOUT" "${D[i]}/daemon.log" || shadowed=$((shadowed + 1))
 done
 is "every install had its shadow run (on the daemon's recent events)" "$shadowed" "$N"
-highest=$(for i in $(seq 1 $N); do awk '$1 == "highest" { print $2 }' "${D[i]}/store/fragile/state"; done | sort -u | tr '\n' ' ')
+highest=$(for i in $(seq 1 $N); do awk '$1 == "highest" { print $2 }' "${D[i]}/store/e2efrag/state"; done | sort -u | tr '\n' ' ')
 is "v4 is a new version, the highest every store activated (never a downgrade)" "$highest" "4 "
 is "v3: only the canary ($NET.11) downloaded it" "$(fetched 3 | tr '\n' ' ')" "$NET.11 "
 is "v3: only the canary ever ran it (stores watched every 0.1 s)" "$(sort -u "$T/seen3" | tr '\n' ' ')" "1 "
@@ -233,5 +235,9 @@ if [ "$_tap_failed" -gt 0 ]; then
 	sed 's/^/# controller: /' "$T/controller.log" | tail -30
 	status | jq -c '.tracks, .rings, .events' | sed 's/^/# status: /'
 	for i in 1 2 4; do sed "s/^/# $(host "$i"): /" "${D[i]}/daemon.log" | grep fleet | tail -12; done
+	for i in $(seq 1 $N); do # every crash, with the supervisor's reason
+		grep -E "supervisor: client .*(crash|killed|exited|stalled|did not connect)" "${D[i]}/daemon.log" |
+			sed "s/^/# $(host "$i"): /" | tail -5
+	done
 fi
 done_testing

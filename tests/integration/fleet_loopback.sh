@@ -11,10 +11,13 @@ source "$(dirname "$0")/broker.inc"
 source "$(dirname "$0")/supervisor.inc"
 source "$(dirname "$0")/fleet.inc"
 source "$RF_TOP/tests/helpers/content_lib.sh"
+# a client name of its own (user ringfence-loopfrag): other tests create and remove
+# ringfence-fragile while this one may run
+state_field() { awk -v k="$1" '$1 == k { print $3 }' "$STORE/loopfrag/state"; }
 need_root "fleet loopback: network namespace, supervised clients"
 command -v jq >/dev/null || { skip "fleet loopback" "jq not installed"; done_testing; exit 0; }
 sup_setup
-sup_user fragile
+sup_user loopfrag
 content_setup "$T" || { fail "set up keys and trusted root"; done_testing; exit 1; }
 NS=rf-fl-$$
 ip netns add "$NS" || { fail "ip netns add $NS"; done_testing; exit 1; }
@@ -23,20 +26,20 @@ ip -n "$NS" link set lo up
 q() { "$@" >/dev/null 2>&1; }
 content_version "$T" src1 20
 printf '%s\n' "template t1 process_exec 0 7:int 10" > "$T/src1/rules.fm"
-q "$RF_BIN" content build --type fieldmap --client fragile --version 1 --key "$T/tgt1.sec" \
+q "$RF_BIN" content build --type fieldmap --client loopfrag --version 1 --key "$T/tgt1.sec" \
 	"$T/src1" -o "$T/v1.rfb"
 REPO=$T/repo
 check "publish v1" q "$RF_BIN" fleet publish --repo "$REPO" --root "$T/root.rfm" "$T/v1.rfb"
 q "$RF_BIN" content install --store "$STORE" --no-shadow "$T/v1.rfb"
-q "$RF_BIN" content mark-good --store "$STORE" fragile
+q "$RF_BIN" content mark-good --store "$STORE" loopfrag
 chmod -R a+rX "$T"
-cat > "$T/conf/clients.d/fragile.conf" <<EOF2
-name = fragile
+cat > "$T/conf/clients.d/loopfrag.conf" <<EOF2
+name = loopfrag
 executable = $CF291_EXE
 user = auto
 start = yes
 classes = process_fork
-args = --name fragile --content {content} --socket {socket}
+args = --name loopfrag --content {content} --socket {socket}
 content_store = $STORE
 healthy_after = 2
 EOF2
@@ -87,7 +90,7 @@ daemon "$T/state-other" "$T/d3.log"
 kc_ge() { [ "$(field .key_conflicts)" -ge 1 ]; }
 check "another key for the same host id is refused (409)" wait_for 10 kc_ge
 check "... the agent logs the refusal" wait_for 5 grep -q "controller answered 409" "$T/d3.log"
-check "... and the client keeps running" eval '[ "$(sup_field fragile .supervisor.state)" = running ]'
+check "... and the client keeps running" eval '[ "$(sup_field loopfrag .supervisor.state)" = running ]'
 stop_daemon
 
 daemon "$T/state" "$T/d4.log"
