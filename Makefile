@@ -43,7 +43,8 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -fPIC $(SANFLAGS)
 CPPFLAGS += -Iinclude -Ilib -Isrc -Ibpf -I$(GEN) -I$(GEN)/ringfence
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   := -lbpf -lelf -lz -lsodium -lseccomp -lyaml -lhs -lcurl -lsqlite3 -lpthread -lm
+LDLIBS   := -lbpf -lelf -lz -lsodium -lseccomp -lyaml -lhs -lcurl -lsqlite3 -lpthread -lm \
+	    -ltss2-esys -ltss2-tctildr -ltss2-rc -lcrypto
 
 # fleet controller (src/fleet): HTTP server and the PostgreSQL back end of its store
 CPPFLAGS += -I/usr/include/postgresql

@@ -135,6 +135,20 @@
 #define RF_SUP_LANDLOCK_DOMAINS 64u  /* Landlock domains of clients remembered (audit) */
 #define RF_SUP_AUDIT_PENDING 16u     /* denials waiting for their domain's owner (audit) */
 
+/* Attestation (src/attest/, docs/attest.md) */
+#define RF_ATTEST_PCR        23u     /* the PCR the measurements go into (resettable, debug) */
+#define RF_ATTEST_LOG_MAX    1024u   /* entries in a measurement log */
+#define RF_ATTEST_NAME_MAX   64u     /* bytes of a component name (with NUL) */
+#define RF_ATTEST_DETAIL_MAX 640u    /* bytes of an entry's detail (with NUL) */
+#define RF_ATTEST_NONCE_MIN  8u      /* nonce bytes */
+#define RF_ATTEST_NONCE_MAX  32u
+#define RF_ATTEST_QUOTE_MAX  (256u << 10) /* bytes of a quote file */
+#define RF_ATTEST_POLICY_MAX (256u << 10) /* bytes of a policy file */
+#define RF_ATTEST_RULES_MAX  512u    /* allow/require/key lines of a policy */
+#define RF_ATTEST_RULE_VALUES_MAX 32u /* hashes or signer keys on one allow line */
+#define RF_ATTEST_SIGNERS_MAX 8u     /* signer keys recorded for one content entry */
+#define RF_ATTEST_FILE_MAX   (512ull << 20) /* a measured file larger than this is refused */
+
 /* Recent-events recording: the last N seconds the daemon saw, for the content
  * pipeline's shadow run (src/daemon/recent.c, docs/content.md) */
 #define RF_RECENT_SECONDS_DEFAULT 30u            /* window kept by default */

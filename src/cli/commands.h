@@ -4,6 +4,7 @@
 #ifndef RF_COMMANDS_H
 #define RF_COMMANDS_H
 
+int rf_cmd_attest(int argc, char **argv);
 int rf_cmd_auth(int argc, char **argv);
 int rf_cmd_content(int argc, char **argv);
 int rf_cmd_events(int argc, char **argv);

@@ -14,6 +14,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"attest", rf_cmd_attest, "quote and verify the measurement log of what the platform runs"},
 	{"auth", rf_cmd_auth, "AUTH: 'auth test PATH' shows each client's verdict and the combined one"},
 	{"content", rf_cmd_content, "verify, validate, install and roll back content bundles"},
 	{"daemon", rf_cmd_daemon, "run the broker: clients connect and receive events (foreground)"},

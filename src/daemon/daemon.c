@@ -25,6 +25,8 @@
 
 #include "cli/commands.h"
 #include "common/log.h"
+#include "attest/attest.h"
+#include "daemon/attest_glue.h"
 #include "daemon/auth.h"
 #include "daemon/broker.h"
 #include "daemon/fleet_agent.h"
@@ -95,6 +97,10 @@ static void usage(FILE *o)
 		"  --safe-mode-after N  come up in safe mode after N such starts in a row (default 3)\n"
 		"  --healthy-after S    seconds up before this start counts as healthy (default 10)\n"
 		"  --safe-mode          come up in safe mode now\n"
+		"  --tcti TCTI          TPM for attestation (docs/attest.md), e.g.\n"
+		"                       swtpm:host=127.0.0.1,port=2321 or device:/dev/tpmrm0;\n"
+		"                       'none': software-only. Default: $RINGFENCE_TCTI, else\n"
+		"                       /dev/tpmrm0 if present, else software-only (said loudly)\n"
 		"  --recent-seconds N   keep the last N seconds of events in memory for the shadow\n"
 		"                       run of `content install` (default %u; 0: none)\n"
 		"  --recent-mib N       memory bound of that recording (default %llu)\n\n"
@@ -453,6 +459,7 @@ static void reload(struct daemon *d, const char *config)
 	}
 	rf_manifests_free(&d->b.manifests);
 	d->b.manifests = ms;
+	rf_dattest_manifests(config);
 	rf_sup_reload(&d->sup);
 	rf_info("SIGHUP: %zu client manifests loaded from %s/clients.d", ms.n, config);
 }
@@ -539,6 +546,7 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"fleet-host", required_argument, NULL, 1103},
 		{"fleet-poll", required_argument, NULL, 1104},
 		{"fleet-internal", no_argument, NULL, 1105},
+		{"tcti", required_argument, NULL, 1010},
 		{"recent-seconds", required_argument, NULL, 1003},
 		{"recent-mib", required_argument, NULL, 1004},
 		{"help", no_argument, NULL, 'h'},
@@ -557,6 +565,7 @@ int rf_cmd_daemon(int argc, char **argv)
 	sigset_t mask;
 	int o, r, ret = 1, timeout;
 	bool stop = false, no_bpf = false, no_source = false, net_policy = false;
+	const char *tcti = NULL;
 	unsigned long recent_s = RF_RECENT_SECONDS_DEFAULT, recent_mib = RF_RECENT_BYTES_DEFAULT >> 20;
 	const char *net_cgroup = NULL;
 	struct rf_fleet_opts fo = {.poll_s = RF_FLEET_POLL_DEFAULT_S};
@@ -580,6 +589,7 @@ int rf_cmd_daemon(int argc, char **argv)
 			break;
 		case 'D': state_dir = optarg; break;
 		case 'M': safe_mode = true; break;
+		case 1010: tcti = optarg; break;
 		case 'A':
 		case 'H':
 			errno = 0;
@@ -763,6 +773,8 @@ int rf_cmd_daemon(int argc, char **argv)
 		rf_err("**************************************************************************");
 		d.b.safe_mode = true;
 	}
+	/* before anything is loaded: the log starts with the daemon itself */
+	rf_dattest_start(tcti, state_dir, argc, argv, config);
 	if (synth)
 		r = rf_source_synthetic(classes, rate, count, &d.src, err, sizeof(err));
 	else if (replay)
@@ -775,6 +787,8 @@ int rf_cmd_daemon(int argc, char **argv)
 		rf_err("daemon: %s", err);
 		goto out;
 	}
+	if (d.sensor && !rf_sensor_degraded(d.sensor))
+		rf_dattest_bpf("sensor");
 	if (ao.nmounts) {
 		r = rf_auth_open(&ao, &d.b, &d.auth, err, sizeof(err));
 		if (r < 0) {
@@ -793,6 +807,7 @@ int rf_cmd_daemon(int argc, char **argv)
 			rf_err("daemon: %s", err);
 			goto out;
 		}
+		rf_dattest_bpf("netpolicy");
 	}
 	snprintf(d.b.source_name, sizeof(d.b.source_name), "%s",
 		 d.src ? rf_source_name(d.src) : !d.sensor ? "none" :
@@ -987,5 +1002,6 @@ out:
 		close(d.sup_fd);
 	free(d.rx);
 	free(d.tx);
+	rf_dattest_stop();
 	return ret;
 }

@@ -26,8 +26,10 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "attest/attest.h"
 #include "common/unixfd.h"
 #include "content/content.h"
+#include "daemon/attest_glue.h"
 #include "daemon/supervisor.h"
 #include "daemon/incident.h"
 #include "sensor/sensor.h"
@@ -254,9 +256,11 @@ static int content_rollback(const struct rf_manifest *m, char *what, size_t wlen
 	if (m->content_store[0]) {
 		struct rf_content_state st;
 		int r = rf_content_rollback(m->content_store, m->name, &st);
-		if (r == 0)
+		if (r == 0) {
 			snprintf(what, wlen, "store version %llu (slot %c)",
 				 (unsigned long long)st.current_version, st.current_slot);
+			rf_dattest_content(RF_AT_CONTENT_ROLLBACK, m);
+		}
 		return r;
 	}
 	if (m->content[0])
@@ -266,9 +270,10 @@ static int content_rollback(const struct rf_manifest *m, char *what, size_t wlen
 
 static void content_mark_good(const struct rf_manifest *m)
 {
-	if (m->content_store[0])
-		rf_content_mark_good(m->content_store, m->name);
-	else if (m->content[0])
+	if (m->content_store[0]) {
+		if (rf_content_mark_good(m->content_store, m->name) == 0)
+			rf_dattest_content(RF_AT_CONTENT_GOOD, m);
+	} else if (m->content[0])
 		standin_mark_good(m->content);
 }
 
@@ -693,6 +698,11 @@ static void start_one(struct rf_supervisor *s, struct rf_sup_client *k)
 	}
 	if (s->sensor)
 		rf_sensor_exclude_pid(s->sensor, (uint32_t)pid, true);
+	/* exec succeeded when the pipe closed without a message: measure what runs */
+	if (n == 0) {
+		rf_dattest_client(k->name, pid, m->exe);
+		rf_dattest_content(RF_AT_CONTENT, m);
+	}
 	rf_info("supervisor: started client '%s' pid %d uid %u content %s", k->name, (int)pid,
 		(unsigned)k->uid, k->content[0] ? k->content : "-");
 }

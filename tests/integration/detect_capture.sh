@@ -16,7 +16,7 @@ cap=$t/live.rfcap
 # record has no readiness signal: wait, behave, and check that the sensor saw the
 # probe exec; on a loaded machine attaching can take longer, so retry with more time
 cp /bin/true "/dev/shm/$tag"; on_exit "rm -f /dev/shm/$tag"
-on_exit "rm -f /tmp/$tag.passwd"
+on_exit "rm -f /tmp/$tag.passwd /tmp/$tag.probe"
 attached=0
 for wait_s in 2 5 10; do
 	"$RF_BIN" record "$cap" --for $((wait_s + 3)) --class process_exec,file_create >"$t/rec.out" 2>"$t/rec.err" &
@@ -24,16 +24,19 @@ for wait_s in 2 5 10; do
 	watchdog 60 $pid
 	sleep $wait_s
 	/bin/sh -c ": rf-probe-$tag"
+	: > "/tmp/$tag.probe" # file classes attach on their own, maybe later
 	echo "aGVsbG8K" | base64 -d >/dev/null
 	cp /etc/passwd "/tmp/$tag.passwd"
 	"/dev/shm/$tag"
 	ls "/$tag-unrelated" >/dev/null 2>&1
 	wait $pid
 	rc=$?
-	if "$RF_BIN" replay "$cap" 2>/dev/null | grep -q "rf-probe-$tag"; then
+	"$RF_BIN" replay "$cap" > "$t/probe.txt" 2>/dev/null
+	if grep -q "rf-probe-$tag" "$t/probe.txt" && grep -q "/tmp/$tag.probe" "$t/probe.txt"; then
 		attached=1
 		break
 	fi
+	rm -f "/tmp/$tag.passwd" "/tmp/$tag.probe"
 	diag "the sensor was not attached after ${wait_s} s; again with more time"
 done
 is "record exits 0" "$rc" 0
