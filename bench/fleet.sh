@@ -36,6 +36,9 @@ for sc in good bad; do
 	/usr/bin/time -f "sim: $sc: %e s wall, %U s user, %M KiB peak" \
 		"$RF_BIN" fleet sim --endpoints "$ENDPOINTS" --scenario "$sc" --quiet 2>&1 | grep -v '^sim: decision'
 done
+echo "-- bad update without internal hosts (the canary is the hashed 1 %), and one that crashes only 30 % of its hosts"
+"$RF_BIN" fleet sim --endpoints "$ENDPOINTS" --scenario bad --internal-fraction 0 --quiet 2>&1 | grep -e 'halt' -e 'blast' -e 'left' -e 'goal'
+"$RF_BIN" fleet sim --endpoints "$ENDPOINTS" --scenario bad --bad-fraction 0.3 --quiet 2>&1 | grep -e 'halt' -e 'blast' -e 'left' -e 'goal' 
 
 echo "== controller: reports/s from $HOSTS host ids over $CONNS keep-alive connections (goal 17,000/s)"
 mkdir -p "$T/repo/targets"

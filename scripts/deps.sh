@@ -6,8 +6,8 @@ set -eu
 
 build_pkgs="make clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
   pkg-config libsodium-dev libseccomp-dev libyaml-dev libhyperscan-dev libcmocka-dev
-  libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libpq-dev libtss2-dev libssl-dev"
-test_pkgs="jq util-linux procps iproute2 valgrind bc postgresql chromium nginx swtpm swtpm-tools"
+  libcurl4-openssl-dev libsqlite3-dev libtss2-dev libssl-dev libmicrohttpd-dev libpq-dev"
+test_pkgs="jq util-linux procps iproute2 valgrind bc swtpm swtpm-tools postgresql chromium nginx"
 bench_pkgs="auditd bpftrace libbpf-tools hyperfine"
 
 want=$build_pkgs

@@ -809,9 +809,10 @@ int rf_fleet_core_pin(struct rf_fleet_core *fc, const char *host, const char *cl
 }
 
 int rf_fleet_core_restore_host(struct rf_fleet_core *fc, const char *host, const uint8_t key[32],
-			       uint64_t seq, bool internal, int64_t last_seen)
+			       uint64_t seq, bool internal, int64_t last_seen, const char *running)
 {
 	struct host *h;
+	const char *p = running;
 
 	if (!host[0] || strlen(host) > RF_FLEET_HOST_MAX)
 		return -EINVAL;
@@ -826,6 +827,23 @@ int rf_fleet_core_restore_host(struct rf_fleet_core *fc, const char *host, const
 	h->last_seen = last_seen;
 	h->internal = internal;
 	set_ring(fc, h);
+	/* "client:version,...": what it ran when it last reported (known tracks only) */
+	account(fc, h, -1);
+	while (p && *p) {
+		char name[RF_FLEET_CLIENT_NAME_MAX];
+		const char *colon = strchr(p, ':'), *end = strchr(p, ',');
+		size_t n = colon ? (size_t)(colon - p) : 0;
+		int k;
+		if (!colon || n >= sizeof(name) || (end && end < colon))
+			break;
+		memcpy(name, p, n);
+		name[n] = 0;
+		k = find_track(fc, name);
+		if (k >= 0)
+			h->running[k] = strtoull(colon + 1, NULL, 10);
+		p = end ? end + 1 : NULL;
+	}
+	account(fc, h, 1);
 	return 0;
 }
 

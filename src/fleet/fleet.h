@@ -183,9 +183,10 @@ void rf_fleet_core_tick(struct rf_fleet_core *fc, int64_t now, struct rf_fleet_a
 int rf_fleet_core_override(struct rf_fleet_core *fc, const char *host, int ring);
 int rf_fleet_core_pin(struct rf_fleet_core *fc, const char *host, const char *client,
 		      uint64_t version);
-/* Restore a host from the store (key, sequence, internal flag) before serving. */
+/* Restore a host from the store (key, sequence, internal flag, running versions as
+ * "client:version,..." of tracks already restored; may be NULL) before serving. */
 int rf_fleet_core_restore_host(struct rf_fleet_core *fc, const char *host, const uint8_t key[32],
-			       uint64_t seq, bool internal, int64_t last_seen);
+			       uint64_t seq, bool internal, int64_t last_seen, const char *running);
 /* Restore a track's state from the store. */
 int rf_fleet_core_restore_track(struct rf_fleet_core *fc, const struct rf_fleet_track_info *t);
 

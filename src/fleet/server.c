@@ -323,7 +323,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		enum MHD_Result ret;
 		pthread_mutex_lock(&s->lock);
 		js = rf_fleet_status_json(s->fc, now_s(), s->rate,
-					  s->store ? rf_fleet_store_kind(s->store) : "none");
+					  s->store ? rf_fleet_store_kind(s->store) : "none", s->refused);
 		pthread_mutex_unlock(&s->lock);
 		if (!js)
 			return error(s, c, 503, "out of memory");
@@ -368,7 +368,6 @@ static void on_release(void *ctx, const char *client, uint64_t version, const ch
 static void take_row(void *ctx, const struct rf_fleet_host_row *row)
 {
 	struct srv *s = ctx;
-	size_t need = strlen(row->host) + 1 + strlen(row->running) + 1 + 32;
 	struct rf_fleet_host_row *d = &s->rows[s->nrows++];
 
 	*d = *row;
@@ -384,10 +383,11 @@ static void take_row(void *ctx, const struct rf_fleet_host_row *row)
 		memcpy(s->rowbuf + s->rowoff, row->key, 32);
 		s->rowoff += 32;
 	}
-	(void)need;
 }
 
 #define FLUSH_MAX 65536u
+/* host id, running list ("client:version,..." of every track) and key of one row */
+#define ROW_BYTES (RF_FLEET_HOST_MAX + 1 + RF_FLEET_TRACKS_MAX * (RF_FLEET_CLIENT_NAME_MAX + 24) + 1 + 32)
 
 static void flush_store(struct srv *s, int64_t now)
 {
@@ -504,7 +504,7 @@ int rf_fleet_serve(const struct rf_fleet_serve_opts *o, volatile sig_atomic_t *s
 		return r;
 	}
 	s.rows = calloc(FLUSH_MAX, sizeof(*s.rows));
-	s.rowbuf = malloc((size_t)FLUSH_MAX * (RF_FLEET_HOST_MAX + 2 + 32 + 160));
+	s.rowbuf = malloc((size_t)FLUSH_MAX * ROW_BYTES);
 	if (!s.rows || !s.rowbuf) {
 		r = -ENOMEM;
 		goto out;
@@ -645,7 +645,7 @@ static void sbstr(struct sb *b, const char *s)
 }
 
 char *rf_fleet_status_json(struct rf_fleet_core *fc, int64_t now, double rate,
-			   const char *store_kind)
+			   const char *store_kind, const uint64_t *refused)
 {
 	const struct rf_fleet_config *c = rf_fleet_core_config(fc);
 	struct sb b = {malloc(8192), 0, 8192, false};
@@ -661,6 +661,15 @@ char *rf_fleet_status_json(struct rf_fleet_core *fc, int64_t now, double rate,
 	    (long long)now, rf_fleet_core_nhosts(fc), (unsigned long long)acc,
 	    (unsigned long long)kc, (unsigned long long)sc, rate);
 	sbstr(&b, store_kind);
+	if (refused)
+		sbf(&b, ",\"refused\":{\"400\":%llu,\"401\":%llu,\"409\":%llu,\"413\":%llu,"
+			"\"503\":%llu,\"other\":%llu}",
+		    (unsigned long long)__atomic_load_n(&refused[0], __ATOMIC_RELAXED),
+		    (unsigned long long)__atomic_load_n(&refused[1], __ATOMIC_RELAXED),
+		    (unsigned long long)__atomic_load_n(&refused[2], __ATOMIC_RELAXED),
+		    (unsigned long long)__atomic_load_n(&refused[3], __ATOMIC_RELAXED),
+		    (unsigned long long)__atomic_load_n(&refused[4], __ATOMIC_RELAXED),
+		    (unsigned long long)__atomic_load_n(&refused[5], __ATOMIC_RELAXED));
 	sbf(&b, ",\"config\":{\"poll_s\":%u,\"silence_polls\":%u,\"canary_pct\":%.2f,"
 		"\"early_pct\":%.2f,\"holdback_pct\":%.2f,\"bake_s\":[%u,%u,%u],\"margin\":%.4f,"
 		"\"adopt_pct\":%.1f},\"rings\":[",

@@ -24,9 +24,10 @@ struct rf_fleet_serve_opts {
 /* Runs until *stop becomes non-zero. Returns 0 or -errno (logged). */
 int rf_fleet_serve(const struct rf_fleet_serve_opts *o, volatile sig_atomic_t *stop);
 
-/* Status JSON (the web page's data), into a malloc'ed string. */
+/* Status JSON (the web page's data), into a malloc'ed string. REFUSED (may be NULL):
+ * HTTP refusals counted by status 400, 401, 409, 413, 503 and other. */
 char *rf_fleet_status_json(struct rf_fleet_core *fc, int64_t now, double reports_per_s,
-			   const char *store_kind);
+			   const char *store_kind, const uint64_t *refused);
 
 /* The web page (static HTML, no external assets). */
 extern const char rf_fleet_page_html[];

@@ -245,6 +245,8 @@ int rf_fleet_sim_main(int argc, char **argv)
 			s.bad_silent = atof(v);
 		else if (!strcmp(a, "--crash-rate"))
 			s.p_crash = atof(v);
+		else if (!strcmp(a, "--internal-fraction"))
+			s.internal_frac = atof(v);
 		else if (!strcmp(a, "--offline-rate"))
 			s.p_offline = atof(v);
 		else {

@@ -511,10 +511,10 @@ static int load_host(void *ctx, int nc, const char *const *v)
 	bool have = v[1] && strlen(v[1]) == 64 &&
 		    sodium_hex2bin(key, 32, v[1], 64, NULL, NULL, NULL) == 0;
 
-	if (nc < 5 || !v[0])
+	if (nc < 6 || !v[0])
 		return -EINVAL;
 	return rf_fleet_core_restore_host(x->fc, v[0], have ? key : NULL, u64(v[2]),
-					  u64(v[4]) != 0, (int64_t)u64(v[3]));
+					  u64(v[4]) != 0, (int64_t)u64(v[3]), v[5]);
 }
 
 static int load_override(void *ctx, int nc, const char *const *v)
@@ -573,7 +573,7 @@ int rf_fleet_store_load(struct rf_fleet_store *s, struct rf_fleet_core *fc, int6
 		   " halt_time, done_time, canary_given, reason FROM tracks ORDER BY client",
 		0, NULL, load_track, &x);
 	if (r == 0)
-		r = run(s, "SELECT host, pubkey, seq, last_seen, internal FROM hosts", 0, NULL,
+		r = run(s, "SELECT host, pubkey, seq, last_seen, internal, running FROM hosts", 0, NULL,
 			load_host, &x);
 	if (r == 0)
 		r = run(s, "SELECT host, ring FROM overrides", 0, NULL, load_override, &x);

@@ -86,6 +86,10 @@ int main(int argc, char **argv)
 		goto out;
 	printf("# back end: %s\n", rf_fleet_store_kind(s));
 	r = rf_fleet_core_new(&c, &fc);
+	{
+		struct rf_fleet_release rel = {.version = 1};
+		r |= rf_fleet_core_release(fc, &rel, "detect", 99);
+	}
 	for (unsigned i = 0; i < 1200; i++)
 		r |= report(fc, i, 7, 100, &a);
 	check(r == 0, "1200 reports into a core", NULL);
@@ -145,6 +149,8 @@ int main(int argc, char **argv)
 	check(report(fc2, 3, 8, 201, &a) == 0 && a.nassign == 1 && a.assign[0].version == 4,
 	      "load: pin kept", NULL);
 	rf_fleet_core_track(fc2, 0, &ti);
+	check(ti.nversions == 1 && ti.versions[0].version == 1 && ti.versions[0].hosts == 1200,
+	      "load: running versions come back (1200 hosts on v1)", NULL);
 	check(ti.stage == RF_STAGE_HALTED && ti.bad == 2 && ti.halt_time == 77 &&
 		      !strcmp(ti.reason, "halted v2: 'quoted' \"text\""),
 	      "load: the halted track comes back", ti.reason);

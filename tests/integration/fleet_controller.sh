@@ -97,6 +97,8 @@ is "a session MAC that does not verify: 401" "$code" 401
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Ringfence-Session: garbage" --data "$body" "$URL/v1/report")
 is "a malformed session header: 401" "$code" 401
 
+is "refusals are counted in the status (400, 401, 413)" "$(status | jq -c '[.refused["400"] >= 2, .refused["401"] >= 3, .refused["413"]]')" "[true,true,1]"
+
 # the page and its data
 curl -sf "$URL/" | grep -q '<title>ringfence fleet</title>' && ok "status page at /" || fail "status page"
 

@@ -18,6 +18,15 @@ left=$(sed -n 's/^sim: endpoints left on bad content after rollback \([0-9]*\)$/
 is "no endpoint left on bad content" "$left" 0
 grep -q "rollback v3 published" "$T/bad" && ok "rollback published as v3 (N+1)" || fail "no rollback version"
 
+# without internal hosts the canary is the hashed 1 %: still at most 1 % ever on it
+"$RF_BIN" fleet sim --endpoints 20000 --scenario bad --internal-fraction 0 --quiet > "$T/bad2" 2>&1
+rc=$?
+sed 's/^/# /' "$T/bad2"
+is "bad update, no internal hosts: goals met" "$rc" 0
+blast=$(sed -n 's/^sim: blast radius \([0-9]*\) endpoints.*/\1/p' "$T/bad2")
+[ -n "$blast" ] && [ "$blast" -ge 20 ] && [ "$blast" -le 200 ] &&
+	ok "blast radius $blast of 20000 (the canary, at most 1 %)" || fail "blast radius '$blast'"
+
 # the good update with short stages (the default bake times take simulated hours)
 cat > "$T/fast.conf" <<EOT
 canary_bake_s = 600
