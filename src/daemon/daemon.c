@@ -856,6 +856,8 @@ int rf_cmd_daemon(int argc, char **argv)
 			rf_err("daemon: epoll_ctl: %s", strerror(errno));
 			goto out;
 		}
+		if (rf_dattest_get()) /* --tcti: reports carry a quote over the nonce */
+			rf_fleet_attest_hook = rf_dattest_fleet_quote;
 	}
 	if (d.sup.n && rf_sup_notify_fd(&d.sup) >= 0 &&
 	    add_fd(d.ep, rf_sup_notify_fd(&d.sup), &tag_supnotify) < 0)

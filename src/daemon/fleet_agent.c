@@ -712,8 +712,9 @@ static void report_send(struct rf_fleet *f)
 		size_t rl = strlen(f->nonce) / 2;
 		int ar = (rl && rf_unhex(f->nonce, raw, rl) < 0) ? -EINVAL
 			 : rf_fleet_attest_hook(raw, rl, &att);
-		if (ar < 0) {
-			rf_warn("fleet: no attestation for this report: %s", strerror(-ar));
+		if (ar < 0) { /* -ENODATA: no nonce yet (the first report) */
+			if (ar != -ENODATA)
+				rf_warn("fleet: no attestation for this report: %s", strerror(-ar));
 			att = NULL;
 		}
 	}
