@@ -112,6 +112,9 @@ done
 
 # ---- the endpoints -------------------------------------------------------------------
 D=()
+# nproc: RLIMIT_NPROC counts the processes of a uid, and the ten "hosts" share one
+# machine and so the client's user: with the default 8, an execve of the 9th or 10th
+# client fails (EAGAIN, exit 127) whenever their starts overlap
 for i in $(seq 1 $N); do
 	d=$T/$(host "$i")
 	D[i]=$d
@@ -129,6 +132,7 @@ classes = process_fork
 args = --name e2efrag --content {content} --socket {socket}
 content_store = $d/store
 healthy_after = 2
+nproc = 64
 shadow = $RF_SHADOW_CLIENT {content} {capture}
 EOF
 done
