@@ -171,5 +171,18 @@
 #define RF_FLEET_HOSTS_MAX   (4u << 20) /* endpoints one controller keeps in memory */
 #define RF_FLEET_PINS_MAX    65536u  /* operator overrides and pins */
 #define RF_FLEET_RINGS       4u      /* canary, early, broad, holdback (control of broad) */
+/* ... the endpoint agent only (src/daemon/fleet_agent.c, fleet_proto.c) */
+#define RF_FLEET_JSON_DEPTH_MAX    8u      /* nesting of a controller response (objects, arrays) */
+#define RF_FLEET_ASSIGN_MAX        16u     /* assignments in one response */
+#define RF_FLEET_PATH_MAX          256u    /* bytes of a repository path, NUL included */
+#define RF_FLEET_RING_MAX          32u     /* bytes of a ring name, NUL included */
+#define RF_FLEET_NONCE_MAX         129u    /* hex digits of a nonce, NUL included */
+#define RF_FLEET_URL_MAX           1024u   /* bytes of a controller or repository URL */
+#define RF_FLEET_POLL_MAX_S        86400u  /* longest poll interval a response may ask for */
+#define RF_FLEET_POLL_DEFAULT_S    60u     /* --fleet-poll default */
+#define RF_FLEET_HTTP_TIMEOUT_MS   10000u  /* one report round trip */
+#define RF_FLEET_DOWNLOAD_TIMEOUT_MS 120000u /* one bundle download */
+#define RF_FLEET_INSTALL_TIMEOUT_S 120u    /* an install child running longer is killed */
+#define RF_FLEET_SEQ_SKIP          1000u   /* report seq skipped ahead at start and after a 409 */
 
 #endif /* RINGFENCE_LIMITS_H */

@@ -555,6 +555,7 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
 			 * verdict stands in for it, counted as a miss. */
 			if (r == -ENOSPC) {
 				c->dropped++;
+				a->b->dropped_total++;
 				c->class_dropped[cls]++;
 			} else {
 				c->dead = true;

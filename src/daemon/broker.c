@@ -785,6 +785,7 @@ void rf_broker_dispatch(struct rf_broker *b, const struct rf_event_hdr *ev)
 			c->class_delivered[cls]++;
 		} else if (r == -ENOSPC) {
 			c->dropped++;
+			b->dropped_total++;
 			c->class_dropped[cls]++;
 		} else {
 			c->dead = true; /* corrupt ring: daemon.c disconnects it */

@@ -125,6 +125,7 @@ struct rf_broker {
 	uint64_t start_ns;
 	uint64_t source_events, source_per_s, last_source;
 	uint64_t refused, disconnected, source_dropped;
+	uint64_t dropped_total; /* events lost to full client rings since start (all clients) */
 	char source_name[32];
 	bool any_dead;
 };

@@ -29,6 +29,7 @@
 #include "daemon/attest_glue.h"
 #include "daemon/auth.h"
 #include "daemon/broker.h"
+#include "daemon/fleet_agent.h"
 #include "daemon/incident.h"
 #include "daemon/netpolicy.h"
 #include "daemon/recent.h"
@@ -40,7 +41,7 @@
 #define PUMP_BATCH 256u
 
 static const char tag_audit, tag_supnotify, tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer, tag_net,
-	tag_sup;
+	tag_sup, tag_fleet;
 
 struct daemon {
 	struct rf_broker b;
@@ -49,6 +50,7 @@ struct daemon {
 	struct rf_auth *auth;
 	struct rf_netpolicy *net;
 	struct rf_supervisor sup;
+	struct rf_fleet *fleet;   /* --fleet: the endpoint agent (NULL otherwise) */
 	uint64_t sensor_mask; /* classes the sensor emits now */
 	int ep, lfd, sfd, tick_fd, src_fd, sup_fd;
 	unsigned wait_clients;
@@ -101,7 +103,19 @@ static void usage(FILE *o)
 		"                       /dev/tpmrm0 if present, else software-only (said loudly)\n"
 		"  --recent-seconds N   keep the last N seconds of events in memory for the shadow\n"
 		"                       run of `content install` (default %u; 0: none)\n"
-		"  --recent-mib N       memory bound of that recording (default %llu)\n"
+		"  --recent-mib N       memory bound of that recording (default %llu)\n\n"
+		"Fleet rollout (docs/fleet.md, \"Endpoint agent\"): report health to a controller\n"
+		"and install the content versions it assigns to the supervised clients\n"
+		"  --fleet URL          the controller (reports go to URL/v1/report)\n"
+		"  --fleet-repo URL     the static repository the bundles are fetched from\n"
+		"                       (required with --fleet)\n"
+		"  --fleet-host ID      this host's id (default: /etc/machine-id)\n"
+		"  --fleet-poll S       seconds between reports until the controller names its\n"
+		"                       own interval (default %u; jitter: 0.5..1.5 times)\n"
+		"  --fleet-internal     an internal host: first in the canary ring\n"
+		"  The endpoint key is STATE/fleet.sec (ed25519, created on first start); the\n"
+		"  clients the fleet updates are those with 'start = yes' and 'content_store'.\n"
+		"  In safe mode the agent reports but installs nothing.\n\n"
 		"  --help               this text\n\n"
 		"SIGHUP reads the manifests again (connected clients keep theirs); SIGINT and\n"
 		"SIGTERM stop the daemon (and the clients it started).\n"
@@ -112,7 +126,8 @@ static void usage(FILE *o)
 		"or the degraded fallback). docs/client-api.md describes manifests, the\n"
 		"protocol and the errors; dist/ringfenced.service runs it under systemd.\n",
 		RF_AUTH_MARKS_MAX, RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS, RF_AUTH_MISS_LIMIT,
-		RF_RECENT_SECONDS_DEFAULT, (unsigned long long)(RF_RECENT_BYTES_DEFAULT >> 20));
+		RF_RECENT_SECONDS_DEFAULT, (unsigned long long)(RF_RECENT_BYTES_DEFAULT >> 20),
+		RF_FLEET_POLL_DEFAULT_S);
 }
 
 static uint64_t mono_ns(void)
@@ -526,6 +541,11 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"safe-mode-after", required_argument, NULL, 'A'},
 		{"healthy-after", required_argument, NULL, 'H'},
 		{"safe-mode", no_argument, NULL, 'M'},
+		{"fleet", required_argument, NULL, 1101},
+		{"fleet-repo", required_argument, NULL, 1102},
+		{"fleet-host", required_argument, NULL, 1103},
+		{"fleet-poll", required_argument, NULL, 1104},
+		{"fleet-internal", no_argument, NULL, 1105},
 		{"tcti", required_argument, NULL, 1010},
 		{"recent-seconds", required_argument, NULL, 1003},
 		{"recent-mib", required_argument, NULL, 1004},
@@ -548,6 +568,7 @@ int rf_cmd_daemon(int argc, char **argv)
 	const char *tcti = NULL;
 	unsigned long recent_s = RF_RECENT_SECONDS_DEFAULT, recent_mib = RF_RECENT_BYTES_DEFAULT >> 20;
 	const char *net_cgroup = NULL;
+	struct rf_fleet_opts fo = {.poll_s = RF_FLEET_POLL_DEFAULT_S};
 	struct rf_auth_opts ao = {.deadline_ms = {RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS},
 				  .miss_limit = RF_AUTH_MISS_LIMIT, .miss_policy = RF_AUTH_MISS_DEMOTE};
 
@@ -658,6 +679,20 @@ int rf_cmd_daemon(int argc, char **argv)
 			}
 			break;
 		}
+		case 1101: fo.url = optarg; break;
+		case 1102: fo.repo = optarg; break;
+		case 1103: fo.host = optarg; break;
+		case 1104: {
+			errno = 0;
+			unsigned long ps = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || ps < 1 || ps > RF_FLEET_POLL_MAX_S) {
+				rf_err("daemon: --fleet-poll wants seconds from 1 to %u", RF_FLEET_POLL_MAX_S);
+				return 2;
+			}
+			fo.poll_s = (unsigned)ps;
+			break;
+		}
+		case 1105: fo.internal = true; break;
 		case 1003:
 		case 1004: {
 			unsigned long lo = o == 1003 ? 0 : RF_RECENT_BYTES_MIN >> 20;
@@ -686,6 +721,11 @@ int rf_cmd_daemon(int argc, char **argv)
 	}
 	if (synth && parse_classes(synth, &classes) < 0)
 		return 2;
+	if (!fo.url != !fo.repo || (!fo.url && (fo.host || fo.internal))) {
+		rf_err("daemon: --fleet URL and --fleet-repo URL go together (and --fleet-host, "
+		       "--fleet-internal need them)");
+		return 2;
+	}
 	r = rf_manifests_load(config, &ms, err, sizeof(err));
 	if (r < 0) {
 		rf_err("daemon: bad manifest: %s", err);
@@ -805,6 +845,20 @@ int rf_cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	d.b.sup = &d.sup;
+	if (fo.url) {
+		fo.state_dir = state_dir;
+		fo.no_install = safe_mode;
+		if (rf_fleet_open(&fo, &d.sup, &d.fleet, err, sizeof(err)) < 0) {
+			rf_err("daemon: %s", err);
+			goto out;
+		}
+		if (add_fd(d.ep, rf_fleet_fd(d.fleet), &tag_fleet)) {
+			rf_err("daemon: epoll_ctl: %s", strerror(errno));
+			goto out;
+		}
+		if (rf_dattest_get()) /* --tcti: reports carry a quote over the nonce */
+			rf_fleet_attest_hook = rf_dattest_fleet_quote;
+	}
 	if (d.sup.n && rf_sup_notify_fd(&d.sup) >= 0 &&
 	    add_fd(d.ep, rf_sup_notify_fd(&d.sup), &tag_supnotify) < 0)
 		rf_warn("supervisor: epoll_ctl: %s: opens outside the sandbox are not reported",
@@ -885,6 +939,8 @@ int rf_cmd_daemon(int argc, char **argv)
 						rf_info("daemon healthy after %u s%s", healthy_after,
 							safe_mode ? "; SAFE MODE ends at the next start" : "");
 				}
+			} else if (tag == &tag_fleet) {
+				rf_fleet_run(d.fleet);
 			} else if (tag == &tag_source) {
 				(void)!read(d.src_fd, &x, sizeof(x));
 			} else if (tag == &tag_sensor) {
@@ -914,6 +970,7 @@ int rf_cmd_daemon(int argc, char **argv)
 		(unsigned long long)d.b.source_events, d.b.nconns);
 	ret = 0;
 out:
+	rf_fleet_free(d.fleet);
 	rf_sup_fini(&d.sup);
 	d.b.sup = NULL;
 	while (d.b.nconns) {

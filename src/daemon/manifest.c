@@ -240,6 +240,14 @@ int rf_manifest_parse(const char *text, size_t len, struct rf_manifest *m, char 
 			if (v[0] != '/' || strlen(v) >= RF_PATH_MAX)
 				goto badval;
 			strcpy(dst, v);
+		} else if (!strcmp(k, "shadow")) {
+			if (!*v || strlen(v) >= sizeof(m->shadow) || !strstr(v, "{content}"))
+				goto badval;
+			strcpy(m->shadow, v);
+		} else if (!strcmp(k, "shadow_capture")) {
+			if (v[0] != '/' || strlen(v) >= sizeof(m->shadow_capture))
+				goto badval;
+			strcpy(m->shadow_capture, v);
 		} else if (!strcmp(k, "syscalls")) {
 			if (strlen(v) >= sizeof(m->syscalls))
 				goto badval;
@@ -286,6 +294,10 @@ badval:
 	}
 	if (m->auto_user && !m->start) {
 		snprintf(err, errlen, "'user = auto' needs 'start = yes'");
+		return -EINVAL;
+	}
+	if ((m->shadow_capture[0] && !m->shadow[0]) || (m->shadow[0] && !m->content_store[0])) {
+		snprintf(err, errlen, "'shadow' needs 'content_store'; 'shadow_capture' needs 'shadow'");
 		return -EINVAL;
 	}
 	if (m->content[0] && m->content_store[0]) {

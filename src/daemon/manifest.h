@@ -23,6 +23,9 @@
  *   crash_loop = 3/60                     # crashes/seconds that make a crash loop
  *   healthy_after = 5                     # s of healthy running before content is marked good
  *   syscalls = name, name                 # added to the seccomp allowlist
+ *   shadow = CMD ARGS {content} {capture} # shadow run of fleet installs (content_store)
+ *   shadow_capture = FILE                 # ... on this capture file (default: the
+ *                                         # daemon's recording of recent events)
  *   vendor = platform                     # platform clients still run in safe mode
  */
 #ifndef RF_MANIFEST_H
@@ -49,6 +52,8 @@ struct rf_manifest {
 	char content[RF_PATH_MAX];       /* stand-in content dir ("" none) */
 	char content_store[RF_PATH_MAX]; /* content store ("" none) */
 	char syscalls[RF_SUP_SYSCALLS_MAX];
+	char shadow[RF_SUP_ARGS_MAX];    /* shadow command for fleet installs ("" none) */
+	char shadow_capture[RF_PATH_MAX]; /* its capture file */
 	uint64_t mem_bytes;
 	uint32_t nofile, nproc, cpu_pct;
 	uint32_t stall_s, heartbeat_s, loop_crashes, loop_window_s, healthy_s;

@@ -891,7 +891,7 @@ void rf_sup_tick(struct rf_supervisor *s)
 				k->first_crash_ns = 0;
 			}
 		}
-		if (k->healthy && !k->marked_good && now - k->healthy_ns >= m->healthy_s * 1000000000ull) {
+		if (k->healthy && !k->marked_good && !k->installing && now - k->healthy_ns >= m->healthy_s * 1000000000ull) {
 			k->marked_good = true;
 			k->backoff_ms = RF_SUP_BACKOFF_MIN_MS;
 			k->rolled_back = false;
@@ -920,6 +920,15 @@ static void crashed(struct rf_supervisor *s, struct rf_sup_client *k, int status
 	uint64_t now = mono_ns(), win;
 	uint32_t i, recent = 0;
 	char how[96];
+
+	if (k->content_restart) { /* stopped for new content: start again at once */
+		k->content_restart = false;
+		k->state = RF_SUP_BACKOFF;
+		k->next_start_ns = 0; /* 0: not counted as a restart */
+		rf_info("supervisor: client '%s' (pid %d) stopped for new content; starting it again",
+			k->name, (int)k->pid);
+		return;
+	}
 
 	k->last_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	k->last_exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -973,6 +982,43 @@ static void crashed(struct rf_supervisor *s, struct rf_sup_client *k, int status
 	k->next_start_ns = now + k->backoff_ms * 1000000ull;
 	k->backoff_ms = k->backoff_ms * 2 > RF_SUP_BACKOFF_MAX_MS ? RF_SUP_BACKOFF_MAX_MS
 								  : k->backoff_ms * 2;
+}
+
+int rf_sup_content_changed(struct rf_supervisor *s, const char *name)
+{
+	struct rf_sup_client *k = rf_sup_find(s, name);
+
+	if (!k)
+		return -ENOENT;
+	k->installing = false;
+	k->rolled_back = false;
+	k->ncrash = 0;
+	k->backoff_ms = RF_SUP_BACKOFF_MIN_MS;
+	switch (k->state) {
+	case RF_SUP_RUNNING:
+		if (!k->pid)
+			break;
+		k->content_restart = true;
+		if (k->kill_sent) /* already on its way out (stall, ...): restart it at once */
+			break;
+		k->kill_sent = true;
+		snprintf(k->why_kill, sizeof(k->why_kill), "new content");
+		if (k->cgroup[0]) {
+			char p[512];
+			snprintf(p, sizeof(p), "%s/cgroup.kill", k->cgroup);
+			write_file(p, "1");
+		}
+		kill(k->pid, SIGKILL);
+		break;
+	case RF_SUP_BACKOFF:
+	case RF_SUP_QUARANTINED:
+		k->state = RF_SUP_BACKOFF;
+		k->next_start_ns = 0;
+		break;
+	default: /* stopped (safe mode): stays stopped */
+		break;
+	}
+	return 0;
 }
 
 void rf_sup_reap(struct rf_supervisor *s)

@@ -48,6 +48,10 @@ struct rf_sup_client {
 	uint32_t restarts, crashes, crash_loops, rollbacks, stalls;
 	int last_signal, last_exit;
 	bool healthy, marked_good, rolled_back, kill_sent;
+	bool content_restart;    /* killed to run new content: not a crash */
+	bool installing;         /* the fleet agent installs content for it: no mark-good
+				  * until rf_sup_content_changed() (the store's current may
+				  * already be the new, unproven version) */
 	uint64_t healthy_ns;     /* when it became healthy this run */
 	uint64_t first_crash_ns; /* first crash since it was last healthy; 0 none */
 	uint64_t recover_ms;     /* last first crash -> healthy again */
@@ -102,6 +106,11 @@ void rf_sup_fini(struct rf_supervisor *s);
 /* After SIGHUP replaced the manifests: give auto users their uid again. Clients
  * added with `start = yes` are started only by a restart of the daemon (not done). */
 void rf_sup_reload(struct rf_supervisor *s);
+/* New content was installed for NAME (the fleet agent): a running client is stopped
+ * and started again at once on it, without counting a crash or a restart; a client in
+ * back-off or quarantine is started now (the new content may be the fix), with a
+ * fresh crash-loop window and rollback. -ENOENT when NAME is not supervised. */
+int rf_sup_content_changed(struct rf_supervisor *s, const char *name);
 /* The supervised client named name, or NULL. */
 struct rf_sup_client *rf_sup_find(struct rf_supervisor *s, const char *name);
 /* Whether the sandbox of client K grants any access to the absolute, normalised PATH

@@ -415,9 +415,26 @@ static void test_manifest_supervisor(void **state)
 	assert_int_equal(m.loop_window_s, 30);
 	assert_int_equal(m.healthy_s, 7);
 	assert_string_equal(m.syscalls, "clone, clone3");
+	/* shadow run of fleet installs */
+	assert_int_equal(man("name=a\nexecutable=/x\nuser=0\ncontent_store=/s\n"
+			     "shadow=/bin/chk {content} {capture}\nshadow_capture=/c.cap\n", &m), 0);
+	assert_string_equal(m.shadow, "/bin/chk {content} {capture}");
+	assert_string_equal(m.shadow_capture, "/c.cap");
+	assert_int_equal(man("name=a\nexecutable=/x\nuser=0\ncontent_store=/s\n"
+			     "shadow=/bin/chk {content}\n", &m), 0); /* on the daemon's recording */
+	assert_string_equal(m.shadow_capture, "");
+	assert_int_equal(man("name=a\nexecutable=/x\nuser=0\ncontent_store=/s\n"
+			     "shadow_capture=/c.cap\n", &m), -EINVAL);          /* no command */
+	assert_int_equal(man("name=a\nexecutable=/x\nuser=0\n"
+			     "shadow=/bin/chk {content}\nshadow_capture=/c\n", &m), -EINVAL); /* no store */
+	assert_int_equal(man("name=a\nexecutable=/x\nuser=0\ncontent_store=/s\n"
+			     "shadow=/bin/chk\nshadow_capture=/c\n", &m), -EINVAL); /* no {content} */
+	assert_int_equal(man("name=a\nexecutable=/x\nuser=0\ncontent_store=/s\n"
+			     "shadow=/bin/chk {content}\nshadow_capture=c\n", &m), -EINVAL); /* relative */
 	/* defaults */
 	assert_int_equal(man("name=a\nexecutable=/x\nuser=0\n", &m), 0);
 	assert_false(m.start);
+	assert_string_equal(m.shadow, "");
 	assert_false(m.platform);
 	assert_int_equal(m.mem_bytes, RF_SUP_MEM_DEFAULT);
 	assert_int_equal(m.loop_crashes, RF_SUP_LOOP_CRASHES);
