@@ -68,6 +68,7 @@ static uint32_t *curv, crash_on;
 static uint64_t seq0;
 static uint8_t (*pk)[32], (*sk)[64], (*xpk)[32], (*xsk)[32];
 static uint32_t *seqs;
+static uint8_t *inflight; /* per host: a report is out */
 static uint8_t (*skey)[32];
 static char (*sid)[17];
 static struct conn *cs;
@@ -117,6 +118,11 @@ static unsigned phase(bool once, double seconds, const char *label)
 				continue;
 			if (rate > 0 && sent >= (t - start) * rate)
 				continue;
+			/* a real agent has one report in flight: never send a host's next
+			 * report before its last was answered (it could overtake it on another
+			 * connection and be refused as a replay) */
+			if (inflight[(first + next % hosts) - first])
+				continue;
 			h = first + (next++ % hosts);
 			k = h % keys;
 			sodium_bin2hex(hex, sizeof(hex), pk[k], 32);
@@ -162,6 +168,7 @@ static unsigned phase(bool once, double seconds, const char *label)
 				x->osent += (size_t)w;
 			}
 			x->busy = true;
+			inflight[h - first] = 1;
 			x->host = h;
 			x->t0 = t;
 			x->ilen = 0;
@@ -207,6 +214,7 @@ static unsigned phase(bool once, double seconds, const char *label)
 			if (nlat < latcap)
 				lat[nlat++] = now() - x->t0;
 			x->busy = false;
+			inflight[x->host - first] = 0;
 			done++;
 		}
 	}
@@ -271,12 +279,13 @@ int main(int argc, char **argv)
 	xpk = calloc(keys, 32);
 	xsk = calloc(keys, 32);
 	seqs = calloc(hosts, sizeof(*seqs));
+	inflight = calloc(hosts, 1);
 	curv = calloc(hosts, sizeof(*curv));
 	skey = calloc(hosts, 32);
 	sid = calloc(hosts, 17);
 	cs = calloc(conns, sizeof(*cs));
 	lat = malloc(latcap * sizeof(double));
-	if (!pk || !sk || !xpk || !xsk || !seqs || !curv || !skey || !sid || !cs || !lat)
+	if (!pk || !sk || !xpk || !xsk || !seqs || !inflight || !curv || !skey || !sid || !cs || !lat)
 		return 1;
 	for (unsigned h = 0; h < hosts; h++)
 		curv[h] = version;
