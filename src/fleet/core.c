@@ -67,6 +67,7 @@ struct rf_fleet_core {
 	struct rf_fleet_event ev[RF_FLEET_EVENTS_MAX];
 	uint64_t nev;
 	uint64_t accepted, key_conflicts, seq_conflicts;
+	uint64_t attest_failed; /* reports counted failing for their attestation */
 	char runbuf[TR * (RF_FLEET_CLIENT_NAME_MAX + 24)];
 };
 
@@ -543,8 +544,10 @@ int rf_fleet_core_report(struct rf_fleet_core *fc, const struct rf_fleet_report 
 	}
 	if (r->auth_misses > fc->cfg.auth_miss_limit)
 		fail = true;
-	if (r->attest_failed && !first) /* the first report had no nonce to quote */
+	if (r->attest_failed && !first) { /* the first report had no nonce to quote */
 		fail = true;
+		fc->attest_failed++;
+	}
 	for (i = 0; i < r->nclients; i++) {
 		const struct rf_fleet_client_report *c = &r->clients[i];
 		int k = find_track(fc, c->client);
@@ -952,6 +955,11 @@ void rf_fleet_core_counters(const struct rf_fleet_core *fc, uint64_t *accepted,
 	*accepted = fc->accepted;
 	*key_conflicts = fc->key_conflicts;
 	*seq_conflicts = fc->seq_conflicts;
+}
+
+uint64_t rf_fleet_core_attest_failed(const struct rf_fleet_core *fc)
+{
+	return fc->attest_failed;
 }
 
 unsigned rf_fleet_core_drain_dirty(struct rf_fleet_core *fc, rf_fleet_row_cb cb, void *ctx,

@@ -205,6 +205,9 @@ unsigned rf_fleet_core_events(const struct rf_fleet_core *fc, uint64_t *cursor,
 /* Counters: reports accepted, refused for key, for sequence. */
 void rf_fleet_core_counters(const struct rf_fleet_core *fc, uint64_t *accepted,
 			    uint64_t *key_conflicts, uint64_t *seq_conflicts);
+/* Reports that counted as failing because their attestation was missing or did not
+ * verify (a host's first report is exempt and not counted). */
+uint64_t rf_fleet_core_attest_failed(const struct rf_fleet_core *fc);
 
 /* Dirty hosts since the last call (for the store): calls CB per host, then clears. */
 struct rf_fleet_host_row {

@@ -47,7 +47,7 @@ struct srv {
 	size_t rowcap, rowoff;
 	unsigned nrows;
 	uint64_t ev_cursor;
-	uint64_t refused[7]; /* 400 401 409 413 503 404, and [6]: reports failing attestation */
+	uint64_t refused[6]; /* 400 401 409 413 503 404 */
 };
 
 static int64_t now_s(void)
@@ -167,27 +167,37 @@ static int session_new(const struct srv *s, const struct rf_fleet_report *r, int
  * sequence number, so no per-host storage), and the quote must satisfy the policy. A
  * failure makes the report a failing one (rf_fleet_core_report; a host's first report,
  * which has had no nonce yet, is exempt there). */
-static void check_attestation(struct srv *s, struct rf_fleet_report *rep)
+/* Keep the first line of WHY that names a deviation (the software-only notice is not one). */
+static void first_finding(char *why)
+{
+	char *p = strstr(why, "DEVIATION");
+
+	if (!p) /* no component deviates: the first line that is not the notice */
+		for (p = why; !strncmp(p, "software-only", 13) && strchr(p, '\n');)
+			p = strchr(p, '\n') + 1;
+	memmove(why, p, strlen(p) + 1);
+	why[strcspn(why, "\n")] = 0;
+}
+
+static void check_attestation(struct srv *s, struct rf_fleet_report *rep, char *why,
+			      size_t whylen)
 {
 	uint8_t want[16], in[RF_FLEET_HOST_MAX + 9];
 	uint64_t prev = rep->seq - 1;
 	size_t hl = strlen(rep->host);
-	char why[1024];
 	int r;
 
 	memcpy(in, rep->host, hl);
 	memcpy(in + hl, &prev, 8);
 	crypto_generichash(want, sizeof(want), in, hl + 8, s->nonce_key, sizeof(s->nonce_key));
 	r = rep->attestation ? rf_attest_verify_b64(rep->attestation, rep->attestation_len, want,
-						    sizeof(want), s->o->attest, why, sizeof(why))
+						    sizeof(want), s->o->attest, why, whylen)
 			     : -ENODATA;
 	if (r < 0) {
 		rep->attest_failed = true;
-		__atomic_add_fetch(&s->refused[6], 1, __ATOMIC_RELAXED);
 		if (r == -ENODATA)
-			snprintf(why, sizeof(why), "no attestation in the report");
-		why[strcspn(why, "\n")] = 0;
-		rf_warn("fleet: host %s: attestation failed: %s", rep->host, why);
+			snprintf(why, whylen, "no attestation in the report");
+		first_finding(why);
 	}
 }
 
@@ -198,6 +208,8 @@ static enum MHD_Result handle_report(struct srv *s, struct MHD_Connection *c, st
 	char err[256], out[RF_FLEET_RESPONSE_MAX];
 	const char *sig, *sess;
 	uint8_t nonce[16], in[RF_FLEET_HOST_MAX + 9];
+	char why[1024] = "";
+	uint64_t fails;
 	bool want_session = false;
 	int64_t now = now_s();
 	size_t hl;
@@ -222,10 +234,14 @@ static enum MHD_Result handle_report(struct srv *s, struct MHD_Connection *c, st
 		return error(s, c, 401, "no X-Ringfence-Signature header");
 	}
 	if (s->o->attest)
-		check_attestation(s, &rep);
+		check_attestation(s, &rep, why, sizeof(why));
 	pthread_mutex_lock(&s->lock);
+	fails = rf_fleet_core_attest_failed(s->fc);
 	r = rf_fleet_core_report(s->fc, &rep, now, &ans);
+	fails = rf_fleet_core_attest_failed(s->fc) - fails;
 	pthread_mutex_unlock(&s->lock);
+	if (fails) /* counted against the host (its first report is exempt) */
+		rf_warn("fleet: host %s: attestation failed: %s", rep.host, why);
 	if (r == -EKEYREJECTED)
 		return error(s, c, 409, "host is bound to another key");
 	if (r == -ESTALE)
@@ -695,14 +711,14 @@ char *rf_fleet_status_json(struct rf_fleet_core *fc, int64_t now, double rate,
 	sbstr(&b, store_kind);
 	if (refused)
 		sbf(&b, ",\"refused\":{\"400\":%llu,\"401\":%llu,\"409\":%llu,\"413\":%llu,"
-			"\"503\":%llu,\"other\":%llu},\"attest_failed\":%llu",
+			"\"503\":%llu,\"other\":%llu}",
 		    (unsigned long long)__atomic_load_n(&refused[0], __ATOMIC_RELAXED),
 		    (unsigned long long)__atomic_load_n(&refused[1], __ATOMIC_RELAXED),
 		    (unsigned long long)__atomic_load_n(&refused[2], __ATOMIC_RELAXED),
 		    (unsigned long long)__atomic_load_n(&refused[3], __ATOMIC_RELAXED),
 		    (unsigned long long)__atomic_load_n(&refused[4], __ATOMIC_RELAXED),
-		    (unsigned long long)__atomic_load_n(&refused[5], __ATOMIC_RELAXED),
-		    (unsigned long long)__atomic_load_n(&refused[6], __ATOMIC_RELAXED));
+		    (unsigned long long)__atomic_load_n(&refused[5], __ATOMIC_RELAXED));
+	sbf(&b, ",\"attest_failed\":%llu", (unsigned long long)rf_fleet_core_attest_failed(fc));
 	sbf(&b, ",\"config\":{\"poll_s\":%u,\"silence_polls\":%u,\"canary_pct\":%.2f,"
 		"\"early_pct\":%.2f,\"holdback_pct\":%.2f,\"bake_s\":[%u,%u,%u],\"margin\":%.4f,"
 		"\"adopt_pct\":%.1f},\"rings\":[",
