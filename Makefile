@@ -99,6 +99,9 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(GENERATED) $(GEN)/vmlinu
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
 		-Iinclude -I$(GEN) -Ibpf -c $< -o $@
 
+# keep the skeletons and objects (make would delete them as intermediates): the
+# attestation tests measure them as the daemon's BPF objects
+.SECONDARY: $(SKELS) $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 $(GEN)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name rf_$(subst -,_,$*)_bpf > $@
 
