@@ -9,39 +9,15 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/broker.inc"
 source "$(dirname "$0")/supervisor.inc"
+source "$(dirname "$0")/fleet.inc"
 source "$RF_TOP/tests/helpers/content_lib.sh"
 need_root "fleet attestation: network namespace, supervised clients"
 command -v jq >/dev/null || { skip "fleet attestation" "jq not installed"; done_testing; exit 0; }
-sup_setup
-sup_user attfrag
-content_setup "$T" || { fail "set up keys and trusted root"; done_testing; exit 1; }
-NS=rf-fa-$$
-ip netns add "$NS" || { fail "ip netns add $NS"; done_testing; exit 1; }
-on_exit "ip netns del '$NS'"
-ip -n "$NS" link set lo up
-q() { "$@" >/dev/null 2>&1; }
-content_version "$T" src1 20
-printf '%s\n' "template t1 process_exec 0 7:int 10" > "$T/src1/rules.fm"
-q "$RF_BIN" content build --type fieldmap --client attfrag --version 1 --key "$T/tgt1.sec" \
-	"$T/src1" -o "$T/v1.rfb"
-REPO=$T/repo
-check "publish v1" q "$RF_BIN" fleet publish --repo "$REPO" --root "$T/root.rfm" "$T/v1.rfb"
-q "$RF_BIN" content install --store "$STORE" --no-shadow "$T/v1.rfb"
-q "$RF_BIN" content mark-good --store "$STORE" attfrag
-# the client runs from a directory of its own, so that it can be swapped
+# the client runs from a directory of its own (T/bin), so that it can be swapped
+fleet_one_endpoint attfrag rf-fa bin/attfrag
 mkdir -p "$T/bin"
 cp "$CF291_EXE" "$T/bin/attfrag"
-chmod -R a+rX "$T"
-cat > "$T/conf/clients.d/attfrag.conf" <<EOF2
-name = attfrag
-executable = $T/bin/attfrag
-user = auto
-start = yes
-classes = process_fork
-args = --name attfrag --content {content} --socket {socket}
-content_store = $STORE
-healthy_after = 2
-EOF2
+chmod -R a+rX "$T/bin"
 printf 'poll_s = 1\nsilence_polls = 3\n' > "$T/fleet.conf"
 CTL=http://127.0.0.1:8080
 start_controller() { # [--attest-policy FILE]

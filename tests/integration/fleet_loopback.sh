@@ -16,24 +16,7 @@ source "$RF_TOP/tests/helpers/content_lib.sh"
 state_field() { awk -v k="$1" '$1 == k { print $3 }' "$STORE/loopfrag/state"; }
 need_root "fleet loopback: network namespace, supervised clients"
 command -v jq >/dev/null || { skip "fleet loopback" "jq not installed"; done_testing; exit 0; }
-sup_setup
-sup_user loopfrag
-content_setup "$T" || { fail "set up keys and trusted root"; done_testing; exit 1; }
-NS=rf-fl-$$
-ip netns add "$NS" || { fail "ip netns add $NS"; done_testing; exit 1; }
-on_exit "ip netns del '$NS'"
-ip -n "$NS" link set lo up
-q() { "$@" >/dev/null 2>&1; }
-content_version "$T" src1 20
-printf '%s\n' "template t1 process_exec 0 7:int 10" > "$T/src1/rules.fm"
-q "$RF_BIN" content build --type fieldmap --client loopfrag --version 1 --key "$T/tgt1.sec" \
-	"$T/src1" -o "$T/v1.rfb"
-REPO=$T/repo
-check "publish v1" q "$RF_BIN" fleet publish --repo "$REPO" --root "$T/root.rfm" "$T/v1.rfb"
-q "$RF_BIN" content install --store "$STORE" --no-shadow "$T/v1.rfb"
-q "$RF_BIN" content mark-good --store "$STORE" loopfrag
-chmod -R a+rX "$T"
-cat > "$T/conf/clients.d/loopfrag.conf" <<EOF2
+fleet_one_endpoint loopfrag rf-fl "$CF291_EXE"
 name = loopfrag
 executable = $CF291_EXE
 user = auto
