@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/path.h"
 #include "common/log.h"
 #include "daemon/auth.h"
 #include "ringfence/ringfence.h"
@@ -358,12 +359,9 @@ static bool is_fail_closed(const struct rf_auth *a, const char *path)
 {
 	unsigned i;
 
-	for (i = 0; i < a->o.nfail_closed; i++) {
-		size_t n = strlen(a->o.fail_closed[i]);
-		if (!strncmp(path, a->o.fail_closed[i], n) &&
-		    (path[n] == 0 || path[n] == '/' || a->o.fail_closed[i][n - 1] == '/'))
+	for (i = 0; i < a->o.nfail_closed; i++)
+		if (rf_path_under(path, a->o.fail_closed[i]))
 			return true;
-	}
 	return false;
 }
 

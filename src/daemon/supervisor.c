@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/path.h"
 #include "attest/attest.h"
 #include "common/unixfd.h"
 #include "content/content.h"
@@ -361,13 +362,6 @@ static int ll_allow(int rs, const char *path, uint64_t access)
 /* What every client may read (and execute) besides its own directory and content. */
 static const char *const sandbox_ro[] = {"/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache", NULL};
 
-static bool under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	return n && !strncmp(path, dir, n) && (path[n] == 0 || path[n] == '/' || dir[n - 1] == '/');
-}
-
 bool rf_sup_sandbox_allows(struct rf_supervisor *s, const struct rf_sup_client *k,
 			   const char *path)
 {
@@ -376,10 +370,10 @@ bool rf_sup_sandbox_allows(struct rf_supervisor *s, const struct rf_sup_client *
 	int i;
 
 	for (i = 0; sandbox_ro[i]; i++)
-		if (under(path, sandbox_ro[i]))
+		if (rf_path_under(path, sandbox_ro[i]))
 			return true;
-	if (under(path, "/dev/null") || under(path, "/dev/urandom") || under(path, "/tmp") ||
-	    (k->content[0] && under(path, k->content)))
+	if (rf_path_under(path, "/dev/null") || rf_path_under(path, "/dev/urandom") ||
+	    rf_path_under(path, "/tmp") || rf_path_under(path, k->content))
 		return true;
 	if (!m)
 		return false;
@@ -387,7 +381,7 @@ bool rf_sup_sandbox_allows(struct rf_supervisor *s, const struct rf_sup_client *
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir)
 		*slash = 0;
-	return under(path, dir);
+	return rf_path_under(path, dir);
 }
 
 /* In the child, before the allowlist (which forbids seccomp(2)): a filter that hands

@@ -167,14 +167,13 @@ static int session_new(const struct srv *s, const struct rf_fleet_report *r, int
  * sequence number, so no per-host storage), and the quote must satisfy the policy. A
  * failure makes the report a failing one (rf_fleet_core_report; a host's first report,
  * which has had no nonce yet, is exempt there). */
-/* Keep the first line of WHY that names a deviation (the software-only notice is not one). */
+/* Keep the first finding of WHY: its first line that is not the software-only notice. */
 static void first_finding(char *why)
 {
-	char *p = strstr(why, "DEVIATION");
+	char *p = why;
 
-	if (!p) /* no component deviates: the first line that is not the notice */
-		for (p = why; !strncmp(p, "software-only", 13) && strchr(p, '\n');)
-			p = strchr(p, '\n') + 1;
+	while (!strncmp(p, "software-only", 13) && strchr(p, '\n'))
+		p = strchr(p, '\n') + 1;
 	memmove(why, p, strlen(p) + 1);
 	why[strcspn(why, "\n")] = 0;
 }
