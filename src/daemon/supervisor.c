@@ -504,7 +504,7 @@ static void __attribute__((noreturn)) child(struct rf_supervisor *s, struct rf_s
 {
 	char store[RF_SUP_ARGS_MAX + 2 * PATH_MAX], *argv[RF_SUP_ARGV_MAX + 2], env_sock[PATH_MAX + 32],
 		env_content[PATH_MAX + 32], msg[256], path[512];
-	char *envp[] = {"PATH=/usr/bin:/bin", env_sock, env_content, NULL};
+	char *envp[] = {"PATH=/usr/bin:/bin", env_sock, env_content, NULL}, *slash;
 	const char *step = "";
 	struct rlimit rl;
 	sigset_t all;
@@ -526,9 +526,42 @@ static void __attribute__((noreturn)) child(struct rf_supervisor *s, struct rf_s
 	snprintf(env_sock, sizeof(env_sock), "RINGFENCE_SOCKET=%s", s->sock_path);
 	snprintf(env_content, sizeof(env_content), "RINGFENCE_CONTENT=%s", k->content);
 	step = "private /tmp";
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16m,mode=1777") < 0)
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		goto fail_errno;
+	{
+		/* what the client needs and that lies under /tmp (a build tree, a test's
+		 * content or socket) stays visible under the private /tmp: bind it back */
+		char keep[3][PATH_MAX];
+		int kfd[3], nk = 0, j;
+
+		snprintf(keep[0], sizeof(keep[0]), "%s", m->exe);
+		if ((slash = strrchr(keep[0], '/')))
+			*slash = 0;
+		snprintf(keep[1], sizeof(keep[1]), "%s", k->content);
+		snprintf(keep[2], sizeof(keep[2]), "%s", s->sock_path);
+		if ((slash = strrchr(keep[2], '/')))
+			*slash = 0;
+		for (j = 0; j < 3; j++)
+			if (rf_path_under(keep[j], "/tmp") && strcmp(keep[j], "/tmp") &&
+			    (kfd[nk] = open(keep[j], O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
+				memmove(keep[nk++], keep[j], strlen(keep[j]) + 1);
+		/* noexec: a bind mount keeps the flags of its source, so the client still runs */
+		if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16m,mode=1777") < 0)
+			goto fail_errno;
+		for (j = 0; j < nk; j++) {
+			char src[64], *q;
+
+			for (q = keep[j] + 1; (q = strchr(q, '/')); *q++ = '/') {
+				*q = 0;
+				mkdir(keep[j], 0755);
+			}
+			mkdir(keep[j], 0755);
+			snprintf(src, sizeof(src), "/proc/self/fd/%d", kfd[j]);
+			if (mount(src, keep[j], NULL, MS_BIND, NULL) < 0)
+				goto fail_errno;
+			close(kfd[j]);
+		}
+	}
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		dup2(fd, 0);
