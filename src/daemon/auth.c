@@ -32,6 +32,8 @@ struct pend {
 	bool fail_closed, deny, cacheable, have_key;
 	uint64_t t0, sent, deadline;
 	uint64_t st_rt;     /* CLOCK_REALTIME of the fstat (the cache's racy rule) */
+	uint64_t cache_gen; /* auth->cache_gen when asked: a verdict given while the clients
+			     * or their mutes changed is not cached, grants nothing */
 	struct stat st;     /* file identity for the cache */
 	unsigned char *ev;  /* the request event, for the report to NOTIFY subscribers */
 	/* `ringfence auth test`: no kernel request; the answers go back to requester */
@@ -290,7 +292,7 @@ static void cache_store(struct rf_auth *a, const struct pend *p)
 	uint64_t changed = ts_ns(&p->st.st_ctim) > ts_ns(&p->st.st_mtim) ? ts_ns(&p->st.st_ctim)
 									  : ts_ns(&p->st.st_mtim);
 
-	if (a->o.no_cache || !p->have_key || !p->cacheable)
+	if (a->o.no_cache || !p->have_key || !p->cacheable || p->cache_gen != a->cache_gen)
 		return;
 	/* Timestamps are coarse (a jiffy on many file systems): a file changed within
 	 * RF_AUTH_CACHE_RACY_NS may change again without a visible difference, so its
@@ -408,7 +410,7 @@ static void finish(struct rf_auth *a, struct pend *p)
 	record_rt(a, p->cls_ix ? RF_AUTH_RT_OPEN : RF_AUTH_RT_EXEC, p->t0);
 	cache_store(a, p); /* may add a kernel ignore mark through p->fd */
 	close(p->fd);
-	if (p->cls_ix == 0 && !p->deny && !p->not_all && p->have_key)
+	if (p->cls_ix == 0 && !p->deny && !p->not_all && p->have_key && p->cache_gen == a->cache_gen)
 		give_grant(a, p->pid, &p->st);
 	if (p->ev) {
 		report(a, p->ev, p->deny, p->covered);
@@ -668,6 +670,7 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m, u
 	if (have_key)
 		p->st = st;
 	p->st_rt = st_rt;
+	p->cache_gen = a->cache_gen;
 	p->t0 = t0;
 	p->deadline = t0 + (uint64_t)a->o.deadline_ms[cls_ix] * 1000000ull;
 	a->st.pending++;
@@ -744,12 +747,12 @@ void rf_auth_read(struct rf_auth *a)
 
 	for (rounds = 0; rounds < 16; rounds++) {
 		const struct fanotify_event_metadata *m = (const void *)buf;
-		uint64_t t_read;
+		/* the round trip starts before the read: it creates the events' fds */
+		uint64_t t_read = mono_ns();
 
 		len = read(a->fan, buf, sizeof(buf));
 		if (len <= 0)
 			return;
-		t_read = mono_ns();
 		/* room for another event left: the queue was empty; epoll tells us when
 		 * more come (saves the read that would fail with EAGAIN) */
 		bool drained = (size_t)len + FAN_EVENT_METADATA_LEN <= sizeof(buf);

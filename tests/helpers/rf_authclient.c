@@ -4,7 +4,7 @@
  *   rf_authclient --socket S --name N [--classes auth_exec,auth_open]
  *     --mode allow|hang|crash|notify [--deny SUBSTR] [--cache] [--crash-after N]
  *     [--ready FILE] [--open PATH] [--rule PROTO,ADDR/PREFIX,PORT,DIR]...
- *     [--mute PREFIX] [--mute-on-usr1 PREFIX]
+ *     [--mute PREFIX] [--mute-on-usr1 PREFIX] [--delay-ms N]
  * allow: answer every request at once: deny when the path contains SUBSTR, else
  *   allow (cacheable with --cache).
  * hang: subscribe with AUTH and never answer (reads nothing).
@@ -18,6 +18,8 @@
  *   net_blocked prints "blocked port=P dir=D client=C comm=X" lines).
  * --mute PREFIX: mute target paths under PREFIX before subscribing; --mute-on-usr1
  *   PREFIX: do so at SIGUSR1 and then print "muted" (the cache-flush tests).
+ * --delay-ms N: mode allow answers each request N ms after reading it (and prints
+ *   "asked" when it reads one).
  * Touches --ready once subscribed. Exit 0 on SIGTERM/EOF, 1 on error.
  */
 #include <errno.h>
@@ -44,7 +46,7 @@ int main(int argc, char **argv)
 		{"socket", 1, 0, 's'}, {"name", 1, 0, 'n'}, {"classes", 1, 0, 'c'},
 		{"mode", 1, 0, 'm'}, {"deny", 1, 0, 'd'}, {"cache", 0, 0, 'C'},
 		{"crash-after", 1, 0, 'k'}, {"ready", 1, 0, 'r'}, {"open", 1, 0, 'o'}, {"rule", 1, 0, 'R'},
-		{"mute", 1, 0, 'M'}, {"mute-on-usr1", 1, 0, 'U'}, {0},
+		{"mute", 1, 0, 'M'}, {"mute-on-usr1", 1, 0, 'U'}, {"delay-ms", 1, 0, 'D'}, {0},
 	};
 	struct rf_client_opts o = {.size = sizeof(o), .abi_version = RF_ABI_VERSION};
 	struct rf_client *c = NULL;
@@ -52,7 +54,7 @@ int main(int argc, char **argv)
 	const char *mode = "allow", *deny = NULL, *ready = NULL, *open_path = NULL, *classes = "auth_exec,auth_open";
 	char why[256], buf[256], *save = NULL, *tok;
 	uint64_t mask = 0, seen = 0;
-	long crash_after = 100;
+	long crash_after = 100, delay_ms = 0;
 	int opt, r, cache = 0;
 	struct sigaction sa = {.sa_handler = on_term}, su = {.sa_handler = on_usr1};
 	char *rules[80];
@@ -72,6 +74,7 @@ int main(int argc, char **argv)
 		case 'R': if (nrules < 80) rules[nrules++] = optarg; break;
 		case 'M': mute = optarg; break;
 		case 'U': mute_usr1 = optarg; break;
+		case 'D': delay_ms = strtol(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -197,6 +200,14 @@ int main(int argc, char **argv)
 				abort();
 			}
 			continue;
+		}
+		if (delay_ms > 0) {
+			struct timespec d = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+
+			printf("asked\n");
+			fflush(stdout);
+			while (nanosleep(&d, &d) < 0 && errno == EINTR && !stop)
+				;
 		}
 		r = rf_client_verdict(c, e->request_id, !(deny && strstr(path, deny)), cache);
 		if (r < 0) {
