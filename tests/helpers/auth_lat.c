@@ -7,8 +7,10 @@
  *   "path=K n=N p50_ns=X p99_ns=Y add_p50_ns=D add_p99_ns=E add_p99_lo_ns=L add_p99_hi_ns=H"
  * add_p50: the median of the paired differences (this path's operation minus the
  * baseline's of the same round); add_p99: p99 of this path minus p99 of the baseline,
- * with a 90% bootstrap interval [L, H] (200 resamples of the rounds, pairs kept
- * together). Used by bench/auth.sh. Exit 1 when an operation fails. */
+ * with a 90% bootstrap interval [L, H]: 200 resamples of blocks of consecutive
+ * rounds (n/50 rounds, at least 10: the machine's load comes in bursts that span
+ * rounds, which a resample of single rounds would treat as independent), pairs kept
+ * together. Used by bench/auth.sh. Exit 1 when an operation fails. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -121,14 +123,18 @@ int main(int argc, char **argv)
 		base99 = pct(v, n, 99);
 		add99 = p99 - base99;
 		if (k) {
-			for (b = 0; b < BOOT; b++) {
-				for (i = 0; i < n; i++) {
-					long r;
+			long blk = n / 50 < 10 ? 10 : n / 50;
 
-					seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
-					r = (long)(seed % (uint64_t)n);
-					v[i] = t[k][r];
-					w[i] = t[0][r];
+			for (b = 0; b < BOOT; b++) {
+				long r = 0;
+
+				for (i = 0; i < n; i++, r++) {
+					if (i % blk == 0) {
+						seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+						r = (long)(seed % (uint64_t)n);
+					}
+					v[i] = t[k][r % n];
+					w[i] = t[0][r % n];
 				}
 				boot[b] = pct(v, n, 99) - pct(w, n, 99);
 			}
