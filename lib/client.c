@@ -504,21 +504,20 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int rf_client_next(struct rf_client *c, const struct rf_event_hdr **ev, int timeout_ms)
+/* rf_client_next when the ring is empty and the caller waits: set `waiting`, check
+ * once more, sleep on the eventfd (or the socket's hang-up). */
+static __attribute__((noinline)) int next_wait(struct rf_client *c, const struct rf_event_hdr **ev,
+					       int timeout_ms)
 {
 	struct pollfd pfd[2];
 	int64_t deadline = 0;
 	uint64_t cnt;
 	int r, wait;
 
-	if (!c || !ev)
-		return -EINVAL;
 	for (;;) {
 		r = rf_ring_read(&c->rd, ev, NULL);
 		if (r != 0)
 			goto out;
-		if (timeout_ms == 0)
-			return 0;
 		/* the clock only when we have to wait: a clock read can cost more than
 		 * taking an event */
 		if (timeout_ms > 0 && !deadline)
@@ -555,4 +554,21 @@ out:
 	if (r > 0)
 		c->read++;
 	return r;
+}
+
+int rf_client_next(struct rf_client *c, const struct rf_event_hdr **ev, int timeout_ms)
+{
+	int r;
+
+	if (!c || !ev)
+		return -EINVAL;
+	/* the fast path: an event is there (rf_ring_read is inline) */
+	r = rf_ring_read(&c->rd, ev, NULL);
+	if (r > 0) {
+		c->read++;
+		return 1;
+	}
+	if (r < 0 || timeout_ms == 0)
+		return r;
+	return next_wait(c, ev, timeout_ms);
 }

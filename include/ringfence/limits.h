@@ -185,4 +185,7 @@
 #define RF_FLEET_INSTALL_TIMEOUT_S 120u    /* an install child running longer is killed */
 #define RF_FLEET_SEQ_SKIP          1000u   /* report seq skipped ahead at start and after a 409 */
 
+/* Broker fan-out (src/daemon/broker.c) */
+#define RF_BROKER_STAGE_BYTES (128u << 10) /* events staged per batch before the fan-out (>= RF_EVENT_MAX) */
+
 #endif /* RINGFENCE_LIMITS_H */

@@ -38,7 +38,10 @@
 #include "sensor/sensor.h"
 #include "ringfence/ringfence.h"
 
-#define PUMP_BATCH 256u
+/* Events per round of a synthetic or replayed source: one publish (and at most one
+ * wake-up) per client per round. 1024 rather than 256: a quarter of the wake-ups of
+ * clients that keep up, at 5 M events/s 1024 events are 0.2 ms. */
+#define PUMP_BATCH 1024u
 
 static const char tag_audit, tag_supnotify, tag_listen, tag_signal, tag_tick, tag_source, tag_sensor, tag_fan, tag_authtimer, tag_net,
 	tag_sup, tag_fleet;
