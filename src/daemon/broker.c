@@ -761,7 +761,10 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 
 /* The staged batch into the recording (one copy) and into each subscriber's ring:
  * one pass over the batch per client, so that its ring, counters and subscription
- * stay in registers and cache while it runs; no per-event function calls. */
+ * stay in registers and cache while it runs; no per-event function calls.
+ * Known cost: an event is copied twice on its way into the recording (into the
+ * stage, then with the batch); staging directly in the recording's newest chunk
+ * would save one copy (noticeable for exec-sized events, ~256 bytes). */
 static void fanout(struct rf_broker *b)
 {
 	const unsigned char *end = b->stage + b->stage_used, *p;
