@@ -133,9 +133,13 @@ static bool default_deny(const struct rf_auth *a, const struct pend *p)
 	return p->fail_closed || a->o.default_deny;
 }
 
-static void answer_kernel(struct rf_auth *a, int fd, bool deny)
+/* Returns the time of the answer (CLOCK_MONOTONIC), taken right before the write:
+ * the write wakes the waiting task, which may preempt the daemon before the write
+ * returns, and its run is not the daemon's round trip. */
+static uint64_t answer_kernel(struct rf_auth *a, int fd, bool deny)
 {
 	struct fanotify_response r = {.fd = fd, .response = deny ? FAN_DENY : FAN_ALLOW};
+	uint64_t t = mono_ns();
 
 	/* The group is non-blocking; a write of a response never waits. A failure
 	 * (the event is gone) leaves nothing to do but count it. */
@@ -145,6 +149,7 @@ static void answer_kernel(struct rf_auth *a, int fd, bool deny)
 		a->st.denied++;
 	else
 		a->st.allowed++;
+	return t;
 }
 
 static size_t cache_ix(dev_t dev, ino_t ino, unsigned cls_ix)
@@ -158,10 +163,10 @@ static size_t cache_ix(dev_t dev, ino_t ino, unsigned cls_ix)
 }
 
 /* The daemon-side round trip of one request: from reading its event to writing
- * the answer (kind RF_AUTH_RT_*). */
-static void record_rt(struct rf_auth *a, unsigned kind, uint64_t t_read)
+ * the answer (kind RF_AUTH_RT_*; t_ans from answer_kernel). */
+static void record_rt(struct rf_auth *a, unsigned kind, uint64_t t_read, uint64_t t_ans)
 {
-	uint64_t ns = mono_ns() - t_read;
+	uint64_t ns = t_ans - t_read;
 
 	a->rt[kind][a->st.rt[kind].n++ % RF_AUTH_RT_RING] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
 	if (ns > a->st.rt[kind].max_ns)
@@ -314,9 +319,9 @@ static void cache_store(struct rf_auth *a, const struct pend *p)
 		kcache_add(a, p->fd, p->cls_ix, &p->st);
 }
 
-static void record_latency(struct rf_auth *a, uint64_t t0)
+static void record_latency(struct rf_auth *a, uint64_t t0, uint64_t t_ans)
 {
-	uint64_t us = (mono_ns() - t0) / 1000;
+	uint64_t us = (t_ans - t0) / 1000;
 
 	if (us > a->st.max_us)
 		a->st.max_us = us;
@@ -395,6 +400,7 @@ static void give_grant(struct rf_auth *a, uint32_t pid, const struct stat *st)
 static void finish(struct rf_auth *a, struct pend *p)
 {
 	uint32_t slot = (uint32_t)(p - a->pend);
+	uint64_t t_ans;
 
 	if (p->test) {
 		finish_test(a, p);
@@ -405,9 +411,9 @@ static void finish(struct rf_auth *a, struct pend *p)
 		a->freelist[a->nfree++] = slot;
 		return;
 	}
-	answer_kernel(a, p->fd, p->deny);
-	record_latency(a, p->t0);
-	record_rt(a, p->cls_ix ? RF_AUTH_RT_OPEN : RF_AUTH_RT_EXEC, p->t0);
+	t_ans = answer_kernel(a, p->fd, p->deny);
+	record_latency(a, p->t0, t_ans);
+	record_rt(a, p->cls_ix ? RF_AUTH_RT_OPEN : RF_AUTH_RT_EXEC, p->t0, t_ans);
 	cache_store(a, p); /* may add a kernel ignore mark through p->fd */
 	close(p->fd);
 	if (p->cls_ix == 0 && !p->deny && !p->not_all && p->have_key && p->cache_gen == a->cache_gen)
@@ -611,15 +617,13 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m, u
 		/* the exec's open: its verdict is the exec's (docs/auth.md); answered before
 		 * anything else is looked at, it costs the exec one short round trip */
 		a->st.covered++;
-		answer_kernel(a, m->fd, false);
-		record_rt(a, RF_AUTH_RT_COVERED, t_read);
+		record_rt(a, RF_AUTH_RT_COVERED, t_read, answer_kernel(a, m->fd, false));
 		close(m->fd);
 		return;
 	}
 	if (have_key && a->b->nasubs[cls] && !a->o.no_cache &&
 	    cache_lookup(a, &st, cls_ix, &deny, &fc)) {
-		answer_kernel(a, m->fd, deny);
-		record_rt(a, RF_AUTH_RT_HIT, t_read);
+		record_rt(a, RF_AUTH_RT_HIT, t_read, answer_kernel(a, m->fd, deny));
 		/* not in the kernel cache (flushed, full, or not allowed there): now it is */
 		if (!deny && kcache_ok(a, cls_ix, fc))
 			kcache_add(a, m->fd, cls_ix, &st);

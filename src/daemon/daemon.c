@@ -650,7 +650,7 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"auth-miss-limit", required_argument, NULL, 'L'},
 		{"auth-miss-policy", required_argument, NULL, 'P'},
 		{"auth-no-cache", no_argument, NULL, 'C'},
-		{"auth-no-kernel-cache", no_argument, NULL, 1005},
+		{"auth-no-kernel-cache", no_argument, NULL, 1020},
 		{"auth-exempt-pid", required_argument, NULL, 'E'},
 		{"net-policy", no_argument, NULL, 'Y'},
 		{"net-cgroup", required_argument, NULL, 'G'},
@@ -770,7 +770,7 @@ int rf_cmd_daemon(int argc, char **argv)
 			ao.miss_policy = !strcmp(optarg, "demote") ? RF_AUTH_MISS_DEMOTE : RF_AUTH_MISS_DISCONNECT;
 			break;
 		case 'C': ao.no_cache = true; break;
-		case 1005: ao.no_kcache = true; break;
+		case 1020: ao.no_kcache = true; break;
 		case 'X':
 		case 'O':
 		case 'L':
