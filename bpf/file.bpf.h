@@ -77,7 +77,7 @@ static __always_inline int on_open_exit(long ret, bool btf)
 	if (ret < 0 || !(class_on(RF_CLASS_FILE_CREATE) || class_on(RF_CLASS_FILE_OPEN_WRITE)) ||
 	    excluded())
 		return 0;
-	f = fd_file(ret);
+	f = btf ? fd_file_btf(ret) : fd_file(ret);
 	if (!f)
 		return 0;
 	if (btf) {
