@@ -647,4 +647,16 @@ static __always_inline char *event_buf(__u32 size)
 	return eb->b;
 }
 
+/* The prelude of a syscall event: the per-CPU buffer with the fixed part of ev's type
+ * zeroed, ev pointing at it, and the caller's uid filled in (every such event has
+ * one). Evaluates to the buffer, or NULL: then give up. */
+#define event_start(ev)                                          \
+	({                                                       \
+		char *b_ = event_buf(sizeof(*(ev)));             \
+		(ev) = (void *)b_;                               \
+		if (b_)                                          \
+			(ev)->uid = current_uid();               \
+		b_;                                              \
+	})
+
 #endif

@@ -138,11 +138,9 @@ int rf_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	if (!class_on(RF_CLASS_NET_CONNECT) || excluded())
 		return 0;
 	sys_args(&st, 3);
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	ev->result = ret == -RF_EINPROGRESS ? 0 : (__s32)ret;
 	ev->initiated = 1;
 	sk = fd_sock((long)st.a[0]);
@@ -166,11 +164,9 @@ int rf_exit_bind(struct trace_event_raw_sys_exit *ctx)
 	if (!class_on(RF_CLASS_NET_BIND) || excluded())
 		return 0;
 	sys_args(&st, 3);
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	ev->result = (__s32)ctx->ret;
 	sk = fd_sock((long)st.a[0]);
 	if (sk)
@@ -199,11 +195,9 @@ int rf_exit_listen(struct trace_event_raw_sys_exit *ctx)
 	sk = fd_sock((long)st.a[0]);
 	if (!sk)
 		return 0;
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	ev->result = (__s32)ctx->ret;
 	sock_addrs((struct rf_ev_net_connect *)ev, sk, false);
 	if (ev->family != RF_AF_INET && ev->family != RF_AF_INET6 && ev->family != RF_AF_UNIX)
@@ -223,11 +217,9 @@ static __always_inline int accept_exit(long ret)
 	sk = fd_sock(ret);
 	if (!sk)
 		return 0;
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	sock_addrs((struct rf_ev_net_connect *)ev, sk, true);
 	if (ev->family != RF_AF_INET && ev->family != RF_AF_INET6 && ev->family != RF_AF_UNIX)
 		return 0;
