@@ -517,6 +517,32 @@ static void emit_table(const char *path)
 		}
 		fprintf(o, "} },\n");
 	}
+	fprintf(o, "};\n\n");
+	/* what rf_event_validate checks per class: the string fields only */
+	for (i = 0; i < nclasses; i++) {
+		struct cls *c = &classes[i];
+		int n = 0;
+
+		for (j = 0; j < c->nfields; j++)
+			n += c->f[j].is_str && strcmp(c->f[j].source, "derived");
+		if (!n)
+			continue;
+		fprintf(o, "static const struct rf_strcheck strs_%s[] = {", c->name);
+		for (j = 0; j < c->nfields; j++)
+			if (c->f[j].is_str && strcmp(c->f[j].source, "derived"))
+				fprintf(o, " { %d, %d },", c->f[j].offset, c->f[j].max);
+		fprintf(o, " };\n");
+	}
+	fprintf(o, "\nconst struct rf_strchecks rf_schema_strchecks_[RF_CLASS_COUNT] = {\n");
+	for (i = 0; i < nclasses; i++) {
+		struct cls *c = &classes[i];
+		int n = 0;
+
+		for (j = 0; j < c->nfields; j++)
+			n += c->f[j].is_str && strcmp(c->f[j].source, "derived");
+		if (n)
+			fprintf(o, "\t[%d] = { %d, strs_%s },\n", c->id, n, c->name);
+	}
 	fprintf(o, "};\n");
 	fclose(o);
 }
