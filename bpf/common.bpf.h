@@ -57,6 +57,9 @@ struct {
 
 static const __u32 zero = 0;
 
+/* kernel 6.2+; called only by the programs the loader picks when the kernel has it */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
 static __always_inline bool class_on(__u32 cls)
 {
 	return rf_class_mask & (1ull << cls);
@@ -252,8 +255,6 @@ __noinline int rf_path_walk(void)
  * the kfunc call it (the *_btf variants, rf_sensor_btf_walk in sensor.c): a kernel
  * without it never sees the call. Results are the same as rf_path_walk's.
  */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
-
 __noinline int rf_path_walk_btf(void)
 {
 	struct pathbuf *pbuf = bpf_map_lookup_elem(&rf_pathbuf, &zero);
@@ -486,6 +487,22 @@ static __always_inline struct file *fd_file(long fd)
 	return f;
 }
 
+/* fd_file with plain loads only (kernel 6.2+, bpf_rdonly_cast): the descriptor table
+ * slot is read as the one pointer of a struct llist_node (any struct whose first
+ * member is a pointer would do), so the lookup costs no helper call. */
+static __always_inline struct file *fd_file_btf(long fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = t->files->fdt;
+	struct llist_node *slot;
+
+	if (fd < 0 || fd >= fdt->max_fds)
+		return NULL;
+	slot = bpf_rdonly_cast((void *)((__u64)fdt->fd + (__u64)fd * sizeof(void *)),
+			       bpf_core_type_id_kernel(struct llist_node));
+	return (struct file *)slot->next;
+}
+
 /* What the sensor needs of a struct file, in one read. */
 struct file_head {
 	__u32 mode;  /* f_mode */
@@ -629,5 +646,17 @@ static __always_inline char *event_buf(__u32 size)
 	__builtin_memset(eb->b, 0, (size + 7) & ~7u);
 	return eb->b;
 }
+
+/* The prelude of a syscall event: the per-CPU buffer with the fixed part of ev's type
+ * zeroed, ev pointing at it, and the caller's uid filled in (every such event has
+ * one). Evaluates to the buffer, or NULL: then give up. */
+#define event_start(ev)                                          \
+	({                                                       \
+		char *b_ = event_buf(sizeof(*(ev)));             \
+		(ev) = (void *)b_;                               \
+		if (b_)                                          \
+			(ev)->uid = current_uid();               \
+		b_;                                              \
+	})
 
 #endif

@@ -77,7 +77,7 @@ static __always_inline int on_open_exit(long ret, bool btf)
 	if (ret < 0 || !(class_on(RF_CLASS_FILE_CREATE) || class_on(RF_CLASS_FILE_OPEN_WRITE)) ||
 	    excluded())
 		return 0;
-	f = fd_file(ret);
+	f = btf ? fd_file_btf(ret) : fd_file(ret);
 	if (!f)
 		return 0;
 	if (btf) {
@@ -103,11 +103,9 @@ static __always_inline int on_open_exit(long ret, bool btf)
 	}
 	if (!class_on(cls) || (imode & RF_S_IFMT) != RF_S_IFREG)
 		return 0;
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	ev->flags = fh.flags;
 	ev->mode = imode & 07777;
 	if (btf)
@@ -196,11 +194,9 @@ static __always_inline int unlink_exit(long ret, long dfd, __u64 path, bool is_d
 
 	if (ret != 0)
 		return 0;
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	ev->is_dir = is_dir;
 	put_user_path(buf, &off, &ev->path, dfd, (const char *)path, &partial);
 	if (path_excluded(buf, &ev->path))
@@ -245,11 +241,9 @@ static __always_inline int rename_exit(long ret, long odfd, __u64 oldp, long ndf
 
 	if (ret != 0)
 		return 0;
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	ev->flags = flags;
 	put_user_path(buf, &off, &ev->source_path, odfd, (const char *)oldp, &partial);
 	put_user_path(buf, &off, &ev->path, ndfd, (const char *)newp, &partial);
@@ -299,11 +293,9 @@ static __always_inline int link_exit(long ret, long odfd, __u64 target, long ndf
 
 	if (ret != 0)
 		return 0;
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	ev->symlink = sym;
 	put_user_path(buf, &off, &ev->path, ndfd, (const char *)newp, &partial);
 	if (path_excluded(buf, &ev->path))

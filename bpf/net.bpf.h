@@ -66,24 +66,66 @@ static __always_inline void sock_addrs(struct rf_ev_net_connect *ev, struct sock
 		ev->protocol = 0;
 }
 
+/* fd_sock and the local address with plain loads (kernel 6.2+, bpf_rdonly_cast): the
+ * plain-load build of the connect program (rfb_exit_connect). */
+static __always_inline struct sock *fd_sock_btf(long fd)
+{
+	struct file *f = fd_file_btf(fd);
+	struct socket *so;
+
+	if (!f)
+		return NULL;
+	f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+	if ((f->f_inode->i_mode & RF_S_IFMT) != 0140000 /* S_IFSOCK */)
+		return NULL;
+	so = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+	return bpf_rdonly_cast(so->sk, bpf_core_type_id_kernel(struct sock));
+}
+
+static __always_inline void sock_local_btf(struct rf_ev_net_connect *ev, struct sock *sk)
+{
+	__u16 fam = sk->__sk_common.skc_family;
+
+	ev->family = fam;
+	ev->protocol = sk->sk_protocol;
+	ev->sport = sk->__sk_common.skc_num;
+	if (fam == RF_AF_INET) {
+		v4_mapped(ev->saddr, sk->__sk_common.skc_rcv_saddr);
+	} else if (fam == RF_AF_INET6) {
+		__u64 lo = *(__u64 *)&sk->__sk_common.skc_v6_rcv_saddr;
+		__u64 hi = *((__u64 *)&sk->__sk_common.skc_v6_rcv_saddr + 1);
+		__builtin_memcpy(ev->saddr, &lo, 8);
+		__builtin_memcpy(ev->saddr + 8, &hi, 8);
+	}
+	if (fam == RF_AF_UNIX)
+		ev->protocol = 0;
+}
+
 /* An address given by the user (connect, bind): family, port, address, unix path.
  * Returns false for families we do not report. */
 static __always_inline bool user_addr(char *buf, __u32 *off, struct rf_ev_net_connect *ev,
 				      const void *uaddr, __u32 ulen, bool remote)
 {
+	/* family, port and IPv4 address are the first 8 bytes of every inet sockaddr:
+	 * one read (a second for an IPv6 address) */
+	struct {
+		__u16 fam, port;
+		__u32 v4;
+	} h = {};
 	__u16 fam = 0, port = 0;
 	__u8 *a = remote ? ev->daddr : ev->saddr;
 
-	if (!uaddr || bpf_probe_read_user(&fam, 2, uaddr))
+	if (!uaddr)
 		return false;
+	if ((ulen < 8 || bpf_probe_read_user(&h, 8, uaddr)) && bpf_probe_read_user(&h.fam, 2, uaddr))
+		return false;
+	fam = h.fam;
 	ev->family = fam;
 	if (fam == RF_AF_INET && ulen >= 16) {
-		__u32 v4 = 0;
-		bpf_probe_read_user(&port, 2, uaddr + 2);
-		bpf_probe_read_user(&v4, 4, uaddr + 4);
-		v4_mapped(a, v4);
+		port = h.port;
+		v4_mapped(a, h.v4);
 	} else if (fam == RF_AF_INET6 && ulen >= 24) {
-		bpf_probe_read_user(&port, 2, uaddr + 2);
+		port = h.port;
 		bpf_probe_read_user(a, 16, uaddr + 8);
 	} else if (fam == RF_AF_UNIX) {
 		__u32 o = *off;
@@ -125,33 +167,50 @@ static __always_inline bool user_addr(char *buf, __u32 *off, struct rf_ev_net_co
 /* connect, bind and listen take their arguments from the saved registers at sys_exit
  * (sys_args): no sys_enter program, no per-thread map entry */
 
-SEC("tp/syscalls/sys_exit_connect")
-int rf_exit_connect(struct trace_event_raw_sys_exit *ctx)
+/* btf (a constant): the socket read with plain loads (rfb_exit_connect, kernel 6.2+),
+ * else with bpf_probe_read_kernel (rf_exit_connect); the loader loads one
+ * (rf_sensor_btf_walk in sensor.c). Same event. */
+static __always_inline int connect_exit(long ret, bool btf)
 {
 	struct rf_ev_net_connect *ev;
 	struct rf_sysargs st;
 	struct sock *sk;
 	__u32 off = sizeof(*ev);
-	long ret = ctx->ret;
 	char *buf;
 
 	if (!class_on(RF_CLASS_NET_CONNECT) || excluded())
 		return 0;
 	sys_args(&st, 3);
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	ev->result = ret == -RF_EINPROGRESS ? 0 : (__s32)ret;
 	ev->initiated = 1;
-	sk = fd_sock((long)st.a[0]);
-	if (sk)
-		sock_addrs(ev, sk, false); /* local side; the remote from the arguments */
+	/* local side from the socket; the remote from the arguments */
+	if (btf) {
+		sk = fd_sock_btf((long)st.a[0]);
+		if (sk)
+			sock_local_btf(ev, sk);
+	} else {
+		sk = fd_sock((long)st.a[0]);
+		if (sk)
+			sock_addrs(ev, sk, false);
+	}
 	if (!user_addr(buf, &off, ev, (const void *)st.a[1], (__u32)st.a[2], true))
 		return 0;
 	submit(buf, off, RF_CLASS_NET_CONNECT, false);
 	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_connect")
+int rf_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	return connect_exit(ctx->ret, false);
+}
+SEC("tp/syscalls/sys_exit_connect")
+int rfb_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	return connect_exit(ctx->ret, true);
 }
 
 SEC("tp/syscalls/sys_exit_bind")
@@ -166,11 +225,9 @@ int rf_exit_bind(struct trace_event_raw_sys_exit *ctx)
 	if (!class_on(RF_CLASS_NET_BIND) || excluded())
 		return 0;
 	sys_args(&st, 3);
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	ev->result = (__s32)ctx->ret;
 	sk = fd_sock((long)st.a[0]);
 	if (sk)
@@ -199,11 +256,9 @@ int rf_exit_listen(struct trace_event_raw_sys_exit *ctx)
 	sk = fd_sock((long)st.a[0]);
 	if (!sk)
 		return 0;
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	ev->result = (__s32)ctx->ret;
 	sock_addrs((struct rf_ev_net_connect *)ev, sk, false);
 	if (ev->family != RF_AF_INET && ev->family != RF_AF_INET6 && ev->family != RF_AF_UNIX)
@@ -223,11 +278,9 @@ static __always_inline int accept_exit(long ret)
 	sk = fd_sock(ret);
 	if (!sk)
 		return 0;
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	sock_addrs((struct rf_ev_net_connect *)ev, sk, true);
 	if (ev->family != RF_AF_INET && ev->family != RF_AF_INET6 && ev->family != RF_AF_UNIX)
 		return 0;

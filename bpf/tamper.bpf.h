@@ -192,11 +192,9 @@ int rf_exit_capset(struct trace_event_raw_sys_exit *ctx)
 	if (!class_on(RF_CLASS_CRED_CAPSET) || excluded())
 		return 0;
 	sys_args(&sa, 2);
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
 	bpf_probe_read_user(&hdr, sizeof(hdr), (void *)sa.a[0]);
 	ev->version = hdr.version;
@@ -233,11 +231,9 @@ int rf_exit_ptrace(struct trace_event_raw_sys_exit *ctx)
 	if ((req != RF_PTRACE_ATTACH && req != RF_PTRACE_SEIZE && req != RF_PTRACE_TRACEME) ||
 	    excluded())
 		return 0;
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
-	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
 	ev->request = (__u32)req;
 	if (req == RF_PTRACE_TRACEME) {
@@ -288,12 +284,10 @@ int rf_exit_bpf(struct trace_event_raw_sys_exit *ctx)
 	sys_args(&sa, 3);
 	if (sa.a[0] != RF_BPF_PROG_LOAD || excluded())
 		return 0;
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
 	off = sizeof(*ev);
-	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
 	ev->fd = ev->result ? -1 : (__s32)ctx->ret;
 	/* the kernel reads min(size, sizeof(attr)) bytes; fields past size are zero */
@@ -338,12 +332,10 @@ int rf_exit_memfd_create(struct trace_event_raw_sys_exit *ctx)
 	if (!class_on(RF_CLASS_MEMFD_CREATE) || ctx->ret < 0 || excluded())
 		return 0;
 	sys_args(&sa, 2);
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
 	off = sizeof(*ev);
-	ev->uid = current_uid();
 	ev->fd = (__s32)ctx->ret;
 	ev->flags = (__u32)sa.a[1];
 	put_ustr(buf, &off, &ev->name, (void *)sa.a[0], 256);
@@ -365,12 +357,10 @@ int rf_exit_mount(struct trace_event_raw_sys_exit *ctx)
 	if (!class_on(RF_CLASS_MOUNT) || excluded())
 		return 0;
 	sys_args(&sa, 4);
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
 	off = sizeof(*ev);
-	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
 	ev->flags = sa.a[3];
 	/* the path first: put_user_path needs RF_PATH_MAX of room. The offset is hidden
@@ -400,12 +390,10 @@ int rf_exit_move_mount(struct trace_event_raw_sys_exit *ctx)
 	if (!class_on(RF_CLASS_MOUNT) || excluded())
 		return 0;
 	sys_args(&sa, 5);
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
 	off = sizeof(*ev);
-	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
 	ev->flags = sa.a[4];
 	barrier_var(off); /* as in rf_exit_mount */
@@ -442,12 +430,10 @@ int rf_exit_umount(struct trace_event_raw_sys_exit *ctx)
 	if (!class_on(RF_CLASS_UMOUNT) || excluded())
 		return 0;
 	sys_args(&sa, 2);
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
 	off = sizeof(*ev);
-	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
 	ev->flags = (__u32)sa.a[1];
 	barrier_var(off); /* as in rf_exit_mount */
@@ -474,12 +460,10 @@ static __always_inline int sig_emit(const struct trace_event_raw_sys_exit *ctx, 
 		return 0; /* to itself */
 	if (excluded())
 		return 0;
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
 	off = sizeof(*ev);
-	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
 	ev->target_pid = (__s32)pid;
 	ev->target_tid = (__s32)tid;
@@ -590,12 +574,10 @@ static __always_inline int mem_emit(const struct trace_event_raw_sys_exit *ctx, 
 	__u32 off;
 	char *buf;
 
-	buf = event_buf(sizeof(*ev));
+	buf = event_start(ev);
 	if (!buf)
 		return 0;
-	ev = (void *)buf;
 	off = sizeof(*ev);
-	ev->uid = current_uid();
 	ev->result = errno_of(ctx->ret);
 	ev->addr = is_mmap && !ev->result ? (__u64)ctx->ret : sa->a[0];
 	ev->len = sa->a[1];
@@ -677,13 +659,11 @@ static __always_inline char *module_event(__u32 *off, bool *partial)
 {
 	struct rf_ev_module_load *ev;
 	struct rf_sysargs sa;
-	char *buf = event_buf(sizeof(*ev));
+	char *buf = event_start(ev);
 
 	if (!buf)
 		return NULL;
-	ev = (void *)buf;
 	*off = sizeof(*ev);
-	ev->uid = current_uid();
 	if (sys_nr() == RF_NR_FINIT_MODULE) {
 		struct file *f;
 

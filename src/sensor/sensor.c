@@ -390,6 +390,8 @@ static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 		bpf_program__set_autoload(skel->progs.rfb_exit_creat, tp && b);
 		bpf_program__set_autoload(skel->progs.rfb_exit_openat2, tp && b);
 		bpf_program__set_autoload(skel->progs.rfb_raw_sys_exit, !tp && b);
+		bpf_program__set_autoload(skel->progs.rf_exit_connect, !b);
+		bpf_program__set_autoload(skel->progs.rfb_exit_connect, b);
 	}
 	skel->rodata->rf_exit_has_group_dead = exit_has_group_dead(vmlinux);
 	btf__free(vmlinux);

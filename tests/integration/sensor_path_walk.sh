@@ -3,7 +3,8 @@
 # kernel has it, bpf_probe_read_kernel otherwise; RINGFENCE_PATH_WALK=probe forces the
 # latter) report the same paths: nested directories, a path across a mount point, a
 # relative open, and a path deeper than RF_PATH_DEPTH_MAX (kept tail, path_partial).
-# Needs root (eBPF, tracefs, a tmpfs mount).
+# The connect program has the same two builds: both give the same connect events
+# (IPv4, IPv6, unix, UDP). Needs root (eBPF, tracefs, a tmpfs mount).
 source "$(dirname "$0")/../lib.sh"
 need_root "path walk variants"
 d=$(tmpdir); chmod 755 "$d"
@@ -16,7 +17,7 @@ mkdir -p "$p"
 
 run() { # MODE OUT: one sensor run with the open operations, events to OUT
 	local out=$2 rf
-	RINGFENCE_PATH_WALK=$1 "$RF_BIN" events --json --class file_create,file_open_write,process_exec \
+	RINGFENCE_PATH_WALK=$1 "$RF_BIN" events --json --class file_create,file_open_write,net_connect,process_exec \
 		--for 60 >"$out" 2>"$out.err" &
 	rf=$!
 	for _ in $(seq 100); do /bin/sh -c ": probe-$$-$1"; grep -q "probe-$$-$1" "$out" 2>/dev/null && break; sleep 0.1; done
@@ -24,6 +25,7 @@ run() { # MODE OUT: one sensor run with the open operations, events to OUT
 	echo 1 >"$d/mnt/m-$1"
 	(cd "$d/a/b" && echo 1 >"rel-$1")
 	echo 1 >"$p/deep-$1"
+	"$RF_BUILD/tests/helpers/net_ops" "$d/no-such.sock" >"$d/ops-$1.out"
 	sleep 0.3; kill -INT $rf; wait $rf
 }
 paths() { # OUT MODE: "class path partial" for this test's files, the mode's suffix removed
@@ -32,6 +34,10 @@ paths() { # OUT MODE: "class path partial" for this test's files, the mode's suf
 		select((.path // "") as $p | ($p | startswith($d + "/")) and ($p | endswith("-" + $m)) or
 			($p | endswith("/x/deep-" + $m))) |
 		"\(.path) \(.flags | index("path_partial") != null)"' "$1" | sed "s/-$2\$//; s/-$2 / /" | sort
+}
+conns() { # OUT: net_ops's connects, without what differs between runs (ports it chose)
+	jq -r 'select(.class=="net_connect" and (.exe | endswith("net_ops"))) |
+		"\(.family) \(.protocol) \(.saddr) \(.daddr) \(.result) \(.unix_path) \(.sport > 0) \(.initiated)"' "$1" | sort
 }
 run default "$d/btf.json"
 run probe "$d/probe.json"
@@ -45,4 +51,9 @@ is "too deep: partial, ends with the file" "$(echo "$pb" | grep -c "/x/x/deep tr
 check "too deep: the start is cut" bash -c "! echo '$pb' | grep -q '^$d/deep/x.* true$'"
 is "probe-read walk gives the same paths" "$pp" "$pb"
 check "the probe-read run did report" test -n "$pp"
+cb=$(conns "$d/btf.json"); cp=$(conns "$d/probe.json")
+diag "connects: $(echo "$cb" | tr '\n' ';')"
+is "connects reported (IPv4 TCP, IPv6, unix, UDP)" "$(echo "$cb" | grep -c .)" 4
+is "IPv4 TCP connect: local address and port from the socket" "$(echo "$cb" | grep -c '^2 6 127.0.0.1 127.0.0.1 0  true true$')" 1
+is "probe-read connect program gives the same connects" "$cp" "$cb"
 done_testing
