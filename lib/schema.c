@@ -95,12 +95,12 @@ int rf_event_validate(const void *buf, size_t n, const char **why)
 		*why = "event smaller than its class's fixed fields";
 		return -EMSGSIZE;
 	}
-	for (i = 0; i < c->nfields; i++) {
-		const struct rf_field_desc *f = &c->fields[i];
+	/* only the stored string fields (c->strs): a loop over all fields that skipped
+	 * the others cost twice as much (callgrind), on every event of every client */
+	for (i = 0; i < c->nstrs; i++) {
+		const struct rf_field_desc *f = &c->fields[c->strs[i]];
 		struct rf_str s;
 
-		if (!is_str(f) || f->source == RF_FS_DERIVED)
-			continue;
 		memcpy(&s, p + f->offset, sizeof(s));
 		if (s.off == 0 && s.len == 0)
 			continue; /* absent */
