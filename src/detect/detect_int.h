@@ -61,6 +61,10 @@ struct atom {
 	bool lazy;     /* matcher: a pattern that is not scanned but evaluated on demand */
 	bool lit;      /* matcher: one plain literal (in the class's literal databases) */
 	bool anchored; /* matcher: a literal anchored at one end (in the tries of anchor.c) */
+	char *lit_s;    /* lazy unanchored literal: its bytes (lowercase unless cased), for
+			 * the direct search of rf_detect_find_lit_ */
+	uint32_t lit_len;
+	uint32_t lit_key; /* index of its least common byte: the one searched for first */
 	hs_database_t *lazy_db; /* lazy A_RE: its own database, scanned when asked */
 	uint32_t lazy_stamp;    /* event stamp of lazy_val (lazy atoms matched directly) */
 	bool lazy_val;
@@ -164,6 +168,8 @@ struct catdb {
 	size_t bufsz;
 	uint32_t seg_start[RF_FIELDS_MAX], seg_end[RF_FIELDS_MAX];
 	uint32_t stamp;     /* lazy: event stamp of the last scan */
+	uint32_t ask_stamp; /* lazy: event stamp of the count below */
+	unsigned asks;      /* lazy: literals searched directly in this event */
 };
 
 /* Literals anchored at one end of a field, as a trie walked from that end
@@ -257,6 +263,8 @@ struct rf_detect {
 	const struct rf_class_desc *evc;
 	struct fval fv[RF_FIELDS_MAX];
 	char *fbuf[RF_FIELDS_MAX]; /* rendered numbers, IPs and derived strings */
+	char *lcbuf[RF_FIELDS_MAX]; /* values in lowercase (ASCII), made when first asked */
+	uint32_t lcstamp[RF_FIELDS_MAX];
 	struct rf_detect_stats st;
 	char keybuf[RF_CORR_KEY_MAX];
 	char groupbuf[RF_CORR_KEY_MAX];
@@ -286,6 +294,8 @@ static inline int rf_detect_field_(struct rf_detect *d, int fidx, struct fval **
 	return rf_detect_field_render_(d, fidx, out);
 }
 bool rf_detect_atom_eval_(struct rf_detect *d, const struct atom *a);
+int rf_detect_lit_prepare_(struct atom *a, const uint16_t *tok, size_t len);
+int rf_detect_find_lit_(struct rf_detect *d, const struct atom *a, int fidx);
 int rf_detect_glob_to_hs_(const uint16_t *tok, size_t ntok, char **out);
 int rf_detect_re_to_posix_(const char *re, char **out);
 int rf_detect_parse_ip_(const char *s, uint8_t out[16]);

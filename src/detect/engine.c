@@ -27,6 +27,9 @@
 
 /* Fields tested by at most this many wildcard patterns are matched without Hyperscan. */
 #define DETECT_SMALL_FIELD 4
+/* Lazy literals of one field searched for directly in one event before the field's
+ * literal database is scanned instead. */
+#define DETECT_LAZY_DIRECT 16
 
 void rf_detect_rule_release_(struct rule *r);
 void rf_detect_atom_release_(struct atom *a);
@@ -90,8 +93,10 @@ void rf_detect_free(struct rf_detect *d)
 	free(d->alazy);
 	free(d->setlist);
 	free(d->cand);
-	for (i = 0; i < RF_FIELDS_MAX; i++)
+	for (i = 0; i < RF_FIELDS_MAX; i++) {
 		free(d->fbuf[i]);
+		free(d->lcbuf[i]);
+	}
 	free(d);
 }
 
@@ -957,8 +962,13 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 			struct catdb *cat = &c->tcat;
 			if (a->lazy) {
 				void *q;
+				uint8_t an;
+				size_t from, len;
 				if (a->fidx[cid] < 0)
 					continue;
+				if (simple_literal(a, &an, &from, &len) &&
+				    (r = rf_detect_lit_prepare_(a, a->tok + from, len)) < 0)
+					goto out;
 				if (c->lcat_of[a->fidx[cid]] < 0) {
 					q = realloc(c->lcats, (c->nlcats + 1) * sizeof(*c->lcats));
 					if (!q) {
@@ -1510,10 +1520,27 @@ static bool lazy_eval(struct rf_detect *d, struct atom *a)
 		if (fidx < 0 || c->lcat_of[fidx] < 0)
 			return false;
 		cat = &c->lcats[c->lcat_of[fidx]];
-		if (cat->stamp != d->stamp) {
-			cat->stamp = d->stamp;
-			scan_cat(d, cat);
+		if (cat->stamp == d->stamp)
+			return rf_detect_bit_(d, (int)(a - d->atoms));
+		/* The first few literals asked about in an event are searched for directly;
+		 * when candidates ask about more, one scan answers all of the field's. */
+		if (cat->ask_stamp != d->stamp) {
+			cat->ask_stamp = d->stamp;
+			cat->asks = 0;
 		}
+		if (a->lit_s && cat->asks < DETECT_LAZY_DIRECT) {
+			int k;
+			if (a->lazy_stamp == d->stamp)
+				return a->lazy_val;
+			cat->asks++;
+			if ((k = rf_detect_find_lit_(d, a, fidx)) >= 0) {
+				a->lazy_stamp = d->stamp;
+				a->lazy_val = k;
+				return k;
+			}
+		}
+		cat->stamp = d->stamp;
+		scan_cat(d, cat);
 		return rf_detect_bit_(d, (int)(a - d->atoms));
 	}
 	if (fidx < 0)
@@ -1623,6 +1650,29 @@ static void scan_fdb(struct rf_detect *d, const struct fdb *f)
 		hs_scan(f->db, v->len ? v->s : "", (unsigned)v->len, 0, d->scratch, on_hs_match, &sc);
 }
 
+/* The event stamp wrapped around: forget every stamp, so that none left over from
+ * 2^32 events ago passes for the current event's. */
+static void restamp(struct rf_detect *d)
+{
+	unsigned i, j;
+
+	memset(d->fv, 0, sizeof(d->fv));
+	memset(d->lcstamp, 0, sizeof(d->lcstamp));
+	for (i = 0; i < d->nrules; i++)
+		d->rules[i].stamp = 0;
+	for (i = 0; i < d->natoms; i++)
+		d->atoms[i].lazy_stamp = 0;
+	for (i = 0; i < RF_CLASSES_MAX; i++) {
+		struct cls *c = &d->cls[i];
+		c->tcat.stamp = c->tcat.ask_stamp = 0;
+		for (j = 0; j < c->nlcats; j++)
+			c->lcats[j].stamp = c->lcats[j].ask_stamp = 0;
+		for (j = 0; j < c->nlfdbs; j++)
+			c->lfdbs[j].stamp = 0;
+	}
+	d->stamp = 1;
+}
+
 static int hit(struct rf_detect *d, int ri, rf_detect_hit_cb cb, void *ctx)
 {
 	struct rule *r = &d->rules[ri];
@@ -1671,12 +1721,8 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 		return 0;
 	d->ev = ev;
 	d->evc = c->c;
-	if (++d->stamp == 0) {
-		memset(d->fv, 0, sizeof(d->fv));
-		for (i = 0; i < d->nrules; i++)
-			d->rules[i].stamp = 0;
-		d->stamp = 1;
-	}
+	if (++d->stamp == 0)
+		restamp(d);
 	if (d->mode == RF_DETECT_NAIVE) {
 		for (i = 0; i < c->nrules; i++) {
 			struct rule *r = &d->rules[c->rules[i]];

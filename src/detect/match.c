@@ -186,6 +186,95 @@ int rf_detect_field_render_(struct rf_detect *d, int fidx, struct fval **out)
 	}
 }
 
+/* ---- literals searched directly ---------------------------------------------------- */
+
+/* How common a byte is in paths and command lines, roughly (0 rare .. 9 everywhere):
+ * a literal is searched for by its least common byte first. */
+static unsigned byte_rank(unsigned char c)
+{
+	static const char common[] = " /-.eatoinsrlcu";
+	const char *p;
+
+	if (c >= 'A' && c <= 'Z')
+		c = (unsigned char)(c + 32);
+	if (c && (p = strchr(common, c)))
+		return 9 - (unsigned)(p - common) / 2;
+	if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '=')
+		return 1;
+	return 0;
+}
+
+/* Keep A's literal (TOK, LEN literal bytes) for rf_detect_find_lit_. */
+int rf_detect_lit_prepare_(struct atom *a, const uint16_t *tok, size_t len)
+{
+	size_t i;
+	unsigned best = 10;
+
+	if (a->lit_s)
+		return 0;
+	if (!len || len > RF_RULE_VALUE_MAX || !(a->lit_s = malloc(len + 1)))
+		return -ENOMEM;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)tok[i];
+		a->lit_s[i] = (char)(a->cased ? c : lc(c));
+		if (byte_rank(c) < best) {
+			best = byte_rank(c);
+			a->lit_key = (uint32_t)i;
+		}
+	}
+	a->lit_s[len] = 0;
+	a->lit_len = (uint32_t)len;
+	return 0;
+}
+
+/* Field FIDX's value in lowercase (ASCII), made once per event; NULL when it does not
+ * fit (cannot happen: values are at most RF_ARGV_MAX + 63 bytes) or on ENOMEM. */
+static const char *lower_value(struct rf_detect *d, int fidx, const struct fval *v)
+{
+	char *b = d->lcbuf[fidx];
+	const unsigned char *src;
+	size_t i, n;
+
+	if (d->lcstamp[fidx] == d->stamp)
+		return b;
+	if (v->len >= RF_ARGV_MAX + 64)
+		return NULL;
+	if (!b && !(b = d->lcbuf[fidx] = malloc(RF_ARGV_MAX + 64)))
+		return NULL;
+	/* branch-free, from locals (b might alias v), so that the compiler vectorises it */
+	src = (const unsigned char *)v->s;
+	n = v->len;
+	for (i = 0; i < n; i++)
+		b[i] = (char)(src[i] | (unsigned char)((unsigned char)(src[i] - 'A') < 26) << 5);
+	d->lcstamp[fidx] = d->stamp;
+	return b;
+}
+
+/* Does field FIDX of the current event contain A's literal (prepared by
+ * rf_detect_lit_prepare_)? Returns 1, 0, or -ENOMEM. A memchr for the literal's least
+ * common byte, then a compare: for the few literals a candidate rule asks about, far
+ * cheaper than a Hyperscan scan of all of the field's literals (about 2,500
+ * instructions for CommandLine, fixed cost and cache misses included). */
+int rf_detect_find_lit_(struct rf_detect *d, const struct atom *a, int fidx)
+{
+	struct fval *v;
+	const char *h, *p, *end, *n = a->lit_s;
+	size_t k = a->lit_key, len = a->lit_len;
+
+	if (rf_detect_field_(d, fidx, &v) < 0)
+		return -ENOMEM;
+	if (v->len < len)
+		return 0;
+	h = a->cased ? v->s : lower_value(d, fidx, v);
+	if (!h)
+		return -ENOMEM;
+	/* the key byte sits at k of the literal: it can be at h + k .. h + v->len - len + k */
+	for (p = h + k, end = h + v->len - len + k + 1; p < end && (p = memchr(p, n[k], (size_t)(end - p))); p++)
+		if (!memcmp(p - k, n, len))
+			return 1;
+	return 0;
+}
+
 static bool is_numeric(const struct rf_field_desc *f)
 {
 	return f->type >= RF_FT_U8 && f->type <= RF_FT_BOOL;

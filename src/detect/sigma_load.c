@@ -328,6 +328,7 @@ static void atom_release(struct atom *a)
 	free(a->ref);
 	free(a->rules);
 	free(a->trules);
+	free(a->lit_s);
 	if (a->posix_ok)
 		regfree(&a->posix);
 	if (a->lazy_db)
