@@ -65,7 +65,10 @@ struct atom {
 			 * the direct search of rf_detect_find_lit_ */
 	uint32_t lit_len;
 	uint32_t lit_key; /* index of its least common byte: the one searched for first */
-	hs_database_t *lazy_db; /* lazy A_RE: its own database, scanned when asked */
+	hs_database_t *lazy_db; /* A_RE that is lazy or has a prefilter: its own database,
+				 * scanned when asked or when the prefilter hits */
+	bool prefiltered;       /* matcher: A_RE scanned only when one of its required
+				 * literals (in the class's trigger literals) occurs */
 	uint32_t lazy_stamp;    /* event stamp of lazy_val (lazy atoms matched directly) */
 	bool lazy_val;
 };
@@ -151,7 +154,11 @@ struct litinfo {
 	int atom;
 	uint16_t slot;
 	uint8_t anch;      /* 1 anchored at the segment's start, 2 at its end */
+	bool pre;          /* a required literal of the regular expression ATOM (its
+			    * prefilter): a hit has the expression scanned, not its bit set */
+	bool caseless;     /* pre: the literal's case */
 	uint32_t llen;
+	char *plit;        /* pre: the literal's bytes (owned) */
 };
 
 /* A literal database scanned once over several fields of an event, laid out one
@@ -178,6 +185,7 @@ struct aterm {
 	uint32_t node;
 	int atom;
 	uint32_t off;       /* the literal's bytes in pool (cased literals are compared) */
+	uint32_t len;       /* the literal's length */
 	bool cased;
 	bool exact;         /* the literal is the whole value (equality) */
 };
@@ -185,6 +193,7 @@ struct aterm {
 struct atrie {
 	bool rev;           /* walked from the end of the value (endswith, equality) */
 	bool only_exact;    /* every literal is a whole value: longer values skip the walk */
+	bool small;         /* at most DETECT_TRIE_SMALL literals: compared one by one, no walk */
 	size_t maxlen;      /* longest literal */
 	uint32_t root[256]; /* the root's children, directly: most walks end there */
 	unsigned bits;      /* while adding: edge table of 1 << bits slots */
@@ -199,7 +208,7 @@ struct atrie {
 	struct aterm *terms; /* sorted by node once finished */
 	unsigned nterms, capterms;
 	uint32_t *tfirst;   /* node -> its terminals: terms[tfirst[n] .. tfirst[n + 1]) */
-	uint8_t *pool;
+	uint8_t *pool;      /* the literals' bytes: as written when cased, else folded */
 	size_t npool, cappool;
 };
 
@@ -258,6 +267,8 @@ struct rf_detect {
 	int *setlist;
 	unsigned nset;
 	int *cand;
+	int *pending;       /* regular expressions whose prefilter hit in this event */
+	unsigned npending;
 	uint32_t stamp;
 	const struct rf_event_hdr *ev;
 	const struct rf_class_desc *evc;
@@ -295,6 +306,10 @@ static inline int rf_detect_field_(struct rf_detect *d, int fidx, struct fval **
 }
 bool rf_detect_atom_eval_(struct rf_detect *d, const struct atom *a);
 int rf_detect_lit_prepare_(struct atom *a, const uint16_t *tok, size_t len);
+/* Required literals of a regular expression, for its prefilter (match.c). */
+#define RF_RE_FACTORS_MAX 8
+#define RF_RE_FACTOR_LEN 32
+unsigned rf_detect_re_factors_(const char *re, char (*out)[RF_RE_FACTOR_LEN], size_t *lens);
 int rf_detect_find_lit_(struct rf_detect *d, const struct atom *a, int fidx);
 int rf_detect_glob_to_hs_(const uint16_t *tok, size_t ntok, char **out);
 int rf_detect_re_to_posix_(const char *re, char **out);

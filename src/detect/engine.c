@@ -65,6 +65,8 @@ void rf_detect_free(struct rf_detect *d)
 		}
 		free(c->fdbs);
 		hs_free_database(c->tcat.db);
+		for (j = 0; j < c->tcat.n; j++)
+			free(c->tcat.info[j].plit);
 		free(c->tcat.info);
 		free(c->tcat.buf);
 		for (j = 0; j < c->nlcats; j++) {
@@ -93,6 +95,7 @@ void rf_detect_free(struct rf_detect *d)
 	free(d->alazy);
 	free(d->setlist);
 	free(d->cand);
+	free(d->pending);
 	for (i = 0; i < RF_FIELDS_MAX; i++) {
 		free(d->fbuf[i]);
 		free(d->lcbuf[i]);
@@ -801,6 +804,7 @@ static int cat_add(struct catdb *cat, const struct rf_class_desc *cd, int atom, 
 		cat->info = q;
 		cat->cap = nc;
 	}
+	memset(&cat->info[cat->n], 0, sizeof(cat->info[0]));
 	cat->info[cat->n].atom = atom;
 	cat->info[cat->n].slot = (uint16_t)s;
 	cat->info[cat->n].anch = an;
@@ -828,6 +832,10 @@ static int build_cat(struct rf_detect *d, const struct rf_class_desc *cd, struct
 		const struct atom *a = &d->atoms[cat->info[i].atom];
 		uint8_t an;
 		size_t from, len, k;
+		if (cat->info[i].pre) {
+			lits[i] = NULL;
+			continue;
+		}
 		if (!simple_literal(a, &an, &from, &len) || !(lits[i] = malloc(len + 1))) {
 			ret = -ENOMEM;
 			goto out;
@@ -843,9 +851,10 @@ static int build_cat(struct rf_detect *d, const struct rf_class_desc *cd, struct
 			const struct atom *a = &d->atoms[cat->info[i].atom];
 			if (a->dead)
 				continue;
-			use[n] = lits[i];
+			use[n] = cat->info[i].pre ? cat->info[i].plit : lits[i];
 			lens[n] = cat->info[i].llen;
-			flags[n] = a->cased ? 0 : HS_FLAG_CASELESS;
+			flags[n] = cat->info[i].pre ? (cat->info[i].caseless ? HS_FLAG_CASELESS : 0)
+						    : a->cased ? 0 : HS_FLAG_CASELESS;
 			ids[n++] = i;
 		}
 		if (cat->db)
@@ -899,6 +908,76 @@ static int anch_add(struct cls *c, int field, int atom, const struct atom *a, ui
 	if (anch == 1)
 		return rf_detect_trie_add_(&an->fwd, a->tok + from, len, atom, a->cased, false);
 	return rf_detect_trie_add_(&an->rev, a->tok + from, len, atom, a->cased, anch == 3);
+}
+
+/* Trigger regular expressions with required literals (rf_detect_re_factors_) leave
+ * their field's database: their literals join the class's trigger literals (when that
+ * field is scanned there anyway), and a hit has the expression scanned on its own. The
+ * pnscan rule's `-(W|R)\s?...` was one Hyperscan scan of every command line (about 450
+ * instructions an event); now it is two literals in the scan that runs anyway. */
+static int prefilter_regexes(struct rf_detect *d, struct cls *c, const struct rf_class_desc *cd)
+{
+	unsigned i, j, k, s;
+
+	for (i = 0; i < c->nfdbs;) {
+		struct fdb *f = &c->fdbs[i];
+		for (s = 0; s < c->tcat.nslots && c->tcat.slot_field[s] != f->field; s++)
+			;
+		for (j = 0; s < c->tcat.nslots && j < f->n;) {
+			struct atom *a = &d->atoms[f->ids[j]];
+			char lits[RF_RE_FACTORS_MAX][RF_RE_FACTOR_LEN];
+			size_t lens[RF_RE_FACTORS_MAX];
+			unsigned n;
+			hs_compile_error_t *err = NULL;
+			if (a->kind != A_RE || a->dead || !(n = rf_detect_re_factors_(a->re, lits, lens))) {
+				j++;
+				continue;
+			}
+			if (!a->lazy_db) {
+				if (hs_compile(a->re, re_hsflags(a), HS_MODE_BLOCK, NULL, &a->lazy_db, &err) != HS_SUCCESS) {
+					hs_free_compile_error(err); /* build_fdb reports it */
+					j++;
+					continue;
+				}
+				d->st.databases++;
+				if (hs_alloc_scratch(a->lazy_db, &d->scratch) != HS_SUCCESS)
+					return -ENOMEM;
+			}
+			for (k = 0; k < n; k++) {
+				struct litinfo *li;
+				if (c->tcat.n == c->tcat.cap) {
+					unsigned nc = c->tcat.cap ? c->tcat.cap * 2 : 64;
+					void *q = realloc(c->tcat.info, nc * sizeof(*c->tcat.info));
+					if (!q)
+						return -ENOMEM;
+					c->tcat.info = q;
+					c->tcat.cap = nc;
+				}
+				li = &c->tcat.info[c->tcat.n];
+				memset(li, 0, sizeof(*li));
+				if (!(li->plit = malloc(lens[k] + 1)))
+					return -ENOMEM;
+				memcpy(li->plit, lits[k], lens[k]);
+				li->plit[lens[k]] = 0;
+				li->atom = f->ids[j];
+				li->slot = (uint16_t)s;
+				li->pre = true;
+				li->caseless = (a->reflags & REF_I) != 0;
+				li->llen = (uint32_t)lens[k];
+				c->tcat.n++;
+			}
+			a->prefiltered = true;
+			f->ids[j] = f->ids[--f->n];
+		}
+		if (f->n) {
+			i++;
+			continue;
+		}
+		free(f->ids);
+		c->fdbs[i] = c->fdbs[--c->nfdbs];
+	}
+	(void)cd;
+	return 0;
 }
 
 static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_report *rep)
@@ -1058,12 +1137,6 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 		c->lfdb_of[i] = -1;
 	for (i = 0; i < c->nlfdbs; i++)
 		c->lfdb_of[c->lfdbs[i].field] = (int16_t)i;
-	for (i = 0; i < c->nfdbs; i++)
-		if ((r = build_fdb(d, cd, &c->fdbs[i], rep)) < 0)
-			goto out;
-	for (i = 0; i < c->nlfdbs; i++)
-		if ((r = build_fdb(d, cd, &c->lfdbs[i], rep)) < 0)
-			goto out;
 	/* A field with few trigger literals costs more in the shared scan (every byte of
 	 * its value is scanned) than testing those literals directly. */
 	{
@@ -1099,6 +1172,14 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 			c->tcat.bufsz += (f->source == RF_FS_DERIVED ? RF_ARGV_MAX + 64 : f->max ? f->max : 64) + 1;
 		}
 	}
+	if ((r = prefilter_regexes(d, c, cd)) < 0)
+		goto out;
+	for (i = 0; i < c->nfdbs; i++)
+		if ((r = build_fdb(d, cd, &c->fdbs[i], rep)) < 0)
+			goto out;
+	for (i = 0; i < c->nlfdbs; i++)
+		if ((r = build_fdb(d, cd, &c->lfdbs[i], rep)) < 0)
+			goto out;
 	/* A lazy anchored literal rides along where its field is walked anyway (a walk
 	 * costs a few steps, whatever the literals); elsewhere lazy_eval tests it
 	 * directly when a candidate asks. */
@@ -1307,7 +1388,8 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 	d->bits = calloc((d->natoms + 64) / 64, sizeof(uint64_t));
 	d->setlist = calloc(d->natoms + 1, sizeof(int));
 	d->cand = calloc(d->nrules + 1, sizeof(int));
-	if (!d->bits || !d->setlist || !d->cand)
+	d->pending = calloc(d->natoms + 1, sizeof(int));
+	if (!d->bits || !d->setlist || !d->cand || !d->pending)
 		return -ENOMEM;
 	for (i = 0; i < d->nrules; i++) {
 		if (d->rules[i].ok && !d->rules[i].corr)
@@ -1607,6 +1689,15 @@ static int on_cat_match(unsigned id, unsigned long long from, unsigned long long
 		return 0;
 	if ((li->anch & 2) && to != en)
 		return 0;
+	if (li->pre) {
+		/* a required literal of a regular expression: scan it after this scan */
+		struct atom *a = &s->d->atoms[li->atom];
+		if (a->lazy_stamp != s->d->stamp) {
+			a->lazy_stamp = s->d->stamp;
+			s->d->pending[s->d->npending++] = li->atom;
+		}
+		return 0;
+	}
 	rf_detect_setbit_(s->d, s->cat->info[id].atom);
 	return 0;
 }
@@ -1733,6 +1824,16 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 	}
 	/* matcher: scan each field once */
 	scan_cat(d, &c->tcat);
+	for (i = 0; i < d->npending; i++) {
+		struct atom *a = &d->atoms[d->pending[i]];
+		struct fval *v;
+		bool m = false;
+		if (a->fidx[ev->class_id] >= 0 && rf_detect_field_(d, a->fidx[ev->class_id], &v) == 0)
+			hs_scan(a->lazy_db, v->len ? v->s : "", (unsigned)v->len, 0, d->scratch, on_lazy_match, &m);
+		if (m)
+			rf_detect_setbit_(d, d->pending[i]);
+	}
+	d->npending = 0;
 	for (i = 0; i < c->nanch; i++) {
 		struct fval *v;
 		if (rf_detect_field_(d, c->anch[i].field, &v) == 0 && v->len)

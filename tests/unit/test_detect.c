@@ -540,6 +540,54 @@ static void test_compile_dir(void **state)
 	rf_detect_report_free(&rep);
 }
 
+/* ---- required literals of regular expressions (the prefilter) ------------------------ */
+
+static void test_re_factors(void **state)
+{
+	static const struct {
+		const char *re;
+		const char *want; /* the literals, each followed by ';', in order; "" for none */
+	} t[] = {
+		{"-(W|R)\\s?(\\s|\"|')([0-9a-fA-F]{2}\\s?){2,20}(\\s|\"|')", "-W;-R;"},
+		{"abc", "abc;"},
+		{"foo|bar", "foo;bar;"},
+		{"foo|b", ""},             /* one branch without a literal of two bytes */
+		{"a.c", ""},
+		{"(foo)?bar", "bar;"},     /* optional: not required */
+		{"x*yz", "yz;"},
+		{"\\d{3}abc[de]", "abc;"},
+		{"\\x41\\x42", "AB;"},
+		{"a\\.b", "a.b;"},
+		{"^/usr/bin/", "/usr/bin/;"},
+		{"(a|b)(c|d)", "ac;ad;bc;bd;"},
+		{"(ab|cd)+ef", "abef;cdef;"}, /* the last repetition meets ef */
+		{"x(ab|cd)+ef", "abef;cdef;"}, /* xab|xcd too, shorter; never xabef (xabcdef) */
+		{"x(ab|cd)+e", "xab;xcd;"},
+		{"ab{2,3}c", "ab;"},
+		{"(?i)abc", ""},           /* inline flags: not parsed, no prefilter */
+		{"(?=abc)", ""},
+		{"(a)\\1", ""},          /* back reference */
+		{"a{,2}bc", ""},           /* a brace PCRE reads literally: not parsed */
+		{"abc|", ""},              /* an empty branch */
+		{"(abc|)de", "abcde;de;"}, /* sound, if not minimal */
+		{"[a-z]+\\s+--[a-z]+", "--;"},
+		{"(", ""},
+		{"abc\\", ""},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char lits[RF_RE_FACTORS_MAX][RF_RE_FACTOR_LEN], got[400] = "";
+		size_t lens[RF_RE_FACTORS_MAX], o = 0;
+		unsigned n = rf_detect_re_factors_(t[i].re, lits, lens), k;
+		for (k = 0; k < n; k++)
+			o += (size_t)snprintf(got + o, sizeof(got) - o, "%.*s;", (int)lens[k], lits[k]);
+		if (strcmp(got, t[i].want))
+			fail_msg("required literals of '%s': got '%s', want '%s'", t[i].re, got, t[i].want);
+	}
+}
+
 /* ---- differential test on replayed events ------------------------------------------ */
 
 #define REPLAYED "tests/unit/data/exec_replayed.tsv"
@@ -735,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_long_group_key),
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_differential_replayed),
+		cmocka_unit_test(test_re_factors),
 		cmocka_unit_test(test_output),
 		cmocka_unit_test(test_compile_dir),
 		cmocka_unit_test(test_rules_test_cli),

@@ -189,6 +189,15 @@ static const struct mcase cases[] = {
 	{"re is case-sensitive", NULL, "sel:\n    CommandLine|re: '\\s-[FTd]\\s'\ncondition: sel", 0, {CMD("curl -t x")}, 0},
 	{"re|i", NULL, "sel:\n    CommandLine|re|i: 'CURL\\s+-[a-z]'\ncondition: sel", 0, {CMD("curl -t x")}, 1},
 	{"re unanchored", NULL, "sel:\n    CommandLine|re: 'b.s'\ncondition: sel", 0, {CMD("xx bas yy")}, 1},
+	/* regular expressions with required literals: prefiltered in the trigger scan (where
+	 * their field is scanned anyway: five more literals on it) */
+	{"re, prefiltered", NULL, "sel:\n    CommandLine|re: '--p(ay|ort)=\\d+'\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: sel or other", 0, {CMD("nc --port=80 x")}, 1},
+	{"re, prefiltered, literal without a match", NULL, "sel:\n    CommandLine|re: '--p(ay|ort)=\\d+'\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: sel or other", 0, {CMD("nc --port=x80")}, 0},
+	{"re, prefiltered, other case", NULL, "sel:\n    CommandLine|re: '--p(ay|ort)=\\d+'\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: sel or other", 0, {CMD("nc --PORT=80")}, 0},
+	{"re|i, prefiltered, other case", NULL, "sel:\n    CommandLine|re|i: '--p(ay|ort)=\\d+'\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: sel or other", 0, {CMD("nc --PORT=80")}, 1},
+	{"re, prefiltered, literal in another field", NULL, "sel:\n    CommandLine|re: '--p(ay|ort)=\\d+'\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: sel or other", 0, {EXE("/x--port=80"), CMD("nc")}, 0},
+	{"re, prefiltered, among literals", NULL, "sel:\n    CommandLine|re: '--p(ay|ort)=\\d+'\nlit:\n    CommandLine|contains: ['--pay', 'zz']\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: (sel or other) and not lit", 0, {CMD("nc --port=80")}, 1},
+	{"re, prefiltered, at the end", NULL, "sel:\n    CommandLine|re: 'x--pay=\\d$'\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: sel or other", 0, {CMD("nc x--pay=1")}, 1},
 	{"re anchors", NULL, "sel:\n    CommandLine|re: '^bas$'\ncondition: sel", 0, {CMD("xx bas yy")}, 0},
 	{"re|m line anchors", NULL, "sel:\n    CommandLine|re|m: '^second$'\ncondition: sel", 0, {CMD("first\nsecond")}, 1},
 	{"re without m", NULL, "sel:\n    CommandLine|re: '^second$'\ncondition: sel", 0, {CMD("first\nsecond")}, 0},
