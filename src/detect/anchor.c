@@ -22,9 +22,6 @@
 
 #include "detect/detect_int.h"
 
-/* Tries of at most this many literals are not walked: each literal is compared. */
-#define DETECT_TRIE_SMALL 4
-
 static inline uint8_t fold(uint8_t c)
 {
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
@@ -141,12 +138,12 @@ int rf_detect_trie_add_(struct atrie *t, const uint16_t *tok, size_t len, int at
 		t->cappool = nc;
 	}
 	for (d = 0; d < len; d++)
-		t->pool[t->npool + d] = cased ? (uint8_t)tok[d] : fold((uint8_t)tok[d]);
+		t->pool[t->npool + d] = (uint8_t)tok[d];
 	t->only_exact = exact && (t->only_exact || !t->nterms);
 	if (len > t->maxlen)
 		t->maxlen = len;
 	t->terms[t->nterms++] = (struct aterm){.node = node, .atom = atom, .off = (uint32_t)t->npool,
-					       .len = (uint32_t)len, .cased = cased, .exact = exact};
+					       .cased = cased, .exact = exact};
 	t->npool += len;
 	return 0;
 }
@@ -207,7 +204,6 @@ int rf_detect_trie_finish_(struct atrie *t)
 
 	if (!t->nterms)
 		return 0;
-	t->small = t->nterms <= DETECT_TRIE_SMALL;
 	if (t->nnodes >= (1u << 24))
 		return -E2BIG; /* edges_finish packs node ids in 24 bits */
 	if (edges_finish(t) < 0)
@@ -287,46 +283,10 @@ static void walk(struct rf_detect *d, const struct atrie *t, const uint8_t *u, s
 	}
 }
 
-/* A trie of a few literals: each compared at its end of the value, without a walk
- * (a walk costs more to set up than these compares, which mostly stop at the first
- * byte). */
-static void compare_each(struct rf_detect *d, const struct atrie *t, const uint8_t *u, size_t len)
-{
-	unsigned k;
-
-	for (k = 0; k < t->nterms; k++) {
-		const struct aterm *e = &t->terms[k];
-		const uint8_t *lit = t->pool + e->off, *at;
-		size_t i, n = e->len;
-		if (n > len || (e->exact && n != len))
-			continue;
-		at = t->rev ? u + len - n : u;
-		if (e->cased) {
-			if (memcmp(at, lit, n))
-				continue;
-		} else if (t->rev) {
-			for (i = n; i > 0 && fold(at[i - 1]) == lit[i - 1]; i--)
-				;
-			if (i)
-				continue;
-		} else {
-			for (i = 0; i < n && fold(at[i]) == lit[i]; i++)
-				;
-			if (i < n)
-				continue;
-		}
-		rf_detect_setbit_(d, e->atom);
-	}
-}
-
 void rf_detect_anch_walk_(struct rf_detect *d, const struct anch *an, const char *s, size_t len)
 {
-	if (an->fwd.small)
-		compare_each(d, &an->fwd, (const uint8_t *)s, len);
-	else if (an->fwd.tfirst)
+	if (an->fwd.tfirst)
 		walk(d, &an->fwd, (const uint8_t *)s, len);
-	if (an->rev.small)
-		compare_each(d, &an->rev, (const uint8_t *)s, len);
-	else if (an->rev.tfirst)
+	if (an->rev.tfirst)
 		walk(d, &an->rev, (const uint8_t *)s, len);
 }

@@ -185,7 +185,6 @@ struct aterm {
 	uint32_t node;
 	int atom;
 	uint32_t off;       /* the literal's bytes in pool (cased literals are compared) */
-	uint32_t len;       /* the literal's length */
 	bool cased;
 	bool exact;         /* the literal is the whole value (equality) */
 };
@@ -193,7 +192,6 @@ struct aterm {
 struct atrie {
 	bool rev;           /* walked from the end of the value (endswith, equality) */
 	bool only_exact;    /* every literal is a whole value: longer values skip the walk */
-	bool small;         /* at most DETECT_TRIE_SMALL literals: compared one by one, no walk */
 	size_t maxlen;      /* longest literal */
 	uint32_t root[256]; /* the root's children, directly: most walks end there */
 	unsigned bits;      /* while adding: edge table of 1 << bits slots */
@@ -208,7 +206,7 @@ struct atrie {
 	struct aterm *terms; /* sorted by node once finished */
 	unsigned nterms, capterms;
 	uint32_t *tfirst;   /* node -> its terminals: terms[tfirst[n] .. tfirst[n + 1]) */
-	uint8_t *pool;      /* the literals' bytes: as written when cased, else folded */
+	uint8_t *pool;
 	size_t npool, cappool;
 };
 
