@@ -73,7 +73,17 @@ struct atom {
 	bool lazy_val;
 };
 
-enum node_kind { N_ATOM = 1, N_AND, N_OR, N_NOT, N_ATLEAST, N_CONST };
+enum node_kind {
+	N_ATOM = 1, N_AND, N_OR, N_NOT, N_ATLEAST, N_CONST,
+	N_ANYBITS, N_ALLBITS, /* flattened conditions only: some / all of the atoms whose bits
+			       * are in the rule's masks k .. k + n - 1 */
+};
+
+/* Bits of one word of the per-event bitset (atoms whose tests held). */
+struct wmask {
+	uint32_t word;
+	uint64_t mask;
+};
 
 struct node {
 	int kind;
@@ -91,7 +101,7 @@ struct cnode {
 	uint8_t pad;
 	uint16_t n;    /* kids (they follow, each subtree `size` entries long) */
 	uint32_t v;    /* N_ATOM: atom; else the subtree's size in entries, itself included */
-	uint32_t k;    /* N_ATLEAST: how many; N_CONST: value */
+	uint32_t k;    /* N_ATLEAST: how many; N_CONST: value; N_ANYBITS, N_ALLBITS: first mask */
 };
 
 enum corr_type { C_EVENT_COUNT = 1, C_VALUE_COUNT, C_TEMPORAL, C_TEMPORAL_ORDERED };
@@ -130,6 +140,8 @@ struct rule {
 	struct node *cond;
 	struct cnode *code; /* matcher: cond flattened */
 	unsigned ncode;
+	struct wmask *masks; /* matcher: the bit groups of N_ANYBITS and N_ALLBITS */
+	unsigned nmasks;
 	bool ok;            /* loaded; not invalid or unsupported */
 	bool always;        /* condition true with every atom false: evaluate on every event */
 	bool emit;          /* report hits (false for rules only used by correlations) */

@@ -1221,16 +1221,88 @@ static int flat_size(const struct node *x, unsigned depth, unsigned *n)
 	return 0;
 }
 
-static void flatten(const struct node *x, struct cnode *code, unsigned *n)
+/* An atom whose value is its bit: tested, not evaluated on demand. */
+static bool plain_atom(const struct rf_detect *d, const struct node *x)
 {
-	unsigned me = (*n)++, i;
+	return x->kind == N_ATOM && (unsigned)x->atom < d->natoms && !d->atoms[x->atom].lazy;
+}
 
+/* The bit groups of X's plain atom kids, one mask per word, appended to R's masks. */
+static int add_masks(const struct rf_detect *d, struct rule *r, const struct node *x, uint32_t *first,
+		     uint16_t *npairs)
+{
+	unsigned i, p;
+
+	*first = r->nmasks;
+	for (i = 0; i < x->n; i++) {
+		uint32_t w;
+		if (!plain_atom(d, x->kids[i]))
+			continue;
+		w = (uint32_t)x->kids[i]->atom >> 6;
+		for (p = *first; p < r->nmasks && r->masks[p].word != w; p++)
+			;
+		if (p == r->nmasks) {
+			void *q = realloc(r->masks, (r->nmasks + 1) * sizeof(*r->masks));
+			if (!q)
+				return -ENOMEM;
+			r->masks = q;
+			r->masks[r->nmasks++] = (struct wmask){.word = w};
+		}
+		r->masks[p].mask |= 1ull << ((unsigned)x->kids[i]->atom & 63);
+	}
+	*npairs = (uint16_t)(r->nmasks - *first);
+	return 0;
+}
+
+/* Flatten X into CODE at *N (preorder). The plain atoms among the kids of an and or an
+ * or (and of `1 of`, `all of`) become one bit-group test, evaluated first: a word and a
+ * mask test instead of one test per atom (the six `Image|endswith` values of a
+ * selection are one test). The result is the same; only which lazy atoms get asked
+ * changes. Never more entries than flat_size counted. */
+static int flatten(const struct rf_detect *d, struct rule *r, const struct node *x, struct cnode *code,
+		   unsigned *n)
+{
+	unsigned me = (*n)++, i, plain = 0;
+	int kind = x->kind, ret;
+
+	if (kind == N_ATLEAST && x->k == 1)
+		kind = N_OR;
+	else if (kind == N_ATLEAST && x->n && (unsigned)x->k == x->n)
+		kind = N_AND;
+	for (i = 0; (kind == N_AND || kind == N_OR) && i < x->n; i++)
+		plain += plain_atom(d, x->kids[i]);
+	if (plain >= 2) {
+		uint32_t first;
+		uint16_t np;
+		unsigned b = me;
+		if ((ret = add_masks(d, r, x, &first, &np)) < 0)
+			return ret;
+		if (plain < x->n) {
+			code[me].kind = (uint8_t)kind;
+			code[me].n = (uint16_t)(1 + x->n - plain);
+			code[me].k = 0;
+			b = (*n)++;
+		}
+		code[b].kind = kind == N_OR ? N_ANYBITS : N_ALLBITS;
+		code[b].n = np;
+		code[b].k = first;
+		code[b].v = 1;
+		if (b == me)
+			return 0;
+		for (i = 0; i < x->n; i++)
+			if (!plain_atom(d, x->kids[i]) && (ret = flatten(d, r, x->kids[i], code, n)) < 0)
+				return ret;
+		code[me].v = *n - me;
+		return 0;
+	}
 	code[me].kind = (uint8_t)x->kind;
 	code[me].n = (uint16_t)x->n;
 	code[me].k = (uint32_t)x->k;
 	for (i = 0; i < x->n; i++)
-		flatten(x->kids[i], code, n);
+		if ((ret = flatten(d, r, x->kids[i], code, n)) < 0)
+			return ret;
 	code[me].v = x->kind == N_ATOM ? (uint32_t)x->atom : *n - me;
+	return 0;
 }
 
 int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *rep)
@@ -1376,9 +1448,10 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 		ru->code = calloc(n, sizeof(*ru->code));
 		if (!ru->code)
 			return -ENOMEM;
-		ru->ncode = n;
 		n = 0;
-		flatten(ru->cond, ru->code, &n);
+		if ((r = flatten(d, ru, ru->cond, ru->code, &n)) < 0)
+			return r;
+		ru->ncode = n; /* bit groups: fewer than counted */
 	}
 	d->alazy = calloc(d->natoms + 1, 1);
 	if (!d->alazy)
@@ -1503,13 +1576,33 @@ __attribute__((always_inline)) static inline bool atom_value(struct rf_detect *d
 	return rf_detect_bit_(d, a);
 }
 
-/* Evaluate the flattened condition at entry I of CODE (NCODE entries): short-circuit,
- * every index checked against the array (the code is ours, checked anyway). */
-static bool eval_code(struct rf_detect *d, const struct cnode *code, unsigned ncode, unsigned i,
-		      unsigned depth)
+/* A bit-group test (N_ANYBITS, N_ALLBITS) of rule R; masks and words checked. */
+__attribute__((always_inline)) static inline bool bits_value(const struct rf_detect *d, const struct rule *r,
+							     const struct cnode *c)
 {
-	const struct cnode *c;
-	unsigned j, k, hits = 0;
+	unsigned p, end = c->k + c->n, nwords = (d->natoms + 64) / 64;
+
+	if (end > r->nmasks || end < c->k)
+		return false;
+	if (c->kind == N_ANYBITS) {
+		for (p = c->k; p < end; p++)
+			if (r->masks[p].word < nwords && (d->bits[r->masks[p].word] & r->masks[p].mask))
+				return true;
+		return false;
+	}
+	for (p = c->k; p < end; p++)
+		if (r->masks[p].word >= nwords ||
+		    (d->bits[r->masks[p].word] & r->masks[p].mask) != r->masks[p].mask)
+			return false;
+	return true;
+}
+
+/* Evaluate the flattened condition of rule R at entry I: short-circuit, every index
+ * checked against the arrays (the code is ours, checked anyway). */
+static bool eval_code(struct rf_detect *d, const struct rule *r, unsigned i, unsigned depth)
+{
+	const struct cnode *c, *code = r->code;
+	unsigned j, k, hits = 0, ncode = r->ncode;
 
 	if (i >= ncode || depth > RF_RULE_DEPTH_MAX + 8)
 		return false;
@@ -1519,13 +1612,17 @@ static bool eval_code(struct rf_detect *d, const struct cnode *code, unsigned nc
 		return atom_value(d, (int)c->v);
 	case N_CONST:
 		return c->k != 0;
+	case N_ANYBITS:
+	case N_ALLBITS:
+		return bits_value(d, r, c);
 	case N_NOT:
-		return !eval_code(d, code, ncode, i + 1, depth + 1);
+		return !eval_code(d, r, i + 1, depth + 1);
 	case N_AND:
 	case N_OR:
 		for (j = i + 1, k = 0; k < c->n && j < ncode; k++) {
 			bool v = code[j].kind == N_ATOM ? atom_value(d, (int)code[j].v)
-							: eval_code(d, code, ncode, j, depth + 1);
+				 : code[j].kind >= N_ANYBITS ? bits_value(d, r, &code[j])
+							      : eval_code(d, r, j, depth + 1);
 			if (c->kind == N_AND ? !v : v)
 				return v;
 			j += code[j].kind == N_ATOM ? 1 : code[j].v;
@@ -1534,7 +1631,7 @@ static bool eval_code(struct rf_detect *d, const struct cnode *code, unsigned nc
 	case N_ATLEAST:
 		for (j = i + 1, k = 0; k < c->n && j < ncode && hits < c->k; k++) {
 			hits += code[j].kind == N_ATOM ? atom_value(d, (int)code[j].v)
-						       : eval_code(d, code, ncode, j, depth + 1);
+							: eval_code(d, r, j, depth + 1);
 			j += code[j].kind == N_ATOM ? 1 : code[j].v;
 		}
 		return hits >= c->k;
@@ -1870,7 +1967,7 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 		d->cand[j] = x;
 	}
 	for (i = 0; i < ncand; i++)
-		if (eval_code(d, d->rules[d->cand[i]].code, d->rules[d->cand[i]].ncode, 0, 0))
+		if (eval_code(d, &d->rules[d->cand[i]], 0, 0))
 			nhits += hit(d, d->cand[i], cb, ctx);
 	for (i = 0; i < d->nset; i++) {
 		unsigned a = (unsigned)d->setlist[i];

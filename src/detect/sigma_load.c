@@ -1459,6 +1459,7 @@ static void rule_release(struct rule *r)
 	free(r->tags);
 	free(r->corrs);
 	free(r->code);
+	free(r->masks);
 	if (r->corr) {
 		struct corr *c = r->corr;
 		for (i = 0; i < c->nrefs; i++)
