@@ -22,6 +22,9 @@
 
 #include "detect/detect_int.h"
 
+/* In a finished trie, children (root[], ekid[]) carry this bit when literals end at them. */
+#define TRIE_TERM 0x80000000u
+
 static inline uint8_t fold(uint8_t c)
 {
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
@@ -216,6 +219,13 @@ int rf_detect_trie_finish_(struct atrie *t)
 		t->tfirst[t->terms[i].node + 1]++;
 	for (i = 0; i <= t->nnodes; i++)
 		t->tfirst[i + 1] += t->tfirst[i];
+	/* mark the children where literals end, so that a walk need not look */
+	for (i = 0; i < 256; i++)
+		if (t->root[i] && t->tfirst[t->root[i]] != t->tfirst[t->root[i] + 1])
+			t->root[i] |= TRIE_TERM;
+	for (i = 0; i < t->nedges; i++)
+		if (t->tfirst[t->ekid[i]] != t->tfirst[t->ekid[i] + 1])
+			t->ekid[i] |= TRIE_TERM;
 	return 0;
 }
 
@@ -232,18 +242,6 @@ void rf_detect_trie_free_(struct atrie *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The child of NODE by byte C in a finished trie, or 0. */
-static inline uint32_t step(const struct atrie *t, uint32_t node, uint8_t c)
-{
-	uint32_t e, end;
-
-	if (!node)
-		return t->root[c];
-	for (e = t->efirst[node], end = t->efirst[node + 1]; e < end && t->ebyte[e] <= c; e++)
-		if (t->ebyte[e] == c)
-			return t->ekid[e];
-	return 0;
-}
 
 /* Set the bits of the atoms whose literals end at NODE, DEPTH bytes in; AT is where
  * the literal would start in the value (LEN bytes). */
@@ -269,17 +267,36 @@ static void terminals(struct rf_detect *d, const struct atrie *t, uint32_t node,
 static void walk(struct rf_detect *d, const struct atrie *t, const uint8_t *u, size_t len)
 {
 	size_t depth, n = len < t->maxlen ? len : t->maxlen;
-	uint32_t node = 0;
+	const uint8_t *p;
+	ptrdiff_t dir;
+	uint32_t x, node, e, end;
+	uint8_t c;
 
-	if (t->only_exact && len > t->maxlen)
+	if (!n || (t->only_exact && len > t->maxlen))
 		return;
-	for (depth = 1; depth <= n; depth++) {
-		const uint8_t *at = t->rev ? u + len - depth : u + depth - 1;
-		node = step(t, node, fold(*at));
-		if (!node)
+	p = t->rev ? u + len - 1 : u;
+	dir = t->rev ? -1 : 1;
+	x = t->root[fold(*p)]; /* a child: its node id, TRIE_TERM when literals end there */
+	for (depth = 1;; depth++) {
+		if (!x)
 			return;
-		if (t->tfirst[node] != t->tfirst[node + 1])
-			terminals(d, t, node, t->rev ? at : u, depth, len);
+		node = x & ~TRIE_TERM;
+		if (node > t->nnodes)
+			return; /* cannot happen: ours, checked anyway */
+		if (x & TRIE_TERM)
+			terminals(d, t, node, t->rev ? p : u, depth, len);
+		if (depth == n)
+			return;
+		p += dir;
+		c = fold(*p);
+		x = 0;
+		/* the node's edges, sorted by byte */
+		for (e = t->efirst[node], end = t->efirst[node + 1]; e < end; e++)
+			if (t->ebyte[e] >= c) {
+				if (t->ebyte[e] == c)
+					x = t->ekid[e];
+				break;
+			}
 	}
 }
 
