@@ -13,8 +13,10 @@
  * events: see docs/detect.md, "Performance".
  *
  * The trie holds the literals case-folded (ASCII); a literal with `cased` is checked
- * byte for byte at its terminal node. Edges live in one open-addressed hash table
- * keyed by (node, byte); terminals in one array sorted by node.
+ * byte for byte at its terminal node. While the trie is built its edges live in one
+ * open-addressed hash table keyed by (node, byte); finished, each node's edges are
+ * sorted by byte and a child where literals end is marked (TRIE_TERM). Terminals are
+ * in one array sorted by node.
  */
 #include <errno.h>
 #include <stdlib.h>
