@@ -135,11 +135,13 @@ int rf_detect_field_render_(struct rf_detect *d, int fidx, struct fval **out)
 			v->len = n;
 			v->present = n > 0;
 		} else {
+			/* rf_event_validate checked the offset and the length: a string is
+			 * inside the event and NUL-terminated, or absent (0, 0) */
 			struct rf_str sd;
 			memcpy(&sd, (const char *)d->ev + f->offset, sizeof(sd));
-			if (rf_event_str(d->ev, f, &v->s, &v->len) < 0)
-				v->s = "", v->len = 0;
-			v->present = !(sd.off == 0 && sd.len == 0);
+			v->present = sd.off != 0;
+			v->s = sd.off ? (const char *)d->ev + sd.off : "";
+			v->len = sd.off ? sd.len : 0;
 		}
 		return 0;
 	case RF_FT_BOOL: {
