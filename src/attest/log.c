@@ -15,6 +15,7 @@
 
 #include "attest/attest.h"
 #include "attest/attest_int.h"
+#include "common/hex.h"
 
 static const char *const type_names[RF_AT__COUNT] = {
 	[RF_AT_DAEMON] = "daemon",
@@ -43,17 +44,6 @@ int rf_attest_type_parse(const char *name)
 }
 
 /* ---- hex and percent-encoding ---------------------------------------------------- */
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int rf_attest_hex_decode(const char *s, size_t slen, uint8_t *out, size_t outmax, size_t *outlen)
 {
 	size_t i;
@@ -61,7 +51,7 @@ int rf_attest_hex_decode(const char *s, size_t slen, uint8_t *out, size_t outmax
 	if (slen % 2 || slen / 2 > outmax)
 		return -EINVAL;
 	for (i = 0; i < slen / 2; i++) {
-		int h = hexval((unsigned char)s[2 * i]), l = hexval((unsigned char)s[2 * i + 1]);
+		int h = rf_hexval((char)s[2 * i]), l = rf_hexval((char)s[2 * i + 1]);
 		if (h < 0 || l < 0)
 			return -EINVAL;
 		out[i] = (uint8_t)(h << 4 | l);
@@ -128,8 +118,8 @@ int rf_attest_pct_decode(const char *t, size_t tlen, char *out, size_t outmax)
 			int h, l;
 			if (i + 2 >= tlen)
 				return -EINVAL;
-			h = hexval((unsigned char)t[i + 1]);
-			l = hexval((unsigned char)t[i + 2]);
+			h = rf_hexval((char)t[i + 1]);
+			l = rf_hexval((char)t[i + 2]);
 			if (h < 0 || l < 0 || (h == 0 && l == 0))
 				return -EINVAL;
 			out[o++] = (char)(h << 4 | l);

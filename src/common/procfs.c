@@ -51,3 +51,15 @@ void rf_procfs_cgroup_leaf(int piddirfd, char *out, size_t outsz)
 	if (slash)
 		snprintf(out, outsz, "%s", slash + 1);
 }
+
+uint64_t rf_procfs_runq_wait_ns(pid_t pid)
+{
+	unsigned long long run, wait;
+	char path[64], buf[128];
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	if (rf_read_small(AT_FDCWD, path, buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%llu %llu", &run, &wait) != 2)
+		return 0;
+	return wait;
+}

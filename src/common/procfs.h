@@ -16,5 +16,8 @@ int rf_procfs_stat(int piddirfd, uint32_t *ppid, uint64_t *start_ticks);
 /* The last component of the cgroup v2 path in a /proc/PID directory's cgroup file
  * into out ("" when none). */
 void rf_procfs_cgroup_leaf(int piddirfd, char *out, size_t outsz);
+/* Nanoseconds process pid's main thread has spent runnable but waiting for a CPU
+ * (second field of /proc/PID/schedstat). Returns 0 when unknown. */
+uint64_t rf_procfs_runq_wait_ns(pid_t pid);
 
 #endif

@@ -27,6 +27,7 @@
 
 #include "common/log.h"
 #include "common/path.h"
+#include "common/procfs.h"
 #include "attest/attest.h"
 #include "common/unixfd.h"
 #include "content/content.h"
@@ -713,6 +714,7 @@ static void start_one(struct rf_supervisor *s, struct rf_sup_client *k)
 	k->pid = pid;
 	k->state = RF_SUP_RUNNING;
 	k->started_ns = k->progress_ns = mono_ns();
+	k->progress_wait_ns = 0; /* the new process: read at its first progress */
 	k->healthy = k->kill_sent = false;
 	k->last_tail = 0;
 	k->why_kill[0] = 0;
@@ -869,6 +871,28 @@ static void kill_client(struct rf_sup_client *k, const char *why)
 	}
 	kill(k->pid, SIGKILL);
 }
+/*
+ * Whether client k made no progress for stall_ns. A client that made none only
+ * because it got no CPU (an overloaded machine) is not stalled: the time it spent
+ * runnable but waiting for a CPU since its last progress (schedstat) moves the
+ * stall clock's start forward, so a client that is hung is still killed once it
+ * has had stall_ns of CPU opportunity.
+ */
+static bool stalled(struct rf_sup_client *k, uint64_t now, uint64_t stall_ns)
+{
+	uint64_t wait;
+
+	if (now - k->progress_ns <= stall_ns)
+		return false;
+	wait = rf_procfs_runq_wait_ns(k->pid);
+	if (k->progress_wait_ns && wait > k->progress_wait_ns) {
+		k->progress_ns += wait - k->progress_wait_ns;
+		if (k->progress_ns > now)
+			k->progress_ns = now;
+		k->progress_wait_ns = wait;
+	}
+	return now - k->progress_ns > stall_ns;
+}
 
 void rf_sup_tick(struct rf_supervisor *s)
 {
@@ -906,6 +930,7 @@ void rf_sup_tick(struct rf_supervisor *s)
 		if (tail != k->last_tail || rf_ring_writer_used(&c->ring) == 0) {
 			k->last_tail = tail;
 			k->progress_ns = now;
+			k->progress_wait_ns = rf_procfs_runq_wait_ns(k->pid);
 		}
 		if (!k->healthy && (tail || c->heartbeats)) {
 			k->healthy = true;
@@ -924,7 +949,7 @@ void rf_sup_tick(struct rf_supervisor *s)
 			k->rolled_back = false;
 			content_mark_good(m);
 		}
-		if (now - k->progress_ns > m->stall_s * 1000000000ull) {
+		if (stalled(k, now, m->stall_s * 1000000000ull)) {
 			k->stalls++;
 			rf_warn("supervisor: client '%s' (pid %d) made no progress for %u s with events "
 				"pending: killed", k->name, (int)k->pid, m->stall_s);

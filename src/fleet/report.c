@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* report.c: the /v1/report body (untrusted JSON), its signature, and the answer.
- * The JSON reader is a small checked recursive-descent parser into a flat token
- * array: every index is checked against the body length, nesting is limited to
- * RF_FLEET_JSON_DEPTH and values to RF_FLEET_JSON_TOKENS. */
+ * The body is read with libringfence's checked JSON reader (ringfence/json.h),
+ * nesting limited to RF_FLEET_JSON_DEPTH and values to RF_FLEET_JSON_TOKENS. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,330 +10,58 @@
 #include <sodium.h>
 
 #include "fleet/fleet.h"
+#include "ringfence/json.h"
 
 #define SIG_CONTEXT "ringfence-report-v1"
 
-enum { J_OBJ = 1, J_ARR, J_STR, J_NUM, J_TRUE, J_FALSE, J_NULL };
-
-struct jtok {
-	uint8_t type;
-	uint32_t start, end; /* strings: inside the quotes */
-	uint32_t next;       /* index of the token after this value and its children */
-	uint32_t size;       /* members (objects: key/value pairs) */
-	bool esc;            /* string has escapes */
-};
-
-struct jp {
-	const char *s;
-	size_t len, pos;
-	struct jtok *t;
-	uint32_t nt;
-	const char *err;
-};
-
-static void ws(struct jp *p)
+/* --- typed access over the checked reader (ringfence/json.h) ------------------- */
+static int get_u64(const struct rf_json *j, uint32_t v, uint64_t *out)
 {
-	while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' ||
-				   p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
-		p->pos++;
+	return rf_json_uint(j, v, 0, UINT64_MAX, out) ? -1 : 0;
 }
 
-static int newtok(struct jp *p, uint8_t type)
-{
-	if (p->nt >= RF_FLEET_JSON_TOKENS) {
-		p->err = "too many JSON values";
-		return -1;
-	}
-	memset(&p->t[p->nt], 0, sizeof(p->t[0]));
-	p->t[p->nt].type = type;
-	p->t[p->nt].start = (uint32_t)p->pos;
-	return (int)p->nt++;
-}
-
-static int hex4(const char *s)
-{
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-			return -1;
-	}
-	return 0;
-}
-
-static int pstring(struct jp *p)
-{
-	int i = newtok(p, J_STR);
-
-	if (i < 0)
-		return -1;
-	p->pos++; /* opening quote */
-	p->t[i].start = (uint32_t)p->pos;
-	while (p->pos < p->len) {
-		unsigned char c = (unsigned char)p->s[p->pos];
-		if (c == '"') {
-			p->t[i].end = (uint32_t)p->pos;
-			p->pos++;
-			return i;
-		}
-		if (c < 0x20) {
-			p->err = "control character in a string";
-			return -1;
-		}
-		if (c == '\\') {
-			p->t[i].esc = true;
-			if (p->pos + 1 >= p->len)
-				break;
-			c = (unsigned char)p->s[p->pos + 1];
-			if (c == 'u') {
-				if (p->pos + 6 > p->len || hex4(p->s + p->pos + 2) < 0) {
-					p->err = "bad \\u escape";
-					return -1;
-				}
-				p->pos += 6;
-				continue;
-			}
-			if (!strchr("\"\\/bfnrt", c) || !c) {
-				p->err = "bad escape";
-				return -1;
-			}
-			p->pos += 2;
-			continue;
-		}
-		p->pos++;
-	}
-	p->err = "unterminated string";
-	return -1;
-}
-
-static int pnumber(struct jp *p)
-{
-	int i = newtok(p, J_NUM);
-	size_t d;
-
-	if (i < 0)
-		return -1;
-	if (p->pos < p->len && p->s[p->pos] == '-')
-		p->pos++;
-	if (p->pos < p->len && p->s[p->pos] == '0') {
-		p->pos++;
-	} else {
-		for (d = 0; p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9'; d++)
-			p->pos++;
-		if (!d)
-			goto bad;
-	}
-	if (p->pos < p->len && p->s[p->pos] == '.') {
-		p->pos++;
-		for (d = 0; p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9'; d++)
-			p->pos++;
-		if (!d)
-			goto bad;
-	}
-	if (p->pos < p->len && (p->s[p->pos] == 'e' || p->s[p->pos] == 'E')) {
-		p->pos++;
-		if (p->pos < p->len && (p->s[p->pos] == '+' || p->s[p->pos] == '-'))
-			p->pos++;
-		for (d = 0; p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9'; d++)
-			p->pos++;
-		if (!d)
-			goto bad;
-	}
-	p->t[i].end = (uint32_t)p->pos;
-	return i;
-bad:
-	p->err = "malformed number";
-	return -1;
-}
-
-static int pvalue(struct jp *p, unsigned depth);
-
-static int pcontainer(struct jp *p, unsigned depth, bool obj)
-{
-	int i = newtok(p, obj ? J_OBJ : J_ARR);
-	char close = obj ? '}' : ']';
-
-	if (i < 0)
-		return -1;
-	if (depth >= RF_FLEET_JSON_DEPTH) {
-		p->err = "JSON nested too deeply";
-		return -1;
-	}
-	p->pos++;
-	ws(p);
-	if (p->pos < p->len && p->s[p->pos] == close) {
-		p->pos++;
-		goto done;
-	}
-	for (;;) {
-		ws(p);
-		if (obj) {
-			if (p->pos >= p->len || p->s[p->pos] != '"') {
-				p->err = "expected a key";
-				return -1;
-			}
-			if (pstring(p) < 0)
-				return -1;
-			ws(p);
-			if (p->pos >= p->len || p->s[p->pos] != ':') {
-				p->err = "expected ':'";
-				return -1;
-			}
-			p->pos++;
-		}
-		if (pvalue(p, depth + 1) < 0)
-			return -1;
-		p->t[i].size++;
-		ws(p);
-		if (p->pos < p->len && p->s[p->pos] == ',') {
-			p->pos++;
-			continue;
-		}
-		if (p->pos < p->len && p->s[p->pos] == close) {
-			p->pos++;
-			break;
-		}
-		p->err = obj ? "expected ',' or '}'" : "expected ',' or ']'";
-		return -1;
-	}
-done:
-	p->t[i].end = (uint32_t)p->pos;
-	p->t[i].next = p->nt;
-	return i;
-}
-
-static int lit(struct jp *p, const char *w, uint8_t type)
-{
-	size_t n = strlen(w);
-	int i;
-
-	if (p->len - p->pos < n || memcmp(p->s + p->pos, w, n)) {
-		p->err = "unexpected character";
-		return -1;
-	}
-	i = newtok(p, type);
-	if (i < 0)
-		return -1;
-	p->pos += n;
-	p->t[i].end = (uint32_t)p->pos;
-	return i;
-}
-
-static int pvalue(struct jp *p, unsigned depth)
-{
-	int i;
-
-	ws(p);
-	if (p->pos >= p->len) {
-		p->err = "unexpected end";
-		return -1;
-	}
-	switch (p->s[p->pos]) {
-	case '{': return pcontainer(p, depth, true);
-	case '[': return pcontainer(p, depth, false);
-	case '"': i = pstring(p); break;
-	case 't': i = lit(p, "true", J_TRUE); break;
-	case 'f': i = lit(p, "false", J_FALSE); break;
-	case 'n': i = lit(p, "null", J_NULL); break;
-	default:
-		if (p->s[p->pos] == '-' || (p->s[p->pos] >= '0' && p->s[p->pos] <= '9'))
-			i = pnumber(p);
-		else {
-			p->err = "unexpected character";
-			i = -1;
-		}
-	}
-	if (i >= 0)
-		p->t[i].next = p->nt;
-	return i;
-}
-
-/* --- typed access ------------------------------------------------------------- */
-static bool key_is(const struct jp *p, uint32_t k, const char *name)
-{
-	size_t n = strlen(name);
-
-	return !p->t[k].esc && p->t[k].end - p->t[k].start == n &&
-	       !memcmp(p->s + p->t[k].start, name, n);
-}
-
-static int get_u64(const struct jp *p, uint32_t v, uint64_t *out)
-{
-	uint64_t x = 0;
-
-	if (p->t[v].type != J_NUM)
-		return -1;
-	for (uint32_t i = p->t[v].start; i < p->t[v].end; i++) {
-		char c = p->s[i];
-		if (c < '0' || c > '9')
-			return -1; /* negative, fraction or exponent */
-		if (x > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
-			return -1;
-		x = x * 10 + (uint64_t)(c - '0');
-	}
-	*out = x;
-	return 0;
-}
-
-static int get_u32(const struct jp *p, uint32_t v, uint32_t *out)
+static int get_u32(const struct rf_json *j, uint32_t v, uint32_t *out)
 {
 	uint64_t x;
 
-	if (get_u64(p, v, &x) < 0 || x > UINT32_MAX)
+	if (rf_json_uint(j, v, 0, UINT32_MAX, &x))
 		return -1;
 	*out = (uint32_t)x;
 	return 0;
 }
 
-static int get_double(const struct jp *p, uint32_t v, double *out)
-{
-	char buf[64];
-	uint32_t n = p->t[v].end - p->t[v].start;
-
-	if (p->t[v].type != J_NUM || n >= sizeof(buf))
-		return -1;
-	memcpy(buf, p->s + p->t[v].start, n);
-	buf[n] = 0;
-	*out = strtod(buf, NULL);
-	return 0;
-}
-
 /* A plain string of [A-Za-z0-9._:-], 1..max-1 bytes. */
-static int get_name(const struct jp *p, uint32_t v, char *out, size_t max)
+static int get_name(const struct rf_json *j, uint32_t v, char *out, size_t max)
 {
-	uint32_t n = p->t[v].end - p->t[v].start;
+	int n = rf_json_string(j, v, out, max);
 
-	if (p->t[v].type != J_STR || p->t[v].esc || !n || n >= max)
+	if (n <= 0)
 		return -1;
-	for (uint32_t i = 0; i < n; i++) {
-		char c = p->s[p->t[v].start + i];
+	for (int i = 0; i < n; i++) {
+		char c = out[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '.' || c == '_' || c == '-' || c == ':'))
 			return -1;
 	}
-	memcpy(out, p->s + p->t[v].start, n);
-	out[n] = 0;
 	return 0;
 }
 
-static int get_hex(const struct jp *p, uint32_t v, uint8_t *out, size_t n)
+static int get_hex(const struct rf_json *j, uint32_t v, uint8_t *out, size_t n)
 {
 	char buf[129];
 
-	if (p->t[v].type != J_STR || p->t[v].esc || p->t[v].end - p->t[v].start != 2 * n ||
-	    2 * n >= sizeof(buf))
+	if (2 * n >= sizeof(buf) || rf_json_string(j, v, buf, sizeof(buf)) != (int)(2 * n))
 		return -1;
-	memcpy(buf, p->s + p->t[v].start, 2 * n);
-	buf[2 * n] = 0;
 	return sodium_hex2bin(out, n, buf, 2 * n, NULL, NULL, NULL) == 0 ? 0 : -1;
 }
 
 static const char *state_names[] = {"running", "installing", "install_failed", "crash_loop",
 				    "quarantined", "stopped"};
 
-static int get_state(const struct jp *p, uint32_t v, int *out)
+static int get_state(const struct rf_json *j, uint32_t v, int *out)
 {
 	for (int i = 0; i < (int)(sizeof(state_names) / sizeof(state_names[0])); i++)
-		if (p->t[v].type == J_STR && key_is(p, v, state_names[i])) {
+		if (rf_json_key_is(j, v, state_names[i])) {
 			*out = i;
 			return 0;
 		}
@@ -347,35 +74,36 @@ static int get_state(const struct jp *p, uint32_t v, int *out)
 		goto out;                                \
 	} while (0)
 
-static int parse_client(const struct jp *p, uint32_t o, struct rf_fleet_client_report *c,
+static int parse_client(const struct rf_json *p, uint32_t o, struct rf_fleet_client_report *c,
 			char *err, size_t errlen)
 {
 	uint32_t i = o + 1, seen = 0;
 	int rc = -EINVAL;
 
 	memset(c, 0, sizeof(*c));
-	if (p->t[o].type != J_OBJ)
+	if (p->t[o].type != RF_JSON_OBJECT)
 		FAIL("clients: an entry is not an object");
 	for (uint32_t m = 0; m < p->t[o].size; m++) {
 		uint32_t k = i, v = i + 1, bit = 0;
 		int bad = 0;
-		if (key_is(p, k, "client"))
+		if (rf_json_key_is(p, k, "client"))
 			bit = 1, bad = get_name(p, v, c->client, sizeof(c->client));
-		else if (key_is(p, k, "version"))
+		else if (rf_json_key_is(p, k, "version"))
 			bit = 2, bad = get_u64(p, v, &c->version);
-		else if (key_is(p, k, "good_version"))
+		else if (rf_json_key_is(p, k, "good_version"))
 			bit = 4, bad = get_u64(p, v, &c->good_version);
-		else if (key_is(p, k, "state"))
+		else if (rf_json_key_is(p, k, "state"))
 			bit = 8, bad = get_state(p, v, &c->state);
-		else if (key_is(p, k, "crashes"))
+		else if (rf_json_key_is(p, k, "crashes"))
 			bit = 16, bad = get_u32(p, v, &c->crashes);
-		else if (key_is(p, k, "restarts"))
+		else if (rf_json_key_is(p, k, "restarts"))
 			bit = 32, bad = get_u32(p, v, &c->restarts);
-		else if (key_is(p, k, "rollbacks"))
+		else if (rf_json_key_is(p, k, "rollbacks"))
 			bit = 64, bad = get_u32(p, v, &c->rollbacks);
-		else if (key_is(p, k, "error"))
-			bit = 128, bad = p->t[v].type != J_STR ||
-					 p->t[v].end - p->t[v].start > RF_FLEET_ERROR_MAX;
+		else if (rf_json_key_is(p, k, "error")) {
+			char e[RF_FLEET_ERROR_MAX + 1];
+			bit = 128, bad = rf_json_string(p, v, e, sizeof(e)) < 0;
+		}
 		if (bad)
 			FAIL("clients: bad value of \"%.*s\"", (int)(p->t[k].end - p->t[k].start),
 			     p->s + p->t[k].start);
@@ -395,38 +123,34 @@ out:
 int rf_fleet_report_parse(const char *body, size_t len, struct rf_fleet_report *r, char *err,
 			  size_t errlen)
 {
-	struct jtok toks[RF_FLEET_JSON_TOKENS];
-	struct jp p = {.s = body, .len = len, .t = toks};
+	struct rf_json_tok toks[RF_FLEET_JSON_TOKENS];
+	struct rf_json p;
 	uint32_t seen = 0, i;
 	uint64_t v = 0;
-	int rc = -EINVAL, root;
+	int rc = -EINVAL;
 
 	memset(r, 0, sizeof(*r));
 	if (len > RF_FLEET_REPORT_ATTEST_MAX)
 		FAIL("report too large");
-	root = pvalue(&p, 0);
-	if (root < 0)
-		FAIL("malformed JSON at byte %zu: %s", p.pos, p.err ? p.err : "?");
-	ws(&p);
-	if (p.pos != len)
-		FAIL("trailing bytes after the JSON object at byte %zu", p.pos);
-	if (toks[root].type != J_OBJ)
+	if (rf_json_parse(&p, body, len, toks, RF_FLEET_JSON_TOKENS, RF_FLEET_JSON_DEPTH) < 0)
+		FAIL("malformed JSON at byte %zu: %s", p.err_pos, p.err ? p.err : "?");
+	if (toks[0].type != RF_JSON_OBJECT)
 		FAIL("the report is not a JSON object");
 	i = 1;
 	for (uint32_t m = 0; m < toks[0].size; m++) {
 		uint32_t k = i, val = i + 1, bit = 0;
 		int bad = 0;
-		if (key_is(&p, k, "v"))
+		if (rf_json_key_is(&p, k, "v"))
 			bit = 1, bad = get_u64(&p, val, &v);
-		else if (key_is(&p, k, "host"))
+		else if (rf_json_key_is(&p, k, "host"))
 			bit = 2, bad = get_name(&p, val, r->host, sizeof(r->host));
-		else if (key_is(&p, k, "key"))
+		else if (rf_json_key_is(&p, k, "key"))
 			bit = 4, bad = get_hex(&p, val, r->key, 32);
-		else if (key_is(&p, k, "seq"))
+		else if (rf_json_key_is(&p, k, "seq"))
 			bit = 8, bad = get_u64(&p, val, &r->seq);
-		else if (key_is(&p, k, "clients")) {
+		else if (rf_json_key_is(&p, k, "clients")) {
 			bit = 16;
-			if (toks[val].type != J_ARR)
+			if (toks[val].type != RF_JSON_ARRAY)
 				bad = 1;
 			else if (toks[val].size > RF_FLEET_CLIENTS_MAX)
 				FAIL("more than %u clients", RF_FLEET_CLIENTS_MAX);
@@ -439,33 +163,33 @@ int rf_fleet_report_parse(const char *body, size_t len, struct rf_fleet_report *
 				}
 				r->nclients = toks[val].size;
 			}
-		} else if (key_is(&p, k, "time")) {
+		} else if (rf_json_key_is(&p, k, "time")) {
 			uint64_t t;
 			bit = 32, bad = get_u64(&p, val, &t);
 			r->time = (int64_t)(t & INT64_MAX);
-		} else if (key_is(&p, k, "internal")) {
-			bit = 64, bad = toks[val].type != J_TRUE && toks[val].type != J_FALSE;
-			r->internal = toks[val].type == J_TRUE;
-		} else if (key_is(&p, k, "auth_misses"))
+		} else if (rf_json_key_is(&p, k, "internal")) {
+			bit = 64, bad = toks[val].type != RF_JSON_TRUE && toks[val].type != RF_JSON_FALSE;
+			r->internal = toks[val].type == RF_JSON_TRUE;
+		} else if (rf_json_key_is(&p, k, "auth_misses"))
 			bit = 128, bad = get_u32(&p, val, &r->auth_misses);
-		else if (key_is(&p, k, "drops"))
+		else if (rf_json_key_is(&p, k, "drops"))
 			bit = 256, bad = get_u64(&p, val, &r->drops);
-		else if (key_is(&p, k, "cpu_pct"))
-			bit = 512, bad = get_double(&p, val, &r->cpu_pct);
-		else if (key_is(&p, k, "uptime_s"))
+		else if (rf_json_key_is(&p, k, "cpu_pct"))
+			bit = 512, bad = rf_json_double(&p, val, &r->cpu_pct);
+		else if (rf_json_key_is(&p, k, "uptime_s"))
 			bit = 1024, bad = get_u64(&p, val, &r->uptime_s);
-		else if (key_is(&p, k, "nonce")) {
+		else if (rf_json_key_is(&p, k, "nonce")) {
 			bit = 2048;
-			if (toks[val].type != J_STR)
+			if (toks[val].type != RF_JSON_STRING)
 				bad = 1;
 			else if (toks[val].end > toks[val].start) {
 				bad = get_hex(&p, val, r->nonce, 16);
 				r->have_nonce = !bad;
 			}
-		} else if (key_is(&p, k, "attestation")) {
+		} else if (rf_json_key_is(&p, k, "attestation")) {
 			bit = 4096;
-			bad = toks[val].type != J_STR && toks[val].type != J_NULL;
-			r->have_attestation = toks[val].type == J_STR;
+			bad = toks[val].type != RF_JSON_STRING && toks[val].type != RF_JSON_NULL;
+			r->have_attestation = toks[val].type == RF_JSON_STRING;
 			if (r->have_attestation) { /* base64: no escapes; a "\/" fails as not base64 */
 				r->attestation = body + toks[val].start;
 				r->attestation_len = (size_t)(toks[val].end - toks[val].start);
