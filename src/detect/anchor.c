@@ -266,7 +266,7 @@ static void terminals(struct rf_detect *d, const struct atrie *t, uint32_t node,
  * and set the bit of every atom whose literal sits there. Stops at the first byte no
  * literal continues with: one or two steps for most values (measured: 2.1 on
  * replayed process events). */
-static void walk(struct rf_detect *d, const struct atrie *t, const uint8_t *u, size_t len)
+__attribute__((always_inline)) static inline void walk(struct rf_detect *d, const struct atrie *t, const uint8_t *u, size_t len)
 {
 	size_t depth, n = len < t->maxlen ? len : t->maxlen;
 	const uint8_t *p;
@@ -302,10 +302,19 @@ static void walk(struct rf_detect *d, const struct atrie *t, const uint8_t *u, s
 	}
 }
 
-void rf_detect_anch_walk_(struct rf_detect *d, const struct anch *an, const char *s, size_t len)
+/* Walk every field of class C that has anchored literals (one call, the walks inlined). */
+void rf_detect_anch_walk_all_(struct rf_detect *d, const struct cls *c)
 {
-	if (an->fwd.tfirst)
-		walk(d, &an->fwd, (const uint8_t *)s, len);
-	if (an->rev.tfirst)
-		walk(d, &an->rev, (const uint8_t *)s, len);
+	unsigned i;
+
+	for (i = 0; i < c->nanch; i++) {
+		const struct anch *an = &c->anch[i];
+		struct fval *v;
+		if (rf_detect_field_(d, an->field, &v) < 0 || !v->len)
+			continue;
+		if (an->fwd.tfirst)
+			walk(d, &an->fwd, (const uint8_t *)v->s, v->len);
+		if (an->rev.tfirst)
+			walk(d, &an->rev, (const uint8_t *)v->s, v->len);
+	}
 }

@@ -330,7 +330,7 @@ int rf_detect_trie_add_(struct atrie *t, const uint16_t *tok, size_t len, int at
 			bool exact);
 int rf_detect_trie_finish_(struct atrie *t);
 void rf_detect_trie_free_(struct atrie *t);
-void rf_detect_anch_walk_(struct rf_detect *d, const struct anch *an, const char *s, size_t len);
+void rf_detect_anch_walk_all_(struct rf_detect *d, const struct cls *c);
 
 /* The matcher's per-event bitset of atoms that hold, and the list of those set. */
 static inline bool rf_detect_bit_(const struct rf_detect *d, int a)

@@ -1931,11 +1931,7 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 			rf_detect_setbit_(d, d->pending[i]);
 	}
 	d->npending = 0;
-	for (i = 0; i < c->nanch; i++) {
-		struct fval *v;
-		if (rf_detect_field_(d, c->anch[i].field, &v) == 0 && v->len)
-			rf_detect_anch_walk_(d, &c->anch[i], v->s, v->len);
-	}
+	rf_detect_anch_walk_all_(d, c);
 	for (i = 0; i < c->nfdbs; i++)
 		scan_fdb(d, &c->fdbs[i]);
 	for (i = 0; i < c->neager; i++)
