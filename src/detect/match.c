@@ -78,6 +78,24 @@ static char *fbuf(struct rf_detect *d, int fidx)
 	return d->fbuf[fidx];
 }
 
+/* NULs (between arguments) to spaces, 16 bytes a step (compiler vector extensions):
+ * one memchr call per argument cost more. */
+static void nul_to_space(char *b, size_t n)
+{
+	typedef unsigned char v16 __attribute__((vector_size(16)));
+	size_t i = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		v16 x;
+		memcpy(&x, b + i, 16);
+		x += (v16)(x == 0) & ' ';
+		memcpy(b + i, &x, 16);
+	}
+	for (; i < n; i++)
+		if (!b[i])
+			b[i] = ' ';
+}
+
 static size_t u64dec(char *out, uint64_t v)
 {
 	char tmp[24];
@@ -116,7 +134,6 @@ int rf_detect_field_render_(struct rf_detect *d, int fidx, struct fval **out)
 			const struct rf_field_desc *src;
 			const char *a;
 			size_t n = 0;
-			char *p, *end;
 			if (!(b = fbuf(d, fidx)))
 				return -ENOMEM;
 			if (f->from >= 0 && f->from < d->evc->nfields) {
@@ -127,8 +144,7 @@ int rf_detect_field_render_(struct rf_detect *d, int fidx, struct fval **out)
 					n = RF_ARGV_MAX + 63;
 				memcpy(b, a, n);
 				if (src->type == RF_FT_ARGV)
-					for (p = b, end = b + n; (p = memchr(p, 0, (size_t)(end - p))); p++)
-						*p = ' ';
+					nul_to_space(b, n);
 			}
 			b[n] = 0;
 			v->s = b;

@@ -160,6 +160,10 @@ static const struct mcase cases[] = {
 	{"startswith one byte", NULL, "sel:\n    CommandLine|startswith: 'c'\ncondition: sel", 0, {CMD("cp a")}, 1},
 	{"startswith one byte, other", NULL, "sel:\n    CommandLine|startswith: 'x'\ncondition: sel", 0, {CMD("cp a")}, 0},
 	{"endswith on an absent field", NULL, "sel:\n    ParentImage|endswith: '/sh'\ncondition: sel", 0, {EXE("/bin/sh")}, 0},
+	/* CommandLine is argv joined with spaces (16 bytes at a time, then the rest) */
+	{"CommandLine is argv joined", NULL, "sel:\n    CommandLine: 'a bb ccc dddd eeeee ffffff ggggggg hhhhhhhh iiiiiiiii j'\ncondition: sel", 0, {CMD("a\x1f" "bb\x1f" "ccc\x1f" "dddd\x1f" "eeeee\x1f" "ffffff\x1f" "ggggggg\x1f" "hhhhhhhh\x1f" "iiiiiiiii\x1f" "j")}, 1},
+	{"CommandLine is argv joined, one byte less", NULL, "sel:\n    CommandLine: 'a bb ccc dddd eeeee ffffff ggggggg hhhhhhhh iiiiiiiii j'\ncondition: sel", 0, {CMD("a\x1f" "bb\x1f" "ccc\x1f" "dddd\x1f" "eeeee\x1f" "ffffff\x1f" "ggggggg\x1f" "hhhhhhhh\x1f" "iiiiiiii\x1f" "j")}, 0},
+	{"CommandLine keeps an argument's spaces", NULL, "sel:\n    CommandLine: 'sh -c echo  a'\ncondition: sel", 0, {CMD("sh\x1f-c\x1f" "echo  a")}, 1},
 	/* lazy contains (the Image trie triggers; CommandLine's literals are searched for
 	 * directly, and scanned when a candidate asks about more than a few) */
 	{"lazy contains ignores case", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains: 'TMP/X'\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp a /tmp/x.sh")}, 1},
