@@ -2,12 +2,15 @@
 /* client.c: libringfence, the client side of the broker (ringfence/ringfence.h). */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,8 +30,12 @@ struct rf_client {
 	uint64_t read;
 	uint64_t entitled_classes;
 	uint32_t entitled_modes;
+	uint32_t spin_us;
 	char err[160];
 };
+
+/* The end of field F of the caller's rf_client_opts must lie within its size. */
+#define OPT_HAS(o, f) ((o)->size >= offsetof(struct rf_client_opts, f) + sizeof((o)->f))
 
 static const struct {
 	int code, err;
@@ -185,6 +192,30 @@ static void set_why(char *why, size_t whylen, const char *fmt, const char *a, co
 		snprintf(why, whylen, fmt, a, b);
 }
 
+/* RF_CLIENT_SHORT_SLICE: the calling thread keeps its policy and nice value and gets
+ * the shortest slice (sched_setattr(2); glibc has no wrapper). */
+static int short_slice(void)
+{
+	struct {
+		uint32_t size, policy;
+		uint64_t flags;
+		int32_t nice;
+		uint32_t priority;
+		uint64_t runtime, deadline, period;
+	} a = {.size = sizeof(a)};
+
+	if (syscall(SYS_sched_getattr, 0, &a, sizeof(a), 0) < 0)
+		return -errno;
+	if (a.policy != SCHED_OTHER && a.policy != SCHED_BATCH)
+		return 0; /* real-time already: nothing to gain */
+	a.size = sizeof(a);
+	a.flags = 0x01; /* SCHED_FLAG_RESET_ON_FORK: children get the default slice */
+	a.runtime = RF_CLIENT_SLICE_NS;
+	if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+		return errno == EINVAL ? -EOPNOTSUPP : -errno;
+	return 0;
+}
+
 int rf_client_open(const struct rf_client_opts *opts, struct rf_client **ret, char *why,
 		   size_t whylen)
 {
@@ -199,7 +230,7 @@ int rf_client_open(const struct rf_client_opts *opts, struct rf_client **ret, ch
 	struct stat st;
 
 	set_why(why, whylen, "%s%s", "", "");
-	if (!opts || !ret || opts->size < sizeof(*opts) - sizeof(uint32_t) * 2 || !opts->name ||
+	if (!opts || !ret || opts->size < offsetof(struct rf_client_opts, ring_bytes) || !opts->name ||
 	    !opts->name[0]) {
 		set_why(why, whylen, "%s%s", "rf_client_open: opts, opts->size or opts->name missing", "");
 		return -EINVAL;
@@ -211,6 +242,21 @@ int rf_client_open(const struct rf_client_opts *opts, struct rf_client **ret, ch
 	if (strlen(opts->name) >= RF_CLIENT_NAME_MAX) {
 		set_why(why, whylen, "%s%s", "rf_client_open: name longer than RF_CLIENT_NAME_MAX", "");
 		return -EINVAL;
+	}
+	if ((OPT_HAS(opts, spin_us) && opts->spin_us > RF_CLIENT_SPIN_MAX_US) ||
+	    (OPT_HAS(opts, flags) && (opts->flags & ~RF_CLIENT_SHORT_SLICE)) ||
+	    (OPT_HAS(opts, reserved) && opts->reserved)) {
+		set_why(why, whylen, "%s%s", "rf_client_open: spin_us above RF_CLIENT_SPIN_MAX_US, ",
+			"unknown flags or reserved not 0");
+		return -EINVAL;
+	}
+	if (OPT_HAS(opts, flags) && (opts->flags & RF_CLIENT_SHORT_SLICE)) {
+		r = short_slice();
+		if (r < 0) {
+			set_why(why, whylen, "rf_client_open: RF_CLIENT_SHORT_SLICE: %s%s", strerror(-r),
+				r == -EOPNOTSUPP ? " (needs Linux 6.12 or later)" : "");
+			return r;
+		}
 	}
 	path = opts->socket_path ? opts->socket_path : getenv("RINGFENCE_SOCKET");
 	if (!path || !path[0])
@@ -239,7 +285,8 @@ int rf_client_open(const struct rf_client_opts *opts, struct rf_client **ret, ch
 	memset(&hello, 0, sizeof(hello));
 	hdr_init(c, &hello.hdr, RF_MSG_HELLO, sizeof(hello));
 	hello.abi_version = RF_ABI_VERSION;
-	hello.ring_bytes = opts->size >= sizeof(*opts) ? opts->ring_bytes : 0;
+	hello.ring_bytes = OPT_HAS(opts, ring_bytes) ? opts->ring_bytes : 0;
+	c->spin_us = OPT_HAS(opts, spin_us) ? opts->spin_us : 0;
 	strcpy(hello.name, opts->name);
 	r = call(c, &hello, sizeof(hello), RF_MSG_WELCOME, &reply, buf, sizeof(buf), fds, &nfds);
 	if (r < 0) {
@@ -504,25 +551,61 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int rf_client_next(struct rf_client *c, const struct rf_event_hdr **ev, int timeout_ms)
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Poll the ring's head for up to c->spin_us (not longer than the caller's timeout):
+ * true when something came. The clock is read every 64 polls. */
+static bool spin(struct rf_client *c, int timeout_ms)
+{
+	uint64_t us = c->spin_us, end;
+	unsigned k = 0;
+
+	if (timeout_ms >= 0 && us > (uint64_t)timeout_ms * 1000)
+		us = (uint64_t)timeout_ms * 1000;
+	end = mono_ns() + us * 1000;
+	for (;;) {
+		if (rf_ring_reader_pending(&c->rd))
+			return true;
+		if ((++k & 63) == 0 && mono_ns() >= end)
+			return false;
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#elif defined(__aarch64__)
+		__asm__ volatile("yield");
+#endif
+	}
+}
+
+/* rf_client_next when the ring is empty and the caller waits: set `waiting`, check
+ * once more, sleep on the eventfd (or the socket's hang-up). */
+static __attribute__((noinline)) int next_wait(struct rf_client *c, const struct rf_event_hdr **ev,
+					       int timeout_ms)
 {
 	struct pollfd pfd[2];
 	int64_t deadline = 0;
 	uint64_t cnt;
 	int r, wait;
+	bool spun = false;
 
-	if (!c || !ev)
-		return -EINVAL;
 	for (;;) {
 		r = rf_ring_read(&c->rd, ev, NULL);
 		if (r != 0)
 			goto out;
-		if (timeout_ms == 0)
-			return 0;
 		/* the clock only when we have to wait: a clock read can cost more than
 		 * taking an event */
 		if (timeout_ms > 0 && !deadline)
 			deadline = now_ms() + timeout_ms;
+		if (c->spin_us && !spun) {
+			spun = true;
+			if (spin(c, timeout_ms))
+				continue;
+		}
 		rf_ring_reader_set_waiting(&c->rd, true);
 		r = rf_ring_read(&c->rd, ev, NULL);
 		if (r != 0) {
@@ -555,4 +638,21 @@ out:
 	if (r > 0)
 		c->read++;
 	return r;
+}
+
+int rf_client_next(struct rf_client *c, const struct rf_event_hdr **ev, int timeout_ms)
+{
+	int r;
+
+	if (!c || !ev)
+		return -EINVAL;
+	/* the fast path: an event is there (rf_ring_read is inline) */
+	r = rf_ring_read(&c->rd, ev, NULL);
+	if (r > 0) {
+		c->read++;
+		return 1;
+	}
+	if (r < 0 || timeout_ms == 0)
+		return r;
+	return next_wait(c, ev, timeout_ms);
 }

@@ -481,17 +481,6 @@ static void emit_field_desc(FILE *o, const struct field *f, int from_shift)
 		f->since);
 }
 
-static int nstrs(const struct cls *c)
-{
-	int j, n = 0;
-
-	for (j = 0; j < nhdr + c->nfields; j++) {
-		const struct field *f = j < nhdr ? &hdr[j] : &c->f[j - nhdr];
-		n += f->is_str && strcmp(f->source, "derived");
-	}
-	return n;
-}
-
 static void emit_table(const char *path)
 {
 	FILE *o = fopen(path, "w");
@@ -509,14 +498,6 @@ static void emit_table(const char *path)
 		for (j = 0; j < c->nfields; j++)
 			emit_field_desc(o, &c->f[j], nhdr);
 		fprintf(o, "};\n\n");
-		/* the stored string fields, for rf_event_validate */
-		fprintf(o, "static const uint16_t strs_%s[] = {", c->name);
-		for (j = 0; j < nhdr + c->nfields; j++) {
-			const struct field *f = j < nhdr ? &hdr[j] : &c->f[j - nhdr];
-			if (f->is_str && strcmp(f->source, "derived"))
-				fprintf(o, "%d, ", j);
-		}
-		fprintf(o, "0};\n\n");
 	}
 	fprintf(o, "const struct rf_class_desc rf_schema_classes_[RF_CLASS_COUNT] = {\n");
 	for (i = 0; i < nclasses; i++) {
@@ -534,7 +515,33 @@ static void emit_table(const char *path)
 				;
 			fprintf(o, "%s%d", j ? ", " : "", k + nhdr);
 		}
-		fprintf(o, "},\n\t       .strs = strs_%s, .nstrs = %d },\n", c->name, nstrs(c));
+		fprintf(o, "} },\n");
+	}
+	fprintf(o, "};\n\n");
+	/* what rf_event_validate checks per class: the string fields only */
+	for (i = 0; i < nclasses; i++) {
+		struct cls *c = &classes[i];
+		int n = 0;
+
+		for (j = 0; j < c->nfields; j++)
+			n += c->f[j].is_str && strcmp(c->f[j].source, "derived");
+		if (!n)
+			continue;
+		fprintf(o, "static const struct rf_strcheck strs_%s[] = {", c->name);
+		for (j = 0; j < c->nfields; j++)
+			if (c->f[j].is_str && strcmp(c->f[j].source, "derived"))
+				fprintf(o, " { %d, %d },", c->f[j].offset, c->f[j].max);
+		fprintf(o, " };\n");
+	}
+	fprintf(o, "\nconst struct rf_strchecks rf_schema_strchecks_[RF_CLASS_COUNT] = {\n");
+	for (i = 0; i < nclasses; i++) {
+		struct cls *c = &classes[i];
+		int n = 0;
+
+		for (j = 0; j < c->nfields; j++)
+			n += c->f[j].is_str && strcmp(c->f[j].source, "derived");
+		if (n)
+			fprintf(o, "\t[%d] = { %d, strs_%s },\n", c->id, n, c->name);
 	}
 	fprintf(o, "};\n");
 	fclose(o);

@@ -185,4 +185,11 @@
 #define RF_FLEET_INSTALL_TIMEOUT_S 120u    /* an install child running longer is killed */
 #define RF_FLEET_SEQ_SKIP          1000u   /* report seq skipped ahead at start and after a 409 */
 
+/* Broker fan-out (src/daemon/broker.c) */
+#define RF_BROKER_STAGE_BYTES (128u << 10) /* events staged per batch before the fan-out (>= RF_EVENT_MAX) */
+#define RF_SCHED_SLICE_NS    100000u /* daemon --sched slice: the shortest slice Linux allows (EEVDF) */
+#define RF_CLIENT_SPIN_MAX_US 1000u  /* rf_client_opts.spin_us at most */
+#define RF_CLIENT_SLICE_NS   100000u /* RF_CLIENT_SHORT_SLICE: the shortest slice Linux allows */
+#define RF_LAT_TRACE_MAX     1000000u /* events the daemon's --latency-trace keeps */
+
 #endif /* RINGFENCE_LIMITS_H */

@@ -48,8 +48,25 @@ struct rf_client_opts {
 	const char *name;        /* manifest name (required); copied */
 	const char *socket_path; /* NULL: $RINGFENCE_SOCKET, else RF_DEFAULT_SOCKET; copied */
 	uint32_t ring_bytes;     /* wanted ring data area; 0: the manifest's ring_size */
+	/* Bounded busy-poll: rf_client_next() that finds the ring empty and may wait
+	 * first polls the ring for up to spin_us microseconds (at most
+	 * RF_CLIENT_SPIN_MAX_US) before it sleeps on the eventfd. An event that comes
+	 * within that time is taken without a wake-up (tens of microseconds on a
+	 * virtual machine whose idle CPU halts); the cost is up to spin_us of CPU each
+	 * time the ring runs empty. 0: sleep at once (was `reserved`, 0). */
+	uint32_t spin_us;
+	/* Fields below: only read when size covers them (older callers pass less). */
+	uint32_t flags;          /* RF_CLIENT_* */
 	uint32_t reserved;       /* 0 */
 };
+
+/* rf_client_opts.flags */
+/* Give the thread that calls rf_client_open() the shortest CPU time slice Linux
+ * allows (EEVDF custom slice, 6.12+; normal priority and CPU share unchanged): woken
+ * by an event it preempts a CPU-bound task at once instead of waiting for that
+ * task's slice to end. Changes that thread's scheduling (sched_setattr(2)) for
+ * good; without kernel support rf_client_open() fails with -EOPNOTSUPP. */
+#define RF_CLIENT_SHORT_SLICE 0x1u
 
 /*
  * Connect to the daemon and identify as opts->name. On success *ret is a new client

@@ -58,9 +58,6 @@ struct rf_class_desc {
 	const struct rf_field_desc *fields;
 	uint8_t nhuman;             /* fields shown in the human-readable DETAIL column */
 	int16_t human[8];           /* their indexes into fields */
-	const uint16_t *strs;       /* indexes of the string fields stored in the event (str,
-				     * path, argv; not derived), for rf_event_validate */
-	uint16_t nstrs;
 };
 
 /* Schema version and hash of the layout (classes, fields, types, offsets) this

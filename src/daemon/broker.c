@@ -617,6 +617,7 @@ static size_t do_recent(struct rf_broker *b, uint32_t id, void *out, int fds[2],
 	if (!b->recent)
 		return reply_error(out, id, RF_E_UNSUPPORTED,
 				   "the daemon records no recent events (--recent-seconds 0)");
+	rf_broker_flush(b); /* the staged batch belongs to the recording too */
 	fd = memfd_create("ringfence-recent", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return reply_error(out, id, RF_E_INTERNAL, "memfd: %s", strerror(errno));
@@ -758,46 +759,89 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 
 /* ---- fan-out ------------------------------------------------------------- */
 
+/* The staged batch into the recording (one copy) and into each subscriber's ring:
+ * one pass over the batch per client, so that its ring, counters and subscription
+ * stay in registers and cache while it runs; no per-event function calls.
+ * Known cost: an event is copied twice on its way into the recording (into the
+ * stage, then with the batch); staging directly in the recording's newest chunk
+ * would save one copy (noticeable for exec-sized events, ~256 bytes). */
+static void fanout(struct rf_broker *b)
+{
+	const unsigned char *end = b->stage + b->stage_used, *p;
+	size_t i;
+
+	if (!b->stage_n)
+		return;
+	if (b->recent)
+		rf_recent_add_batch(b->recent, b->stage, b->stage_used, b->stage_n, b->stage_max_ts);
+	for (i = 0; i < b->nconns; i++) {
+		struct rf_conn *c = b->conns[i];
+		uint64_t want = c->classes & b->stage_classes & ~1ull; /* as rebuild_subs */
+		bool mutes = c->mutes.total || c->mutes.inverted;
+
+		if (!c->identified || c->dead || !(c->modes & RF_SUB_NOTIFY) || !want)
+			continue;
+		for (p = b->stage; p < end; p += RF_RING_ALIGN(((const struct rf_event_hdr *)p)->size)) {
+			const struct rf_event_hdr *ev = (const struct rf_event_hdr *)p;
+			unsigned cls = ev->class_id;
+			int r;
+
+			if (!((want >> cls) & 1))
+				continue;
+			if (mutes && rf_broker_muted(b, c, ev)) {
+				c->muted++;
+				continue;
+			}
+			r = rf_ring_writer_put(&c->ring, ev, ev->size, ++c->seq, ++c->class_seq[cls]);
+			if (r == 0) {
+				c->delivered++;
+				c->class_delivered[cls]++;
+			} else if (r == -ENOSPC) {
+				c->dropped++;
+				b->dropped_total++;
+				c->class_dropped[cls]++;
+			} else {
+				c->dead = true; /* corrupt ring: daemon.c disconnects it */
+				b->any_dead = true;
+				break;
+			}
+		}
+	}
+	b->stage_used = 0;
+	b->stage_n = 0;
+	b->stage_classes = 0;
+	b->stage_max_ts = 0;
+}
+
 void rf_broker_dispatch(struct rf_broker *b, const struct rf_event_hdr *ev)
 {
 	unsigned cls = ev->class_id;
-	uint32_t i, n;
+	size_t len = ev->size, need = RF_RING_ALIGN(len);
+	unsigned char *d;
 
 	b->source_events++;
-	if (cls >= RF_CLASSES_MAX)
+	if (cls >= RF_CLASSES_MAX || len < sizeof(*ev) || len > RF_EVENT_MAX)
 		return;
-	if (b->recent)
-		rf_recent_add(b->recent, ev);
-	n = b->nsubs[cls];
-	for (i = 0; i < n; i++) {
-		struct rf_conn *c = b->subs[cls][i];
-		int r;
-
-		if (c->dead)
-			continue;
-		if ((c->mutes.total || c->mutes.inverted) && rf_broker_muted(b, c, ev)) {
-			c->muted++;
-			continue;
-		}
-		r = rf_ring_writer_put(&c->ring, ev, ev->size, ++c->seq, ++c->class_seq[cls]);
-		if (r == 0) {
-			c->delivered++;
-			c->class_delivered[cls]++;
-		} else if (r == -ENOSPC) {
-			c->dropped++;
-			b->dropped_total++;
-			c->class_dropped[cls]++;
-		} else {
-			c->dead = true; /* corrupt ring: daemon.c disconnects it */
-			b->any_dead = true;
-		}
-	}
+	if (!b->recent && !b->nsubs[cls])
+		return; /* nobody wants it */
+	if (b->stage_used + need > sizeof(b->stage))
+		fanout(b);
+	d = b->stage + b->stage_used;
+	/* no stale bytes of other events in the padding: zero the last word first */
+	memset(d + need - 8, 0, 8);
+	memcpy(d, ev, len);
+	b->stage_used += need;
+	b->stage_n++;
+	b->stage_classes |= 1ull << cls;
+	if (ev->ts_ns > b->stage_max_ts)
+		b->stage_max_ts = ev->ts_ns;
 }
 
 void rf_broker_flush(struct rf_broker *b)
 {
 	size_t i;
 
+	fanout(b);
 	for (i = 0; i < b->nconns; i++)
 		if (b->conns[i]->identified)
 			rf_ring_writer_publish(&b->conns[i]->ring);

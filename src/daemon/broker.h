@@ -6,7 +6,10 @@
  * tested as it is.
  *
  * Fan-out copies each event into every subscribed client's ring (one memcpy per
- * client; seq/class_seq are rewritten per client in the copy). bench/fanout.sh
+ * client; seq/class_seq are rewritten per client in the copy). It works per batch:
+ * rf_broker_dispatch() appends the event to a staging area; the batch goes into the
+ * recording with one copy and into each client's ring in one pass per client (its
+ * ring state stays hot) when the stage is full or at rf_broker_flush(). bench/fanout.sh
  * measures it; docs/client-api.md says why it was chosen over one shared copy.
  */
 #ifndef RF_BROKER_H
@@ -128,7 +131,14 @@ struct rf_broker {
 	uint64_t dropped_total; /* events lost to full client rings since start (all clients) */
 	char source_name[32];
 	bool any_dead;
+	/* the batch dispatched since the last flush: events back to back, each at a
+	 * multiple of 8 bytes with zeroed padding (broker.c, fanout) */
+	size_t stage_used;
+	uint32_t stage_n;
+	uint64_t stage_classes, stage_max_ts;
+	_Alignas(8) unsigned char stage[RF_BROKER_STAGE_BYTES];
 };
+_Static_assert(RF_BROKER_STAGE_BYTES >= RF_EVENT_MAX, "the stage holds any one event");
 
 /* Set up a broker with the given manifests (taken over; freed by rf_broker_fini). */
 int rf_broker_init(struct rf_broker *b, struct rf_manifests *ms, const char *config_dir);
@@ -151,9 +161,11 @@ void rf_broker_conn_free(struct rf_broker *b, struct rf_conn *c);
 size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf, size_t n,
 			 void *out, size_t outsz, int fds[2], int *nfds);
 
-/* Hand one validated event to every subscribed client that has not muted it. */
+/* Hand one validated event to every subscribed client that has not muted it (staged:
+ * written into the rings at the latest by the next rf_broker_flush). */
 void rf_broker_dispatch(struct rf_broker *b, const struct rf_event_hdr *ev);
-/* Publish what dispatch wrote and wake sleeping clients; call after each batch. */
+/* Write the staged events into the rings and the recording, publish and wake
+ * sleeping clients; call after each batch. */
 void rf_broker_flush(struct rf_broker *b);
 /* Once a second: per-client and source events/s; clients whose ring tail is
  * impossible, and connections without HELLO for RF_CTL_HELLO_TIMEOUT_S, are marked

@@ -5,7 +5,9 @@
  * Chunks of RF_RECENT_CHUNK bytes form a circular list, oldest first. Adding an
  * event is one bounds check and one memcpy into the newest chunk; a full chunk
  * moves on to the next slot, dropping the oldest chunk when the memory bound is
- * reached. Age is judged against the newest event's own time stamp, so that a
+ * reached. The broker hands over a whole batch of events at once
+ * (rf_recent_add_batch): one memcpy per batch, no per-event work unless the batch
+ * straddles the end of a chunk. Age is judged against the newest event's own time stamp, so that a
  * replayed capture (old time stamps) is recorded like live events.
  */
 #include <errno.h>
@@ -117,23 +119,65 @@ static struct chunk *next_chunk(struct rf_recent *r)
 	return slot(r, r->count++);
 }
 
-void rf_recent_add(struct rf_recent *r, const struct rf_event_hdr *ev)
+void rf_recent_add_batch(struct rf_recent *r, const unsigned char *buf, size_t bytes,
+			 uint64_t nevents, uint64_t max_ts)
 {
-	size_t len = ev->size, need = ALIGN8(len);
 	struct chunk *c = r->count ? slot(r, r->count - 1) : NULL;
 
-	if (len < sizeof(*ev))
+	if (!bytes)
 		return;
-	if (!c || c->used + need > RF_RECENT_CHUNK)
+	r->recorded += nevents;
+	if (max_ts > r->newest_ts)
+		r->newest_ts = max_ts;
+	for (;;) {
+		size_t take = 0;
+		uint64_t k = 0, ts = 0;
+
+		if (!c)
+			c = next_chunk(r);
+		if (bytes <= RF_RECENT_CHUNK - c->used) { /* the common case: all of it */
+			take = bytes;
+			k = nevents;
+			ts = max_ts;
+		} else { /* the whole events that fit; the rest goes into a fresh chunk */
+			while (take < bytes) {
+				const struct rf_event_hdr *ev = (const void *)(buf + take);
+				size_t need = ALIGN8(ev->size);
+
+				if (c->used + take + need > RF_RECENT_CHUNK)
+					break;
+				if (ev->ts_ns > ts)
+					ts = ev->ts_ns;
+				take += need;
+				k++;
+			}
+		}
+		if (take) {
+			memcpy(c->data + c->used, buf, take);
+			c->used += take;
+			c->nevents += k;
+			if (ts > c->last_ts)
+				c->last_ts = ts;
+			buf += take;
+			bytes -= take;
+			nevents -= k;
+		}
+		if (!bytes)
+			return;
 		c = next_chunk(r);
-	memcpy(c->data + c->used, ev, len);
-	c->used += need;
-	c->nevents++;
-	if (ev->ts_ns > r->newest_ts)
-		r->newest_ts = ev->ts_ns;
-	if (ev->ts_ns > c->last_ts)
-		c->last_ts = ev->ts_ns;
-	r->recorded++;
+	}
+}
+
+void rf_recent_add(struct rf_recent *r, const struct rf_event_hdr *ev)
+{
+	_Alignas(8) unsigned char buf[RF_EVENT_MAX];
+	size_t len = ev->size;
+
+	if (len < sizeof(*ev) || len > RF_EVENT_MAX)
+		return;
+	memcpy(buf, ev, len);
+	memset(buf + len, 0, ALIGN8(len) - len);
+	rf_recent_add_batch(r, buf, ALIGN8(len), 1, ev->ts_ns);
 }
 
 /* Calls FN for every event of the window, oldest first. */

@@ -33,6 +33,11 @@ int rf_recent_new(unsigned window_s, uint64_t max_bytes, struct rf_recent **ret)
 void rf_recent_free(struct rf_recent *r);
 /* Record one event (ev->size bytes, already validated by its producer). */
 void rf_recent_add(struct rf_recent *r, const struct rf_event_hdr *ev);
+/* Record NEVENTS events that lie back to back in BUF (BYTES in all), each starting at
+ * a multiple of 8 bytes with its padding zeroed, MAX_TS the largest ts_ns among them.
+ * One copy for the batch; an event is never split across chunks. */
+void rf_recent_add_batch(struct rf_recent *r, const unsigned char *buf, size_t bytes,
+			 uint64_t nevents, uint64_t max_ts);
 /* What the window holds now. */
 void rf_recent_stats(struct rf_recent *r, struct rf_recent_stats *st);
 /* Write the window to the capture file PATH (created or truncated). Returns 0 or

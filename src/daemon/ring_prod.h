@@ -3,7 +3,9 @@
 #ifndef RF_RING_PROD_H
 #define RF_RING_PROD_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "ringfence/event.h"
@@ -30,8 +32,8 @@ int rf_ring_writer_create(struct rf_ring_writer *w, uint64_t data_bytes);
 /* Copy one event of len bytes into the ring, with hdr.seq and hdr.class_seq replaced.
  * Not visible to the client before rf_ring_writer_publish(). Returns 0, -ENOSPC when
  * the ring is full (nothing written), -EBADMSG when the client corrupted the tail. */
-int rf_ring_writer_put(struct rf_ring_writer *w, const struct rf_event_hdr *ev, size_t len,
-		       uint64_t seq, uint64_t class_seq);
+static inline int rf_ring_writer_put(struct rf_ring_writer *w, const struct rf_event_hdr *ev,
+				     size_t len, uint64_t seq, uint64_t class_seq);
 /* Make what was written visible and wake the client if it sleeps. */
 void rf_ring_writer_publish(struct rf_ring_writer *w);
 /* Bytes the client has not consumed yet (as far as we can tell). */
@@ -46,5 +48,50 @@ void rf_ring_writer_destroy(struct rf_ring_writer *w);
 
 /* Round n up to a power of two within [RF_RING_MIN, RF_RING_MAX]. */
 uint64_t rf_ring_size_round(uint64_t n);
+
+/* Inline: the broker calls it once per event and client in its fan-out loop. */
+static inline int rf_ring_writer_put(struct rf_ring_writer *w, const struct rf_event_hdr *ev,
+				     size_t len, uint64_t seq, uint64_t class_seq)
+{
+	uint64_t need = RF_RING_ALIGN(sizeof(struct rf_ring_rec) + len);
+	uint64_t pos = w->head & (w->size - 1), rest = w->size - pos;
+	uint64_t total = need + (rest < need ? rest : 0);
+	struct rf_ring_rec *rec;
+	struct rf_event_hdr *e;
+
+	if (w->size - (w->head - w->tail_cache) < total) {
+		uint64_t t = __atomic_load_n(&w->hdr->tail, __ATOMIC_ACQUIRE);
+
+		/* the counters start at 0 and never wrap (2^64 bytes): a tail ahead of the
+		 * head, or more than a ring behind it, is a lie */
+		if (t > w->head || w->head - t > w->size)
+			return -EBADMSG;
+		w->tail_cache = t;
+		if (w->size - (w->head - t) < total) {
+			w->dropped++;
+			return -ENOSPC;
+		}
+	}
+	if (rest < need) {
+		rec = (struct rf_ring_rec *)(w->data + pos);
+		rec->len = (uint32_t)(rest - sizeof(*rec));
+		rec->kind = RF_REC_PAD;
+		rec->reserved = 0;
+		w->head += rest;
+		pos = 0;
+	}
+	rec = (struct rf_ring_rec *)(w->data + pos);
+	rec->len = (uint32_t)len;
+	rec->kind = RF_REC_EVENT;
+	rec->reserved = 0;
+	e = (struct rf_event_hdr *)(rec + 1);
+	memcpy(e, ev, len);
+	e->seq = seq;
+	e->class_seq = class_seq;
+	w->head += need;
+	w->written++;
+	w->dirty = true;
+	return 0;
+}
 
 #endif

@@ -4,13 +4,17 @@
  *   rf_testclient --socket S --name N [--classes a,b] [--mute-pid P] [--mute-exe PATH]
  *     [--mute-exe-prefix PATH] [--mute-target PATH] [--mute-target-prefix PATH]
  *     [--invert process|exe|target] [--ready FILE] [--pause FILE] [--expect N]
- *     [--idle-ms MS] [--latency] [--ring BYTES]
+ *     [--idle-ms MS] [--latency] [--latency-dump FILE] [--ring BYTES] [--spin-us US]
+ *     [--short-slice]
  * Connects, subscribes, touches --ready, waits for --pause FILE to exist (a client
  * that does not read), then reads until it has seen --expect events (read + seq gaps)
  * or nothing came for --idle-ms (default 1000). Prints one line of key=value:
  *   read, gaps, per-class counts, distinct pids (bitmask of pid-1000 < 64), seq errors,
  *   the daemon's delivered/dropped/muted, events/s over the reading time, and with
- *   --latency p50/p99 of receipt time - hdr.ts_ns in ns. Exit 0, or 1 on any error
+ *   --latency p50/p99 of receipt time - hdr.ts_ns in ns (--latency-dump: one line per
+ *   event, "ts_ns class pid receipt_ns", for bench/fanout.sh's hop figures);
+ *   --spin-us and --short-slice set rf_client_opts.spin_us and RF_CLIENT_SHORT_SLICE.
+ *   Exit 0, or 1 on any error
  *   (message on stderr), 3 when the daemon refused (errno name printed as refused=).
  */
 #include <errno.h>
@@ -18,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,11 +50,13 @@ int main(int argc, char **argv)
 		{"mute-target", 1, 0, 't'}, {"mute-target-prefix", 1, 0, 'T'},
 		{"invert", 1, 0, 'i'}, {"ready", 1, 0, 'r'}, {"pause", 1, 0, 'P'},
 		{"expect", 1, 0, 'x'}, {"idle-ms", 1, 0, 'I'}, {"latency", 0, 0, 'L'},
-		{"ring", 1, 0, 'R'}, {"modes", 1, 0, 'm'}, {"corrupt-tail", 0, 0, 'C'}, {0},
+		{"ring", 1, 0, 'R'}, {"modes", 1, 0, 'm'}, {"corrupt-tail", 0, 0, 'C'},
+		{"latency-dump", 1, 0, 'D'}, {"spin-us", 1, 0, 'S'}, {"short-slice", 0, 0, 'Z'}, {0},
 	};
 	struct rf_client_opts o = {.size = sizeof(o), .abi_version = RF_ABI_VERSION};
 	struct rf_client *c = NULL;
-	const char *classes = "process_fork", *ready = NULL, *pause_file = NULL;
+	const char *classes = "process_fork", *ready = NULL, *pause_file = NULL, *dump = NULL;
+	struct lat_ev { uint64_t ts, recv; uint32_t pid; uint16_t cls; } *lev = NULL;
 	uint64_t expect = 0, read_n = 0, per_class[RF_CLASSES_MAX] = {0}, pids = 0, seqerr = 0;
 	uint64_t last_seq = 0, mask = 0, t_first = 0, t_last = 0, *lat = NULL, nlat = 0;
 	uint32_t modes = RF_SUB_NOTIFY;
@@ -84,6 +91,9 @@ int main(int argc, char **argv)
 		case 'R': o.ring_bytes = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'm': modes = !strcmp(optarg, "auth") ? RF_SUB_AUTH : RF_SUB_NOTIFY; break;
 		case 'C': corrupt_tail = 1; break;
+		case 'D': dump = optarg; latency = 1; break;
+		case 'S': o.spin_us = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'Z': o.flags |= RF_CLIENT_SHORT_SLICE; break;
 		default: return 2;
 		}
 	}
@@ -131,6 +141,8 @@ int main(int argc, char **argv)
 	}
 	if (latency && expect)
 		lat = calloc(expect, sizeof(*lat));
+	if (dump && expect)
+		lev = calloc(expect, sizeof(*lev));
 	if (ready) {
 		FILE *f = fopen(ready, "w");
 		if (f)
@@ -177,8 +189,12 @@ int main(int argc, char **argv)
 			break;
 		/* the clock is read every 256 events only: on some virtual machines a
 		 * clock read costs more than taking an event */
-		if (lat && nlat < expect)
-			lat[nlat++] = now_ns(CLOCK_REALTIME) - ev->ts_ns;
+		if (lat && nlat < expect) {
+			uint64_t now = now_ns(CLOCK_REALTIME);
+			if (lev)
+				lev[nlat] = (struct lat_ev){ev->ts_ns, now, ev->pid, ev->class_id};
+			lat[nlat++] = now - ev->ts_ns;
+		}
 		if (!t_first)
 			t_first = now_ns(CLOCK_MONOTONIC);
 		else if ((read_n & 255) == 0)
@@ -211,6 +227,23 @@ int main(int argc, char **argv)
 			       (unsigned long long)st.class_dropped[k]);
 	if (t_last > t_first)
 		printf(" eps=%.0f", read_n * 1e9 / (double)(t_last - t_first));
+	{
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		printf(" cpu_us=%llu", (unsigned long long)(ru.ru_utime.tv_sec * 1000000ll + ru.ru_utime.tv_usec +
+							   ru.ru_stime.tv_sec * 1000000ll + ru.ru_stime.tv_usec));
+	}
+	if (lev && nlat) {
+		FILE *f = fopen(dump, "w");
+		if (!f) {
+			fprintf(stderr, "rf_testclient: %s: cannot write\n", dump);
+			return 1;
+		}
+		for (uint64_t i = 0; i < nlat; i++)
+			fprintf(f, "%llu %u %u %llu\n", (unsigned long long)lev[i].ts, (unsigned)lev[i].cls,
+				(unsigned)lev[i].pid, (unsigned long long)lev[i].recv);
+		fclose(f);
+	}
 	if (nlat) {
 		qsort(lat, nlat, sizeof(*lat), cmp_u64);
 		printf(" lat_p50_ns=%llu lat_p99_ns=%llu lat_max_ns=%llu",
@@ -219,6 +252,7 @@ int main(int argc, char **argv)
 	}
 	printf("\n");
 	free(lat);
+	free(lev);
 	rf_client_close(c);
 	return 0;
 }

@@ -144,6 +144,47 @@ static void mixed_sizes(void **state)
 	rf_recent_free(r);
 }
 
+/* Batches as the broker hands them over (back to back, 8-aligned): a batch that
+ * straddles the end of a chunk is split at an event boundary, and the window and
+ * the order are the same as when the events are added one by one. */
+static void batches(void **state)
+{
+	static _Alignas(8) unsigned char batch[256 << 10];
+	struct rf_recent *r;
+	struct rf_recent_stats st;
+	uint64_t i = 0, t0 = 1700000000 * SEC;
+
+	(void)state;
+	assert_int_equal(rf_recent_new(3600, 4ull << 20, &r), 0);
+	while (i < 6000) {
+		size_t used = 0;
+		uint64_t n = 0, max_ts = 0;
+
+		/* 1..97 events of 1..4000 path bytes per batch: batches of up to ~200 KiB */
+		for (unsigned k = 0; k <= (i * 31) % 97 && i < 6000; k++) {
+			const struct rf_event_hdr *ev = ev_at(++i, t0 + i, 1 + (i * 7919) % 4000);
+			size_t need = (ev->size + 7u) & ~(size_t)7u;
+
+			if (used + need > sizeof(batch))
+				break;
+			memset(batch + used, 0, need);
+			memcpy(batch + used, ev, ev->size);
+			used += need;
+			n++;
+			max_ts = ev->ts_ns;
+		}
+		rf_recent_add_batch(r, batch, used, n, max_ts);
+	}
+	rf_recent_stats(r, &st);
+	assert_int_equal(st.recorded, 6000);
+	assert_int_equal(st.events + st.evicted, 6000);
+	assert_true(st.bytes <= (4ull << 20));
+	assert_true(st.evicted > 0); /* ~12 MiB went through 4 MiB */
+	assert_int_equal(st.newest_ns, t0 + 6000);
+	dump_holds(r, 6000 - st.events + 1, 6000);
+	rf_recent_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +193,7 @@ int main(void)
 		cmocka_unit_test(window_by_age),
 		cmocka_unit_test(window_by_memory),
 		cmocka_unit_test(mixed_sizes),
+		cmocka_unit_test(batches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
