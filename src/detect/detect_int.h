@@ -316,9 +316,8 @@ static inline int rf_detect_field_(struct rf_detect *d, int fidx, struct fval **
 }
 bool rf_detect_atom_eval_(struct rf_detect *d, const struct atom *a);
 int rf_detect_lit_prepare_(struct atom *a, const uint16_t *tok, size_t len);
-/* Required literals of a regular expression, for its prefilter (match.c). */
-#define RF_RE_FACTORS_MAX 8
-#define RF_RE_FACTOR_LEN 32
+/* Required literals of a regular expression, for its prefilter (match.c; limits in
+ * ringfence/limits.h). */
 unsigned rf_detect_re_factors_(const char *re, char (*out)[RF_RE_FACTOR_LEN], size_t *lens);
 int rf_detect_find_lit_(struct rf_detect *d, const struct atom *a, int fidx);
 int rf_detect_glob_to_hs_(const uint16_t *tok, size_t ntok, char **out);

@@ -915,7 +915,7 @@ static int anch_add(struct cls *c, int field, int atom, const struct atom *a, ui
  * field is scanned there anyway), and a hit has the expression scanned on its own. The
  * pnscan rule's `-(W|R)\s?...` was one Hyperscan scan of every command line (about 450
  * instructions an event); now it is two literals in the scan that runs anyway. */
-static int prefilter_regexes(struct rf_detect *d, struct cls *c, const struct rf_class_desc *cd)
+static int prefilter_regexes(struct rf_detect *d, struct cls *c)
 {
 	unsigned i, j, k, s;
 
@@ -976,7 +976,6 @@ static int prefilter_regexes(struct rf_detect *d, struct cls *c, const struct rf
 		free(f->ids);
 		c->fdbs[i] = c->fdbs[--c->nfdbs];
 	}
-	(void)cd;
 	return 0;
 }
 
@@ -1172,7 +1171,7 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 			c->tcat.bufsz += (f->source == RF_FS_DERIVED ? RF_ARGV_MAX + 64 : f->max ? f->max : 64) + 1;
 		}
 	}
-	if ((r = prefilter_regexes(d, c, cd)) < 0)
+	if ((r = prefilter_regexes(d, c)) < 0)
 		goto out;
 	for (i = 0; i < c->nfdbs; i++)
 		if ((r = build_fdb(d, cd, &c->fdbs[i], rep)) < 0)
@@ -1679,10 +1678,13 @@ static int on_lazy_match(unsigned id, unsigned long long from, unsigned long lon
 }
 
 /* A pattern no rule needs to become a candidate: evaluated only when a candidate's
- * condition asks. The first such request for a field scans the field's lazy
- * database once (all its lazy wildcard patterns); a field with few lazy patterns is
- * matched directly, and a lazy regular expression has a database of its own (regular
- * expressions make a shared scan about twice as slow); each at most once per event. */
+ * condition asks. A lazy literal is searched for directly (rf_detect_find_lit_) until
+ * candidates have asked about DETECT_LAZY_DIRECT of its field's in this event; then
+ * the field's lazy literal database is scanned once. The first request for a lazy
+ * wildcard pattern scans the field's lazy database once (all its lazy wildcard
+ * patterns); a field with few lazy patterns is matched directly, and a lazy regular
+ * expression has a database of its own (regular expressions make a shared scan about
+ * twice as slow); each at most once per event. */
 static bool lazy_eval(struct rf_detect *d, struct atom *a)
 {
 	unsigned cid = d->ev->class_id;
