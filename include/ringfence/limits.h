@@ -108,6 +108,10 @@
 #define RF_AUTH_READ_BATCH   64u     /* fanotify events read per wakeup */
 #define RF_AUTH_EXEC_GRANTS_MAX 64u  /* allowed execs remembered for their open (by pid; power of two) */
 #define RF_AUTH_EXEC_GRANT_NS 50000000ull /* ... for at most this long */
+#define RF_AUTH_KMARKS_MAX   4096u   /* kernel-level verdict cache: fanotify ignore marks added
+				      * since the last flush; at the bound all are flushed and
+				      * the cache starts over (docs/auth.md) */
+#define RF_AUTH_RT_RING      4096u   /* daemon-side round trips remembered per kind (status) */
 
 /* Network deny rules (bpf/netpolicy.bpf.c, src/daemon/netpolicy.c) */
 #define RF_NETRULES_MAX      256u    /* rules in the kernel, all clients together */

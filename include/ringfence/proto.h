@@ -286,7 +286,24 @@ struct rf_status_auth {
 	uint32_t net_rules;     /* network deny rules in the kernel */
 	uint64_t net_blocked;   /* connects and binds they refused */
 	uint64_t net_unreported; /* ... of which the report was lost (ring buffer full) */
+	/* kernel-level verdict cache: fanotify ignore marks (docs/auth.md). Hits there
+	 * never reach the daemon and are not counted anywhere. */
+	uint32_t kcache_on;      /* 1: ignore marks are in use */
+	uint32_t kcache_marks;   /* added since the last flush (an upper bound of those alive) */
+	uint64_t kcache_added;   /* ignore marks added in all */
+	uint64_t kcache_flushes; /* all marks dropped (verdicts could change, or the bound) */
+	uint64_t kcache_full;    /* ... of which because RF_AUTH_KMARKS_MAX was reached */
+	uint64_t kcache_raced;   /* marks taken back: the file changed while it was judged */
+	uint64_t covered;        /* opens covered by their exec's verdict, answered unasked */
+	/* daemon-side round trip (fanotify event read -> response written), over the last
+	 * RF_AUTH_RT_RING requests of each kind: [RF_AUTH_RT_*] */
+	struct rf_status_auth_rt {
+		uint64_t n;         /* requests of this kind in all */
+		uint32_t p50_ns, p99_ns, max_ns, reserved;
+	} rt[4];
 };
+/* rf_status_auth.rt[] */
+enum { RF_AUTH_RT_EXEC = 0, RF_AUTH_RT_OPEN = 1, RF_AUTH_RT_COVERED = 2, RF_AUTH_RT_HIT = 3 };
 
 struct rf_msg_status {
 	struct rf_msg_hdr hdr;

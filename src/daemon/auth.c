@@ -31,6 +31,9 @@ struct pend {
 	uint8_t cls_ix;     /* 0 exec, 1 open */
 	bool fail_closed, deny, cacheable, have_key;
 	uint64_t t0, sent, deadline;
+	uint64_t st_rt;     /* CLOCK_REALTIME of the fstat (the cache's racy rule) */
+	uint64_t cache_gen; /* auth->cache_gen when asked: a verdict given while the clients
+			     * or their mutes changed is not cached, grants nothing */
 	struct stat st;     /* file identity for the cache */
 	unsigned char *ev;  /* the request event, for the report to NOTIFY subscribers */
 	/* `ringfence auth test`: no kernel request; the answers go back to requester */
@@ -52,7 +55,7 @@ struct cache_ent {
 	ino_t ino;
 	struct timespec ctime, mtime;
 	off_t size;
-	uint8_t cls_ix, deny;
+	uint8_t cls_ix, deny, fail_closed;
 };
 
 /* An allowed exec covers the open of the same file that the kernel asks about
@@ -82,6 +85,11 @@ struct rf_auth {
 	struct rf_status_auth st;
 	uint32_t *lat;          /* last LAT_RING decision times (µs) */
 	uint32_t nlat;
+	/* daemon-side round trips (ns) per kind, RF_AUTH_RT_RING each */
+	uint32_t *rt[4];
+	/* kernel-level cache: the mark flags that work here (0: off), marks added */
+	unsigned kc_flags;
+	uint32_t kc_n;
 	unsigned char evbuf[RF_EVENT_MAX] __attribute__((aligned(8))); /* events are 8-aligned */
 };
 
@@ -125,9 +133,13 @@ static bool default_deny(const struct rf_auth *a, const struct pend *p)
 	return p->fail_closed || a->o.default_deny;
 }
 
-static void answer_kernel(struct rf_auth *a, int fd, bool deny)
+/* Returns the time of the answer (CLOCK_MONOTONIC), taken right before the write:
+ * the write wakes the waiting task, which may preempt the daemon before the write
+ * returns, and its run is not the daemon's round trip. */
+static uint64_t answer_kernel(struct rf_auth *a, int fd, bool deny)
 {
 	struct fanotify_response r = {.fd = fd, .response = deny ? FAN_DENY : FAN_ALLOW};
+	uint64_t t = mono_ns();
 
 	/* The group is non-blocking; a write of a response never waits. A failure
 	 * (the event is gone) leaves nothing to do but count it. */
@@ -137,6 +149,7 @@ static void answer_kernel(struct rf_auth *a, int fd, bool deny)
 		a->st.denied++;
 	else
 		a->st.allowed++;
+	return t;
 }
 
 static size_t cache_ix(dev_t dev, ino_t ino, unsigned cls_ix)
@@ -149,8 +162,114 @@ static size_t cache_ix(dev_t dev, ino_t ino, unsigned cls_ix)
 	return (size_t)(h >> 17) & (RF_AUTH_CACHE_MAX - 1);
 }
 
-/* 1 hit (*deny set), 0 miss. */
-static int cache_lookup(struct rf_auth *a, const struct stat *st, unsigned cls_ix, bool *deny)
+/* The daemon-side round trip of one request: from reading its event to writing
+ * the answer (kind RF_AUTH_RT_*; t_ans from answer_kernel). */
+static void record_rt(struct rf_auth *a, unsigned kind, uint64_t t_read, uint64_t t_ans)
+{
+	uint64_t ns = t_ans - t_read;
+
+	a->rt[kind][a->st.rt[kind].n++ % RF_AUTH_RT_RING] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+	if (ns > a->st.rt[kind].max_ns)
+		a->st.rt[kind].max_ns = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+}
+
+/* ---- kernel-level verdict cache (docs/auth.md, "Verdict cache") ----------------
+ * An allow that may be cached becomes a fanotify ignore mark on the file's inode for
+ * the event type: the kernel then lets later execs (opens) of that inode through
+ * without asking the daemon. The ignore mask is added without
+ * FAN_MARK_IGNORED_SURV_MODIFY, so the kernel clears it at the next modification of
+ * the file (write, truncate); marks are evictable (they do not pin the inode). Every
+ * change that could change a verdict flushes them all (kcache_flush). */
+
+#ifndef FAN_MARK_IGNORE
+#define FAN_MARK_IGNORE 0x00000400
+#endif
+#ifndef FAN_MARK_EVICTABLE
+#define FAN_MARK_EVICTABLE 0x00000200
+#endif
+
+static void kcache_flush(struct rf_auth *a)
+{
+	if (!a->kc_n)
+		return;
+	/* without FAN_MARK_MOUNT: every inode mark of the group (the only inode marks
+	 * are the ignore marks; the mounts stay marked) */
+	if (fanotify_mark(a->fan, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL) < 0) {
+		/* the marks stay: nothing may be answered from them any more */
+		rf_err("auth: cannot flush the kernel verdict cache: %s; kernel cache off",
+		       strerror(errno));
+		a->kc_flags = 0;
+		a->st.kcache_on = 0;
+	}
+	a->kc_n = 0;
+	a->st.kcache_marks = 0;
+	a->st.kcache_flushes++;
+}
+
+static bool same_file_state(const struct stat *x, const struct stat *y)
+{
+	return x->st_dev == y->st_dev && x->st_ino == y->st_ino && x->st_size == y->st_size &&
+	       ts_ns(&x->st_mtim) == ts_ns(&y->st_mtim) && ts_ns(&x->st_ctim) == ts_ns(&y->st_ctim);
+}
+
+/* May an allow of class cls_ix for a file be answered by the kernel from now on?
+ * Never with NOTIFY subscribers of the class (they would miss the reports), never
+ * under a fail-closed prefix. */
+static bool kcache_ok(const struct rf_auth *a, unsigned cls_ix, bool fail_closed)
+{
+	return a->kc_flags && !a->o.no_cache && !fail_closed &&
+	       !a->b->nsubs[cls_ix ? RF_CLASS_AUTH_OPEN : RF_CLASS_AUTH_EXEC];
+}
+
+/* fd: the event's file; st: its state the verdict is about. */
+static void kcache_add(struct rf_auth *a, int fd, unsigned cls_ix, const struct stat *st)
+{
+	uint64_t ev = cls_ix ? FAN_OPEN_PERM : FAN_OPEN_EXEC_PERM;
+	struct stat now;
+	int tries;
+
+	if (a->kc_n >= RF_AUTH_KMARKS_MAX) {
+		kcache_flush(a);
+		a->st.kcache_full++;
+	}
+	for (tries = 0; a->kc_flags && tries < 4; tries++) {
+		if (fanotify_mark(a->fan, FAN_MARK_ADD | a->kc_flags, ev, fd, NULL) == 0)
+			break;
+		if (errno == EINVAL && (a->kc_flags & FAN_MARK_EVICTABLE)) {
+			a->kc_flags &= ~(unsigned)FAN_MARK_EVICTABLE; /* before 5.19 */
+		} else if (errno == EINVAL && (a->kc_flags & FAN_MARK_IGNORE)) {
+			/* before 6.0: the legacy ignored mask (the same meaning on files) */
+			a->kc_flags = FAN_MARK_IGNORED_MASK | FAN_MARK_EVICTABLE;
+		} else if (errno == ENOSPC && a->kc_n) {
+			kcache_flush(a); /* the group's mark limit: start over */
+			a->st.kcache_full++;
+		} else {
+			rf_warn("auth: cannot add a kernel ignore mark: %s; kernel cache off",
+				strerror(errno));
+			kcache_flush(a);
+			a->kc_flags = 0;
+			a->st.kcache_on = 0;
+			return;
+		}
+	}
+	if (!a->kc_flags || tries == 4)
+		return;
+	a->kc_n++;
+	a->st.kcache_marks = a->kc_n;
+	a->st.kcache_added++;
+	/* A modification before the mark existed did not clear it: one that happened
+	 * after the fstat the verdict is about shows in a second fstat now (the racy
+	 * rule makes sure it changes the timestamps), and the mark is taken back. */
+	if (fstat(fd, &now) < 0 || !same_file_state(&now, st)) {
+		fanotify_mark(a->fan, FAN_MARK_REMOVE | (a->kc_flags & ~(unsigned)FAN_MARK_EVICTABLE),
+			      ev, fd, NULL);
+		a->st.kcache_raced++;
+	}
+}
+
+/* 1 hit (*deny and *fail_closed set), 0 miss. */
+static int cache_lookup(struct rf_auth *a, const struct stat *st, unsigned cls_ix, bool *deny,
+			bool *fail_closed)
 {
 	struct cache_ent *e = &a->cache[cache_ix(st->st_dev, st->st_ino, cls_ix)];
 
@@ -168,6 +287,7 @@ static int cache_lookup(struct rf_auth *a, const struct stat *st, unsigned cls_i
 	}
 	a->st.cache_hits++;
 	*deny = e->deny;
+	*fail_closed = e->fail_closed;
 	return 1;
 }
 
@@ -177,12 +297,13 @@ static void cache_store(struct rf_auth *a, const struct pend *p)
 	uint64_t changed = ts_ns(&p->st.st_ctim) > ts_ns(&p->st.st_mtim) ? ts_ns(&p->st.st_ctim)
 									  : ts_ns(&p->st.st_mtim);
 
-	if (a->o.no_cache || !p->have_key || !p->cacheable)
+	if (a->o.no_cache || !p->have_key || !p->cacheable || p->cache_gen != a->cache_gen)
 		return;
 	/* Timestamps are coarse (a jiffy on many file systems): a file changed within
 	 * RF_AUTH_CACHE_RACY_NS may change again without a visible difference, so its
-	 * verdict is not cached (the same rule git uses for racy index entries). */
-	if (real_ns() < changed + RF_AUTH_CACHE_RACY_NS)
+	 * verdict is not cached (the same rule git uses for racy index entries). The
+	 * rule is about the time of the fstat: a change after it then always shows. */
+	if (p->st_rt < changed + RF_AUTH_CACHE_RACY_NS)
 		return;
 	e = &a->cache[cache_ix(p->st.st_dev, p->st.st_ino, p->cls_ix)];
 	e->gen = a->cache_gen;
@@ -193,11 +314,14 @@ static void cache_store(struct rf_auth *a, const struct pend *p)
 	e->size = p->st.st_size;
 	e->cls_ix = p->cls_ix;
 	e->deny = p->deny;
+	e->fail_closed = p->fail_closed;
+	if (!p->deny && kcache_ok(a, p->cls_ix, p->fail_closed))
+		kcache_add(a, p->fd, p->cls_ix, &p->st);
 }
 
-static void record_latency(struct rf_auth *a, uint64_t t0)
+static void record_latency(struct rf_auth *a, uint64_t t0, uint64_t t_ans)
 {
-	uint64_t us = (mono_ns() - t0) / 1000;
+	uint64_t us = (t_ans - t0) / 1000;
 
 	if (us > a->st.max_us)
 		a->st.max_us = us;
@@ -276,6 +400,7 @@ static void give_grant(struct rf_auth *a, uint32_t pid, const struct stat *st)
 static void finish(struct rf_auth *a, struct pend *p)
 {
 	uint32_t slot = (uint32_t)(p - a->pend);
+	uint64_t t_ans;
 
 	if (p->test) {
 		finish_test(a, p);
@@ -286,11 +411,12 @@ static void finish(struct rf_auth *a, struct pend *p)
 		a->freelist[a->nfree++] = slot;
 		return;
 	}
-	answer_kernel(a, p->fd, p->deny);
-	record_latency(a, p->t0);
+	t_ans = answer_kernel(a, p->fd, p->deny);
+	record_latency(a, p->t0, t_ans);
+	record_rt(a, p->cls_ix ? RF_AUTH_RT_OPEN : RF_AUTH_RT_EXEC, p->t0, t_ans);
+	cache_store(a, p); /* may add a kernel ignore mark through p->fd */
 	close(p->fd);
-	cache_store(a, p);
-	if (p->cls_ix == 0 && !p->deny && !p->not_all && p->have_key)
+	if (p->cls_ix == 0 && !p->deny && !p->not_all && p->have_key && p->cache_gen == a->cache_gen)
 		give_grant(a, p->pid, &p->st);
 	if (p->ev) {
 		report(a, p->ev, p->deny, p->covered);
@@ -426,15 +552,33 @@ static bool take_grant(struct rf_auth *a, uint32_t pid, const struct stat *st)
 	return true;
 }
 
-static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
+/* Every AUTH client of the open class also allowed the exec this open belongs to
+ * (or is gone), and nobody reads reports of it: nobody to ask, nothing to build. */
+static bool covered_for_all(const struct rf_auth *a)
+{
+	uint32_t i;
+
+	if (a->b->nsubs[RF_CLASS_AUTH_OPEN])
+		return false;
+	for (i = 0; i < a->b->nasubs[RF_CLASS_AUTH_OPEN]; i++) {
+		const struct rf_conn *c = a->b->asubs[RF_CLASS_AUTH_OPEN][i];
+
+		if (!c->dead && !(((c->classes >> RF_CLASS_AUTH_EXEC) & 1) && (c->modes & RF_SUB_AUTH)))
+			return false;
+	}
+	return true;
+}
+
+/* t_read: when the event was read (CLOCK_MONOTONIC), the start of its round trip. */
+static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m, uint64_t t_read)
 {
 	unsigned cls_ix = (m->mask & FAN_OPEN_EXEC_PERM) ? 0 : 1;
 	unsigned cls = cls_ix ? RF_CLASS_AUTH_OPEN : RF_CLASS_AUTH_EXEC;
 	char link[64], path[RF_PATH_MAX];
 	struct pend *p;
 	struct stat st;
-	bool deny, have_key, covered = false;
-	uint64_t t0 = mono_ns(), id;
+	bool deny, fc, have_key, covered = false;
+	uint64_t t0 = t_read, id, st_rt;
 	uint32_t slot, i, n;
 	ssize_t plen;
 	size_t evsize;
@@ -448,7 +592,9 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
 	}
 	if (a->b->safe_mode) {
 		/* SAFE MODE: no client is asked, not even a platform one; the default
-		 * verdict for the path stands (fail-closed prefixes deny) */
+		 * verdict for the path stands (fail-closed prefixes deny). No verdict is
+		 * cached in safe mode; were any ignore mark left, it would go now. */
+		kcache_flush(a);
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", m->fd);
 		plen = readlink(link, path, sizeof(path) - 1);
 		path[plen > 0 ? plen : 0] = 0;
@@ -464,10 +610,23 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
 		return;
 	}
 	have_key = fstat(m->fd, &st) == 0;
+	st_rt = real_ns();
 	if (cls_ix == 1 && have_key && a->b->nasubs[cls])
 		covered = take_grant(a, (uint32_t)m->pid, &st);
-	if (have_key && a->b->nasubs[cls] && !a->o.no_cache && cache_lookup(a, &st, cls_ix, &deny)) {
-		answer_kernel(a, m->fd, deny);
+	if (covered && covered_for_all(a)) {
+		/* the exec's open: its verdict is the exec's (docs/auth.md); answered before
+		 * anything else is looked at, it costs the exec one short round trip */
+		a->st.covered++;
+		record_rt(a, RF_AUTH_RT_COVERED, t_read, answer_kernel(a, m->fd, false));
+		close(m->fd);
+		return;
+	}
+	if (have_key && a->b->nasubs[cls] && !a->o.no_cache &&
+	    cache_lookup(a, &st, cls_ix, &deny, &fc)) {
+		record_rt(a, RF_AUTH_RT_HIT, t_read, answer_kernel(a, m->fd, deny));
+		/* not in the kernel cache (flushed, full, or not allowed there): now it is */
+		if (!deny && kcache_ok(a, cls_ix, fc))
+			kcache_add(a, m->fd, cls_ix, &st);
 		if (cls_ix == 0 && !deny)
 			give_grant(a, (uint32_t)m->pid, &st);
 		if (a->b->nsubs[cls] || deny) { /* report; a hit costs the path only then */
@@ -514,6 +673,8 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
 	p->have_key = have_key;
 	if (have_key)
 		p->st = st;
+	p->st_rt = st_rt;
+	p->cache_gen = a->cache_gen;
 	p->t0 = t0;
 	p->deadline = t0 + (uint64_t)a->o.deadline_ms[cls_ix] * 1000000ull;
 	a->st.pending++;
@@ -532,14 +693,18 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m)
 
 		if (c->dead) {
 			p->not_all = true;
+			p->cacheable = false;
 			continue;
 		}
 		/* it allowed this file's exec by this process a moment ago */
 		if (covered && ((c->classes >> RF_CLASS_AUTH_EXEC) & 1) && (c->modes & RF_SUB_AUTH))
 			continue;
 		if ((c->mutes.total || c->mutes.inverted) && rf_broker_muted(a->b, c, ev)) {
+			/* a mute depends on the process or the path, a cached verdict on
+			 * neither: a verdict without this client's is not cached */
 			c->muted++;
 			p->not_all = true;
+			p->cacheable = false;
 			continue;
 		}
 		r = rf_ring_writer_put(&c->ring, ev, ev->size, ++c->seq, ++c->class_seq[cls]);
@@ -586,6 +751,8 @@ void rf_auth_read(struct rf_auth *a)
 
 	for (rounds = 0; rounds < 16; rounds++) {
 		const struct fanotify_event_metadata *m = (const void *)buf;
+		/* the round trip starts before the read: it creates the events' fds */
+		uint64_t t_read = mono_ns();
 
 		len = read(a->fan, buf, sizeof(buf));
 		if (len <= 0)
@@ -607,7 +774,7 @@ void rf_auth_read(struct rf_auth *a)
 				close(m->fd);
 				continue;
 			}
-			handle(a, m);
+			handle(a, m, t_read);
 		}
 		if (drained)
 			return;
@@ -823,9 +990,20 @@ static void on_subs_changed(void *ctx)
 {
 	struct rf_auth *a = ctx;
 
-	/* Another set of clients may judge differently: forget every verdict. */
+	/* Another set of clients may judge differently, and NOTIFY subscribers need
+	 * every request to reach the daemon: forget every verdict, in both levels. */
 	a->cache_gen++;
+	kcache_flush(a);
 	update_marks(a);
+}
+
+/* A client's mutes changed: who is asked about what changed. */
+static void on_forget(void *ctx)
+{
+	struct rf_auth *a = ctx;
+
+	a->cache_gen++;
+	kcache_flush(a);
 }
 
 static int cmp_u32(const void *x, const void *y)
@@ -838,18 +1016,31 @@ static void on_status(void *ctx, struct rf_status_auth *out)
 {
 	struct rf_auth *a = ctx;
 	uint32_t n = a->nlat < LAT_RING ? a->nlat : LAT_RING;
-	uint32_t *v;
+	uint32_t *v = malloc(RF_AUTH_RT_RING * sizeof(*v) > LAT_RING * sizeof(*v)
+				     ? RF_AUTH_RT_RING * sizeof(*v) : LAT_RING * sizeof(*v));
+	unsigned k;
 
 	*out = a->st;
 	out->deadline_exec_ms = a->o.deadline_ms[0];
 	out->deadline_open_ms = a->o.deadline_ms[1];
 	out->marks = a->o.nmounts;
-	if (!n || !(v = malloc(n * sizeof(*v))))
+	if (!v)
 		return;
-	memcpy(v, a->lat, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), cmp_u32);
-	out->p50_us = v[n / 2];
-	out->p99_us = v[(n * 99) / 100];
+	if (n) {
+		memcpy(v, a->lat, n * sizeof(*v));
+		qsort(v, n, sizeof(*v), cmp_u32);
+		out->p50_us = v[n / 2];
+		out->p99_us = v[(n * 99) / 100];
+	}
+	for (k = 0; k < 4; k++) {
+		n = a->st.rt[k].n < RF_AUTH_RT_RING ? (uint32_t)a->st.rt[k].n : RF_AUTH_RT_RING;
+		if (!n)
+			continue;
+		memcpy(v, a->rt[k], n * sizeof(*v));
+		qsort(v, n, sizeof(*v), cmp_u32);
+		out->rt[k].p50_ns = v[n / 2];
+		out->rt[k].p99_ns = v[(n * 99) / 100];
+	}
 	free(v);
 }
 
@@ -873,6 +1064,15 @@ int rf_auth_open(const struct rf_auth_opts *opts, struct rf_broker *b, struct rf
 	a->lat = calloc(LAT_RING, sizeof(*a->lat));
 	if (!a->pend || !a->freelist || !a->cache || !a->lat)
 		goto fail_msg;
+	for (i = 0; i < 4; i++)
+		if (!(a->rt[i] = calloc(RF_AUTH_RT_RING, sizeof(*a->rt[i]))))
+			goto fail_msg;
+	/* the kernel-level cache: ignore marks as on 6.0 and later; kcache_add falls
+	 * back to the legacy ignored mask on older kernels */
+	if (!opts->no_cache && !opts->no_kcache) {
+		a->kc_flags = FAN_MARK_IGNORE | FAN_MARK_EVICTABLE;
+		a->st.kcache_on = 1;
+	}
 	for (i = 0; i < RF_AUTH_PENDING_MAX; i++)
 		a->freelist[a->nfree++] = RF_AUTH_PENDING_MAX - 1 - i;
 	a->cache_gen = 1;
@@ -908,6 +1108,7 @@ int rf_auth_open(const struct rf_auth_opts *opts, struct rf_broker *b, struct rf
 	b->auth.verdict = on_verdict;
 	b->auth.conn_gone = on_conn_gone;
 	b->auth.subs_changed = on_subs_changed;
+	b->auth.forget = on_forget;
 	b->auth.status = on_status;
 	b->auth.test = on_test;
 	*ret = a;
@@ -944,6 +1145,8 @@ void rf_auth_free(struct rf_auth *a)
 	free(a->freelist);
 	free(a->cache);
 	free(a->lat);
+	for (s = 0; s < 4; s++)
+		free(a->rt[s]);
 	free(a);
 }
 

@@ -30,6 +30,7 @@ struct rf_auth_opts {
 	uint32_t deadline_ms[2];  /* [0] exec, [1] open */
 	bool default_deny;        /* default verdict for a missed answer (elsewhere) */
 	bool no_cache;
+	bool no_kcache;           /* no kernel-level cache (ignore marks); the daemon's stays */
 	uint32_t miss_limit;      /* consecutive misses before the policy acts (0: never) */
 	enum rf_auth_miss_policy miss_policy;
 	pid_t exempt[4];          /* more pids never subject to AUTH (the supervisor) */

@@ -121,6 +121,14 @@ static void rebuild_subs(struct rf_broker *b)
 		b->auth.subs_changed(b->auth.ctx);
 }
 
+/* c's mutes changed: if it answers AUTH requests, cached verdicts may no longer be
+ * what it would answer (whom it is asked about changed). */
+static void auth_forget(struct rf_broker *b, const struct rf_conn *c)
+{
+	if (b->auth.forget && (c->modes & RF_SUB_AUTH) && (c->classes & RF_AUTH_CLASSES))
+		b->auth.forget(b->auth.ctx);
+}
+
 void rf_broker_resubscribe(struct rf_broker *b)
 {
 	rebuild_subs(b);
@@ -720,12 +728,15 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 		return reply_ok(out, id);
 	case RF_MSG_MUTE:
 		code = mute_apply(&c->mutes, &m, &why);
+		if (!code)
+			auth_forget(b, c);
 		return code ? reply_error(out, id, code, "%s", why) : reply_ok(out, id);
 	case RF_MSG_INVERT:
 		if (m.u.invert.on)
 			c->mutes.inverted |= 1u << m.u.invert.set;
 		else
 			c->mutes.inverted &= ~(1u << m.u.invert.set);
+		auth_forget(b, c);
 		return reply_ok(out, id);
 	case RF_MSG_STATS_REQ:
 		return do_stats(b, c, id, out);

@@ -91,6 +91,8 @@ static void usage(FILE *o)
 		"  --auth-miss-limit N  consecutive misses before the policy acts (default %u; 0 never)\n"
 		"  --auth-miss-policy demote|disconnect  demote to NOTIFY (default) or disconnect\n"
 		"  --auth-no-cache      do not cache verdicts\n"
+		"  --auth-no-kernel-cache  cache verdicts in the daemon only, not as fanotify\n"
+		"                       ignore marks in the kernel\n"
 		"  --auth-exempt-pid PID  never ask about PID (besides the daemon, its parent and\n"
 		"                       its clients; repeatable, at most 4)\n"
 		"  --net-policy         enforce the clients' network deny rules in the kernel\n"
@@ -648,6 +650,7 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"auth-miss-limit", required_argument, NULL, 'L'},
 		{"auth-miss-policy", required_argument, NULL, 'P'},
 		{"auth-no-cache", no_argument, NULL, 'C'},
+		{"auth-no-kernel-cache", no_argument, NULL, 1020},
 		{"auth-exempt-pid", required_argument, NULL, 'E'},
 		{"net-policy", no_argument, NULL, 'Y'},
 		{"net-cgroup", required_argument, NULL, 'G'},
@@ -767,6 +770,7 @@ int rf_cmd_daemon(int argc, char **argv)
 			ao.miss_policy = !strcmp(optarg, "demote") ? RF_AUTH_MISS_DEMOTE : RF_AUTH_MISS_DISCONNECT;
 			break;
 		case 'C': ao.no_cache = true; break;
+		case 1020: ao.no_kcache = true; break;
 		case 'X':
 		case 'O':
 		case 'L':

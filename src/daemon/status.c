@@ -218,13 +218,16 @@ int rf_cmd_status(int argc, char **argv)
 		}
 	}
 	const struct rf_status_auth *a = &m.u.status.auth;
+	static const char *const rt_names[4] = {"exec", "open", "covered", "hit"};
 	if (json) {
 		printf("],\"auth\":{\"marks\":%u,\"deadline_exec_ms\":%u,\"deadline_open_ms\":%u,"
 		       "\"requests\":%llu,\"exempt\":%llu,\"unasked\":%llu,\"allowed\":%llu,"
 		       "\"denied\":%llu,\"deadline_misses\":%llu,\"overflow\":%llu,\"pending\":%llu,"
 		       "\"cache_hits\":%llu,\"cache_misses\":%llu,\"cache_invalidated\":%llu,"
 		       "\"p50_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu,\"net_rules\":%u,"
-		       "\"net_blocked\":%llu,\"net_unreported\":%llu}}\n",
+		       "\"net_blocked\":%llu,\"net_unreported\":%llu,\"covered\":%llu,"
+		       "\"kcache\":{\"on\":%s,\"marks\":%u,\"added\":%llu,\"flushes\":%llu,"
+		       "\"full\":%llu,\"raced\":%llu},\"rt\":{",
 		       a->marks, a->deadline_exec_ms, a->deadline_open_ms,
 		       (unsigned long long)a->requests, (unsigned long long)a->exempt,
 		       (unsigned long long)a->unasked, (unsigned long long)a->allowed,
@@ -233,7 +236,16 @@ int rf_cmd_status(int argc, char **argv)
 		       (unsigned long long)a->cache_hits, (unsigned long long)a->cache_misses,
 		       (unsigned long long)a->cache_invalidated, (unsigned long long)a->p50_us,
 		       (unsigned long long)a->p99_us, (unsigned long long)a->max_us, a->net_rules,
-		       (unsigned long long)a->net_blocked, (unsigned long long)a->net_unreported);
+		       (unsigned long long)a->net_blocked, (unsigned long long)a->net_unreported,
+		       (unsigned long long)a->covered, a->kcache_on ? "true" : "false",
+		       a->kcache_marks, (unsigned long long)a->kcache_added,
+		       (unsigned long long)a->kcache_flushes, (unsigned long long)a->kcache_full,
+		       (unsigned long long)a->kcache_raced);
+		for (unsigned k = 0; k < 4; k++)
+			printf("%s\"%s\":{\"n\":%llu,\"p50_ns\":%u,\"p99_ns\":%u,\"max_ns\":%u}",
+			       k ? "," : "", rt_names[k], (unsigned long long)a->rt[k].n,
+			       a->rt[k].p50_ns, a->rt[k].p99_ns, a->rt[k].max_ns);
+		printf("}}}\n");
 	} else if (a->marks) {
 		printf("auth: %u marked mounts, deadlines exec %u ms open %u ms; %llu requests "
 		       "(%llu exempt, %llu unasked), %llu allowed, %llu denied, %llu deadline misses, "
@@ -247,6 +259,18 @@ int rf_cmd_status(int argc, char **argv)
 		       (unsigned long long)a->cache_hits, (unsigned long long)a->cache_misses,
 		       (unsigned long long)a->cache_invalidated, (unsigned long long)a->p50_us,
 		       (unsigned long long)a->p99_us, (unsigned long long)a->max_us);
+		printf("auth kernel cache: %s, %u ignore marks (%llu added, %llu flushes, %llu at the "
+		       "bound, %llu taken back); %llu opens covered by their exec\n",
+		       a->kcache_on ? "on" : "off", a->kcache_marks,
+		       (unsigned long long)a->kcache_added, (unsigned long long)a->kcache_flushes,
+		       (unsigned long long)a->kcache_full, (unsigned long long)a->kcache_raced,
+		       (unsigned long long)a->covered);
+		printf("auth round trip in the daemon (event read -> answer written):");
+		for (unsigned k = 0; k < 4; k++)
+			printf("%s %s p50 %.1f us p99 %.1f us (%llu)", k ? ";" : "", rt_names[k],
+			       a->rt[k].p50_ns / 1000.0, a->rt[k].p99_ns / 1000.0,
+			       (unsigned long long)a->rt[k].n);
+		printf("\n");
 	}
 	if (!json && (a->net_rules || a->net_blocked))
 		printf("net: %u deny rules in the kernel; %llu connects/binds blocked (%llu not reported)\n",

@@ -4,6 +4,7 @@
  *   rf_authclient --socket S --name N [--classes auth_exec,auth_open]
  *     --mode allow|hang|crash|notify [--deny SUBSTR] [--cache] [--crash-after N]
  *     [--ready FILE] [--open PATH] [--rule PROTO,ADDR/PREFIX,PORT,DIR]...
+ *     [--mute PREFIX] [--mute-on-usr1 PREFIX] [--delay-ms N]
  * allow: answer every request at once: deny when the path contains SUBSTR, else
  *   allow (cacheable with --cache).
  * hang: subscribe with AUTH and never answer (reads nothing).
@@ -15,6 +16,10 @@
  * --rule: push a network deny rule (PROTO any|tcp|udp, DIR connect|bind|both) and
  *   print "rule ok" or "rule refused err=ERRNO msg=..." (mode notify with class
  *   net_blocked prints "blocked port=P dir=D client=C comm=X" lines).
+ * --mute PREFIX: mute target paths under PREFIX before subscribing; --mute-on-usr1
+ *   PREFIX: do so at SIGUSR1 and then print "muted" (the cache-flush tests).
+ * --delay-ms N: mode allow answers each request N ms after reading it (and prints
+ *   "asked" when it reads one).
  * Touches --ready once subscribed. Exit 0 on SIGTERM/EOF, 1 on error.
  */
 #include <errno.h>
@@ -31,24 +36,27 @@
 
 #include "ringfence/ringfence.h"
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, usr1;
 static void on_term(int s) { (void)s; stop = 1; }
+static void on_usr1(int s) { (void)s; usr1 = 1; }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"socket", 1, 0, 's'}, {"name", 1, 0, 'n'}, {"classes", 1, 0, 'c'},
 		{"mode", 1, 0, 'm'}, {"deny", 1, 0, 'd'}, {"cache", 0, 0, 'C'},
-		{"crash-after", 1, 0, 'k'}, {"ready", 1, 0, 'r'}, {"open", 1, 0, 'o'}, {"rule", 1, 0, 'R'}, {0},
+		{"crash-after", 1, 0, 'k'}, {"ready", 1, 0, 'r'}, {"open", 1, 0, 'o'}, {"rule", 1, 0, 'R'},
+		{"mute", 1, 0, 'M'}, {"mute-on-usr1", 1, 0, 'U'}, {"delay-ms", 1, 0, 'D'}, {0},
 	};
 	struct rf_client_opts o = {.size = sizeof(o), .abi_version = RF_ABI_VERSION};
 	struct rf_client *c = NULL;
+	const char *mute = NULL, *mute_usr1 = NULL;
 	const char *mode = "allow", *deny = NULL, *ready = NULL, *open_path = NULL, *classes = "auth_exec,auth_open";
 	char why[256], buf[256], *save = NULL, *tok;
 	uint64_t mask = 0, seen = 0;
-	long crash_after = 100;
+	long crash_after = 100, delay_ms = 0;
 	int opt, r, cache = 0;
-	struct sigaction sa = {.sa_handler = on_term};
+	struct sigaction sa = {.sa_handler = on_term}, su = {.sa_handler = on_usr1};
 	char *rules[80];
 	int nrules = 0;
 
@@ -64,6 +72,9 @@ int main(int argc, char **argv)
 		case 'r': ready = optarg; break;
 		case 'o': open_path = optarg; break;
 		case 'R': if (nrules < 80) rules[nrules++] = optarg; break;
+		case 'M': mute = optarg; break;
+		case 'U': mute_usr1 = optarg; break;
+		case 'D': delay_ms = strtol(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -78,9 +89,14 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &su, NULL);
 	r = rf_client_open(&o, &c, why, sizeof(why));
 	if (r < 0) {
 		fprintf(stderr, "rf_authclient: open: %s\n", why);
+		return 1;
+	}
+	if (mute && (r = rf_client_mute_path(c, RF_MUTE_TARGET_PREFIX, mute)) < 0) {
+		fprintf(stderr, "rf_authclient: mute: %s\n", rf_strerror(r));
 		return 1;
 	}
 	r = rf_client_subscribe(c, mask, !strcmp(mode, "notify") ? RF_SUB_NOTIFY : RF_SUB_AUTH);
@@ -144,6 +160,12 @@ int main(int argc, char **argv)
 		const struct rf_ev_auth_exec *e;
 		const char *path;
 
+		if (usr1 && mute_usr1) {
+			usr1 = 0;
+			r = rf_client_mute_path(c, RF_MUTE_TARGET_PREFIX, mute_usr1);
+			printf(r < 0 ? "mute failed\n" : "muted\n");
+			fflush(stdout);
+		}
 		r = rf_client_next(c, &ev, 200);
 		if (r == 0 || r == -EINTR)
 			continue;
@@ -178,6 +200,14 @@ int main(int argc, char **argv)
 				abort();
 			}
 			continue;
+		}
+		if (delay_ms > 0) {
+			struct timespec d = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+
+			printf("asked\n");
+			fflush(stdout);
+			while (nanosleep(&d, &d) < 0 && errno == EINTR && !stop)
+				;
 		}
 		r = rf_client_verdict(c, e->request_id, !(deny && strstr(path, deny)), cache);
 		if (r < 0) {

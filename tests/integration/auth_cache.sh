@@ -10,7 +10,7 @@ auth_setup
 cp /bin/true "$MNT/nocache"
 sleep 0.1 # older than the racy window (RF_AUTH_CACHE_RACY_NS): cacheable
 
-start_daemon --no-source --auth-mount "$MNT" --auth-miss-limit 0
+start_daemon --no-source --auth-mount "$MNT" --auth-miss-limit 0 --auth-no-kernel-cache
 authc --name a --mode allow --cache --deny nocache-deny --classes auth_exec --ready "$T/ra" &
 C=$!; on_exit "kill $C"
 check "client subscribed" ready "$T/ra"
