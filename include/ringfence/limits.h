@@ -50,6 +50,8 @@
 #define RF_CORR_GROUPS_MAX    4096u   /* live groups per correlation; more are dropped and counted */
 #define RF_CORR_EVENTS_MAX    1024u   /* timestamps or values kept per group (thresholds above are refused) */
 #define RF_CORR_KEY_MAX       1024u   /* bytes of one group key (group-by values joined) */
+#define RF_RE_FACTORS_MAX     8u      /* required literals kept for one regular expression's prefilter (more: no prefilter) */
+#define RF_RE_FACTOR_LEN      32u     /* bytes of one such literal, NUL included (longer: cut at a shorter run) */
 
 /* Content bundles (src/content, docs/content.md) */
 #define RF_BUNDLE_MAX        (64u << 20) /* bytes in one bundle file */

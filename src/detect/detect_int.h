@@ -61,12 +61,29 @@ struct atom {
 	bool lazy;     /* matcher: a pattern that is not scanned but evaluated on demand */
 	bool lit;      /* matcher: one plain literal (in the class's literal databases) */
 	bool anchored; /* matcher: a literal anchored at one end (in the tries of anchor.c) */
-	hs_database_t *lazy_db; /* lazy A_RE: its own database, scanned when asked */
+	char *lit_s;    /* lazy unanchored literal: its bytes (lowercase unless cased), for
+			 * the direct search of rf_detect_find_lit_ */
+	uint32_t lit_len;
+	uint32_t lit_key; /* index of its least common byte: the one searched for first */
+	hs_database_t *lazy_db; /* A_RE that is lazy or has a prefilter: its own database,
+				 * scanned when asked or when the prefilter hits */
+	bool prefiltered;       /* matcher: A_RE scanned only when one of its required
+				 * literals (in the class's trigger literals) occurs */
 	uint32_t lazy_stamp;    /* event stamp of lazy_val (lazy atoms matched directly) */
 	bool lazy_val;
 };
 
-enum node_kind { N_ATOM = 1, N_AND, N_OR, N_NOT, N_ATLEAST, N_CONST };
+enum node_kind {
+	N_ATOM = 1, N_AND, N_OR, N_NOT, N_ATLEAST, N_CONST,
+	N_ANYBITS, N_ALLBITS, /* flattened conditions only: some / all of the atoms whose bits
+			       * are in the rule's masks k .. k + n - 1 */
+};
+
+/* Bits of one word of the per-event bitset (atoms whose tests held). */
+struct wmask {
+	uint32_t word;
+	uint64_t mask;
+};
 
 struct node {
 	int kind;
@@ -84,7 +101,7 @@ struct cnode {
 	uint8_t pad;
 	uint16_t n;    /* kids (they follow, each subtree `size` entries long) */
 	uint32_t v;    /* N_ATOM: atom; else the subtree's size in entries, itself included */
-	uint32_t k;    /* N_ATLEAST: how many; N_CONST: value */
+	uint32_t k;    /* N_ATLEAST: how many; N_CONST: value; N_ANYBITS, N_ALLBITS: first mask */
 };
 
 enum corr_type { C_EVENT_COUNT = 1, C_VALUE_COUNT, C_TEMPORAL, C_TEMPORAL_ORDERED };
@@ -123,6 +140,8 @@ struct rule {
 	struct node *cond;
 	struct cnode *code; /* matcher: cond flattened */
 	unsigned ncode;
+	struct wmask *masks; /* matcher: the bit groups of N_ANYBITS and N_ALLBITS */
+	unsigned nmasks;
 	bool ok;            /* loaded; not invalid or unsupported */
 	bool always;        /* condition true with every atom false: evaluate on every event */
 	bool emit;          /* report hits (false for rules only used by correlations) */
@@ -147,7 +166,11 @@ struct litinfo {
 	int atom;
 	uint16_t slot;
 	uint8_t anch;      /* 1 anchored at the segment's start, 2 at its end */
+	bool pre;          /* a required literal of the regular expression ATOM (its
+			    * prefilter): a hit has the expression scanned, not its bit set */
+	bool caseless;     /* pre: the literal's case */
 	uint32_t llen;
+	char *plit;        /* pre: the literal's bytes (owned) */
 };
 
 /* A literal database scanned once over several fields of an event, laid out one
@@ -164,6 +187,8 @@ struct catdb {
 	size_t bufsz;
 	uint32_t seg_start[RF_FIELDS_MAX], seg_end[RF_FIELDS_MAX];
 	uint32_t stamp;     /* lazy: event stamp of the last scan */
+	uint32_t ask_stamp; /* lazy: event stamp of the count below */
+	unsigned asks;      /* lazy: literals searched directly in this event */
 };
 
 /* Literals anchored at one end of a field, as a trie walked from that end
@@ -252,11 +277,15 @@ struct rf_detect {
 	int *setlist;
 	unsigned nset;
 	int *cand;
+	int *pending;       /* regular expressions whose prefilter hit in this event */
+	unsigned npending;
 	uint32_t stamp;
 	const struct rf_event_hdr *ev;
 	const struct rf_class_desc *evc;
 	struct fval fv[RF_FIELDS_MAX];
 	char *fbuf[RF_FIELDS_MAX]; /* rendered numbers, IPs and derived strings */
+	char *lcbuf[RF_FIELDS_MAX]; /* values in lowercase (ASCII), made when first asked */
+	uint32_t lcstamp[RF_FIELDS_MAX];
 	struct rf_detect_stats st;
 	char keybuf[RF_CORR_KEY_MAX];
 	char groupbuf[RF_CORR_KEY_MAX];
@@ -286,6 +315,11 @@ static inline int rf_detect_field_(struct rf_detect *d, int fidx, struct fval **
 	return rf_detect_field_render_(d, fidx, out);
 }
 bool rf_detect_atom_eval_(struct rf_detect *d, const struct atom *a);
+int rf_detect_lit_prepare_(struct atom *a, const uint16_t *tok, size_t len);
+/* Required literals of a regular expression, for its prefilter (match.c; limits in
+ * ringfence/limits.h). */
+unsigned rf_detect_re_factors_(const char *re, char (*out)[RF_RE_FACTOR_LEN], size_t *lens);
+int rf_detect_find_lit_(struct rf_detect *d, const struct atom *a, int fidx);
 int rf_detect_glob_to_hs_(const uint16_t *tok, size_t ntok, char **out);
 int rf_detect_re_to_posix_(const char *re, char **out);
 int rf_detect_parse_ip_(const char *s, uint8_t out[16]);
@@ -295,7 +329,7 @@ int rf_detect_trie_add_(struct atrie *t, const uint16_t *tok, size_t len, int at
 			bool exact);
 int rf_detect_trie_finish_(struct atrie *t);
 void rf_detect_trie_free_(struct atrie *t);
-void rf_detect_anch_walk_(struct rf_detect *d, const struct anch *an, const char *s, size_t len);
+void rf_detect_anch_walk_all_(struct rf_detect *d, const struct cls *c);
 
 /* The matcher's per-event bitset of atoms that hold, and the list of those set. */
 static inline bool rf_detect_bit_(const struct rf_detect *d, int a)

@@ -27,6 +27,9 @@
 
 /* Fields tested by at most this many wildcard patterns are matched without Hyperscan. */
 #define DETECT_SMALL_FIELD 4
+/* Lazy literals of one field searched for directly in one event before the field's
+ * literal database is scanned instead. */
+#define DETECT_LAZY_DIRECT 16
 
 void rf_detect_rule_release_(struct rule *r);
 void rf_detect_atom_release_(struct atom *a);
@@ -62,6 +65,8 @@ void rf_detect_free(struct rf_detect *d)
 		}
 		free(c->fdbs);
 		hs_free_database(c->tcat.db);
+		for (j = 0; j < c->tcat.n; j++)
+			free(c->tcat.info[j].plit);
 		free(c->tcat.info);
 		free(c->tcat.buf);
 		for (j = 0; j < c->nlcats; j++) {
@@ -90,8 +95,11 @@ void rf_detect_free(struct rf_detect *d)
 	free(d->alazy);
 	free(d->setlist);
 	free(d->cand);
-	for (i = 0; i < RF_FIELDS_MAX; i++)
+	free(d->pending);
+	for (i = 0; i < RF_FIELDS_MAX; i++) {
 		free(d->fbuf[i]);
+		free(d->lcbuf[i]);
+	}
 	free(d);
 }
 
@@ -796,6 +804,7 @@ static int cat_add(struct catdb *cat, const struct rf_class_desc *cd, int atom, 
 		cat->info = q;
 		cat->cap = nc;
 	}
+	memset(&cat->info[cat->n], 0, sizeof(cat->info[0]));
 	cat->info[cat->n].atom = atom;
 	cat->info[cat->n].slot = (uint16_t)s;
 	cat->info[cat->n].anch = an;
@@ -823,6 +832,10 @@ static int build_cat(struct rf_detect *d, const struct rf_class_desc *cd, struct
 		const struct atom *a = &d->atoms[cat->info[i].atom];
 		uint8_t an;
 		size_t from, len, k;
+		if (cat->info[i].pre) {
+			lits[i] = NULL;
+			continue;
+		}
 		if (!simple_literal(a, &an, &from, &len) || !(lits[i] = malloc(len + 1))) {
 			ret = -ENOMEM;
 			goto out;
@@ -838,9 +851,10 @@ static int build_cat(struct rf_detect *d, const struct rf_class_desc *cd, struct
 			const struct atom *a = &d->atoms[cat->info[i].atom];
 			if (a->dead)
 				continue;
-			use[n] = lits[i];
+			use[n] = cat->info[i].pre ? cat->info[i].plit : lits[i];
 			lens[n] = cat->info[i].llen;
-			flags[n] = a->cased ? 0 : HS_FLAG_CASELESS;
+			flags[n] = cat->info[i].pre ? (cat->info[i].caseless ? HS_FLAG_CASELESS : 0)
+						    : a->cased ? 0 : HS_FLAG_CASELESS;
 			ids[n++] = i;
 		}
 		if (cat->db)
@@ -894,6 +908,75 @@ static int anch_add(struct cls *c, int field, int atom, const struct atom *a, ui
 	if (anch == 1)
 		return rf_detect_trie_add_(&an->fwd, a->tok + from, len, atom, a->cased, false);
 	return rf_detect_trie_add_(&an->rev, a->tok + from, len, atom, a->cased, anch == 3);
+}
+
+/* Trigger regular expressions with required literals (rf_detect_re_factors_) leave
+ * their field's database: their literals join the class's trigger literals (when that
+ * field is scanned there anyway), and a hit has the expression scanned on its own. The
+ * pnscan rule's `-(W|R)\s?...` was one Hyperscan scan of every command line (about 450
+ * instructions an event); now it is two literals in the scan that runs anyway. */
+static int prefilter_regexes(struct rf_detect *d, struct cls *c)
+{
+	unsigned i, j, k, s;
+
+	for (i = 0; i < c->nfdbs;) {
+		struct fdb *f = &c->fdbs[i];
+		for (s = 0; s < c->tcat.nslots && c->tcat.slot_field[s] != f->field; s++)
+			;
+		for (j = 0; s < c->tcat.nslots && j < f->n;) {
+			struct atom *a = &d->atoms[f->ids[j]];
+			char lits[RF_RE_FACTORS_MAX][RF_RE_FACTOR_LEN];
+			size_t lens[RF_RE_FACTORS_MAX];
+			unsigned n;
+			hs_compile_error_t *err = NULL;
+			if (a->kind != A_RE || a->dead || !(n = rf_detect_re_factors_(a->re, lits, lens))) {
+				j++;
+				continue;
+			}
+			if (!a->lazy_db) {
+				if (hs_compile(a->re, re_hsflags(a), HS_MODE_BLOCK, NULL, &a->lazy_db, &err) != HS_SUCCESS) {
+					hs_free_compile_error(err); /* build_fdb reports it */
+					j++;
+					continue;
+				}
+				d->st.databases++;
+				if (hs_alloc_scratch(a->lazy_db, &d->scratch) != HS_SUCCESS)
+					return -ENOMEM;
+			}
+			for (k = 0; k < n; k++) {
+				struct litinfo *li;
+				if (c->tcat.n == c->tcat.cap) {
+					unsigned nc = c->tcat.cap ? c->tcat.cap * 2 : 64;
+					void *q = realloc(c->tcat.info, nc * sizeof(*c->tcat.info));
+					if (!q)
+						return -ENOMEM;
+					c->tcat.info = q;
+					c->tcat.cap = nc;
+				}
+				li = &c->tcat.info[c->tcat.n];
+				memset(li, 0, sizeof(*li));
+				if (!(li->plit = malloc(lens[k] + 1)))
+					return -ENOMEM;
+				memcpy(li->plit, lits[k], lens[k]);
+				li->plit[lens[k]] = 0;
+				li->atom = f->ids[j];
+				li->slot = (uint16_t)s;
+				li->pre = true;
+				li->caseless = (a->reflags & REF_I) != 0;
+				li->llen = (uint32_t)lens[k];
+				c->tcat.n++;
+			}
+			a->prefiltered = true;
+			f->ids[j] = f->ids[--f->n];
+		}
+		if (f->n) {
+			i++;
+			continue;
+		}
+		free(f->ids);
+		c->fdbs[i] = c->fdbs[--c->nfdbs];
+	}
+	return 0;
 }
 
 static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_report *rep)
@@ -957,8 +1040,13 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 			struct catdb *cat = &c->tcat;
 			if (a->lazy) {
 				void *q;
+				uint8_t an;
+				size_t from, len;
 				if (a->fidx[cid] < 0)
 					continue;
+				if (simple_literal(a, &an, &from, &len) &&
+				    (r = rf_detect_lit_prepare_(a, a->tok + from, len)) < 0)
+					goto out;
 				if (c->lcat_of[a->fidx[cid]] < 0) {
 					q = realloc(c->lcats, (c->nlcats + 1) * sizeof(*c->lcats));
 					if (!q) {
@@ -1048,12 +1136,6 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 		c->lfdb_of[i] = -1;
 	for (i = 0; i < c->nlfdbs; i++)
 		c->lfdb_of[c->lfdbs[i].field] = (int16_t)i;
-	for (i = 0; i < c->nfdbs; i++)
-		if ((r = build_fdb(d, cd, &c->fdbs[i], rep)) < 0)
-			goto out;
-	for (i = 0; i < c->nlfdbs; i++)
-		if ((r = build_fdb(d, cd, &c->lfdbs[i], rep)) < 0)
-			goto out;
 	/* A field with few trigger literals costs more in the shared scan (every byte of
 	 * its value is scanned) than testing those literals directly. */
 	{
@@ -1089,6 +1171,14 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 			c->tcat.bufsz += (f->source == RF_FS_DERIVED ? RF_ARGV_MAX + 64 : f->max ? f->max : 64) + 1;
 		}
 	}
+	if ((r = prefilter_regexes(d, c)) < 0)
+		goto out;
+	for (i = 0; i < c->nfdbs; i++)
+		if ((r = build_fdb(d, cd, &c->fdbs[i], rep)) < 0)
+			goto out;
+	for (i = 0; i < c->nlfdbs; i++)
+		if ((r = build_fdb(d, cd, &c->lfdbs[i], rep)) < 0)
+			goto out;
 	/* A lazy anchored literal rides along where its field is walked anyway (a walk
 	 * costs a few steps, whatever the literals); elsewhere lazy_eval tests it
 	 * directly when a candidate asks. */
@@ -1130,16 +1220,88 @@ static int flat_size(const struct node *x, unsigned depth, unsigned *n)
 	return 0;
 }
 
-static void flatten(const struct node *x, struct cnode *code, unsigned *n)
+/* An atom whose value is its bit: tested, not evaluated on demand. */
+static bool plain_atom(const struct rf_detect *d, const struct node *x)
 {
-	unsigned me = (*n)++, i;
+	return x->kind == N_ATOM && (unsigned)x->atom < d->natoms && !d->atoms[x->atom].lazy;
+}
 
+/* The bit groups of X's plain atom kids, one mask per word, appended to R's masks. */
+static int add_masks(const struct rf_detect *d, struct rule *r, const struct node *x, uint32_t *first,
+		     uint16_t *npairs)
+{
+	unsigned i, p;
+
+	*first = r->nmasks;
+	for (i = 0; i < x->n; i++) {
+		uint32_t w;
+		if (!plain_atom(d, x->kids[i]))
+			continue;
+		w = (uint32_t)x->kids[i]->atom >> 6;
+		for (p = *first; p < r->nmasks && r->masks[p].word != w; p++)
+			;
+		if (p == r->nmasks) {
+			void *q = realloc(r->masks, (r->nmasks + 1) * sizeof(*r->masks));
+			if (!q)
+				return -ENOMEM;
+			r->masks = q;
+			r->masks[r->nmasks++] = (struct wmask){.word = w};
+		}
+		r->masks[p].mask |= 1ull << ((unsigned)x->kids[i]->atom & 63);
+	}
+	*npairs = (uint16_t)(r->nmasks - *first);
+	return 0;
+}
+
+/* Flatten X into CODE at *N (preorder). The plain atoms among the kids of an and or an
+ * or (and of `1 of`, `all of`) become one bit-group test, evaluated first: a word and a
+ * mask test instead of one test per atom (the six `Image|endswith` values of a
+ * selection are one test). The result is the same; only which lazy atoms get asked
+ * changes. Never more entries than flat_size counted. */
+static int flatten(const struct rf_detect *d, struct rule *r, const struct node *x, struct cnode *code,
+		   unsigned *n)
+{
+	unsigned me = (*n)++, i, plain = 0;
+	int kind = x->kind, ret;
+
+	if (kind == N_ATLEAST && x->k == 1)
+		kind = N_OR;
+	else if (kind == N_ATLEAST && x->n && (unsigned)x->k == x->n)
+		kind = N_AND;
+	for (i = 0; (kind == N_AND || kind == N_OR) && i < x->n; i++)
+		plain += plain_atom(d, x->kids[i]);
+	if (plain >= 2) {
+		uint32_t first;
+		uint16_t np;
+		unsigned b = me;
+		if ((ret = add_masks(d, r, x, &first, &np)) < 0)
+			return ret;
+		if (plain < x->n) {
+			code[me].kind = (uint8_t)kind;
+			code[me].n = (uint16_t)(1 + x->n - plain);
+			code[me].k = 0;
+			b = (*n)++;
+		}
+		code[b].kind = kind == N_OR ? N_ANYBITS : N_ALLBITS;
+		code[b].n = np;
+		code[b].k = first;
+		code[b].v = 1;
+		if (b == me)
+			return 0;
+		for (i = 0; i < x->n; i++)
+			if (!plain_atom(d, x->kids[i]) && (ret = flatten(d, r, x->kids[i], code, n)) < 0)
+				return ret;
+		code[me].v = *n - me;
+		return 0;
+	}
 	code[me].kind = (uint8_t)x->kind;
 	code[me].n = (uint16_t)x->n;
 	code[me].k = (uint32_t)x->k;
 	for (i = 0; i < x->n; i++)
-		flatten(x->kids[i], code, n);
+		if ((ret = flatten(d, r, x->kids[i], code, n)) < 0)
+			return ret;
 	code[me].v = x->kind == N_ATOM ? (uint32_t)x->atom : *n - me;
+	return 0;
 }
 
 int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *rep)
@@ -1285,9 +1447,10 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 		ru->code = calloc(n, sizeof(*ru->code));
 		if (!ru->code)
 			return -ENOMEM;
-		ru->ncode = n;
 		n = 0;
-		flatten(ru->cond, ru->code, &n);
+		if ((r = flatten(d, ru, ru->cond, ru->code, &n)) < 0)
+			return r;
+		ru->ncode = n; /* bit groups: fewer than counted */
 	}
 	d->alazy = calloc(d->natoms + 1, 1);
 	if (!d->alazy)
@@ -1297,7 +1460,8 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 	d->bits = calloc((d->natoms + 64) / 64, sizeof(uint64_t));
 	d->setlist = calloc(d->natoms + 1, sizeof(int));
 	d->cand = calloc(d->nrules + 1, sizeof(int));
-	if (!d->bits || !d->setlist || !d->cand)
+	d->pending = calloc(d->natoms + 1, sizeof(int));
+	if (!d->bits || !d->setlist || !d->cand || !d->pending)
 		return -ENOMEM;
 	for (i = 0; i < d->nrules; i++) {
 		if (d->rules[i].ok && !d->rules[i].corr)
@@ -1411,13 +1575,33 @@ __attribute__((always_inline)) static inline bool atom_value(struct rf_detect *d
 	return rf_detect_bit_(d, a);
 }
 
-/* Evaluate the flattened condition at entry I of CODE (NCODE entries): short-circuit,
- * every index checked against the array (the code is ours, checked anyway). */
-static bool eval_code(struct rf_detect *d, const struct cnode *code, unsigned ncode, unsigned i,
-		      unsigned depth)
+/* A bit-group test (N_ANYBITS, N_ALLBITS) of rule R; masks and words checked. */
+__attribute__((always_inline)) static inline bool bits_value(const struct rf_detect *d, const struct rule *r,
+							     const struct cnode *c)
 {
-	const struct cnode *c;
-	unsigned j, k, hits = 0;
+	unsigned p, end = c->k + c->n, nwords = (d->natoms + 64) / 64;
+
+	if (end > r->nmasks || end < c->k)
+		return false;
+	if (c->kind == N_ANYBITS) {
+		for (p = c->k; p < end; p++)
+			if (r->masks[p].word < nwords && (d->bits[r->masks[p].word] & r->masks[p].mask))
+				return true;
+		return false;
+	}
+	for (p = c->k; p < end; p++)
+		if (r->masks[p].word >= nwords ||
+		    (d->bits[r->masks[p].word] & r->masks[p].mask) != r->masks[p].mask)
+			return false;
+	return true;
+}
+
+/* Evaluate the flattened condition of rule R at entry I: short-circuit, every index
+ * checked against the arrays (the code is ours, checked anyway). */
+static bool eval_code(struct rf_detect *d, const struct rule *r, unsigned i, unsigned depth)
+{
+	const struct cnode *c, *code = r->code;
+	unsigned j, k, hits = 0, ncode = r->ncode;
 
 	if (i >= ncode || depth > RF_RULE_DEPTH_MAX + 8)
 		return false;
@@ -1427,13 +1611,17 @@ static bool eval_code(struct rf_detect *d, const struct cnode *code, unsigned nc
 		return atom_value(d, (int)c->v);
 	case N_CONST:
 		return c->k != 0;
+	case N_ANYBITS:
+	case N_ALLBITS:
+		return bits_value(d, r, c);
 	case N_NOT:
-		return !eval_code(d, code, ncode, i + 1, depth + 1);
+		return !eval_code(d, r, i + 1, depth + 1);
 	case N_AND:
 	case N_OR:
 		for (j = i + 1, k = 0; k < c->n && j < ncode; k++) {
 			bool v = code[j].kind == N_ATOM ? atom_value(d, (int)code[j].v)
-							: eval_code(d, code, ncode, j, depth + 1);
+				 : code[j].kind >= N_ANYBITS ? bits_value(d, r, &code[j])
+							      : eval_code(d, r, j, depth + 1);
 			if (c->kind == N_AND ? !v : v)
 				return v;
 			j += code[j].kind == N_ATOM ? 1 : code[j].v;
@@ -1442,7 +1630,7 @@ static bool eval_code(struct rf_detect *d, const struct cnode *code, unsigned nc
 	case N_ATLEAST:
 		for (j = i + 1, k = 0; k < c->n && j < ncode && hits < c->k; k++) {
 			hits += code[j].kind == N_ATOM ? atom_value(d, (int)code[j].v)
-						       : eval_code(d, code, ncode, j, depth + 1);
+							: eval_code(d, r, j, depth + 1);
 			j += code[j].kind == N_ATOM ? 1 : code[j].v;
 		}
 		return hits >= c->k;
@@ -1490,10 +1678,13 @@ static int on_lazy_match(unsigned id, unsigned long long from, unsigned long lon
 }
 
 /* A pattern no rule needs to become a candidate: evaluated only when a candidate's
- * condition asks. The first such request for a field scans the field's lazy
- * database once (all its lazy wildcard patterns); a field with few lazy patterns is
- * matched directly, and a lazy regular expression has a database of its own (regular
- * expressions make a shared scan about twice as slow); each at most once per event. */
+ * condition asks. A lazy literal is searched for directly (rf_detect_find_lit_) until
+ * candidates have asked about DETECT_LAZY_DIRECT of its field's in this event; then
+ * the field's lazy literal database is scanned once. The first request for a lazy
+ * wildcard pattern scans the field's lazy database once (all its lazy wildcard
+ * patterns); a field with few lazy patterns is matched directly, and a lazy regular
+ * expression has a database of its own (regular expressions make a shared scan about
+ * twice as slow); each at most once per event. */
 static bool lazy_eval(struct rf_detect *d, struct atom *a)
 {
 	unsigned cid = d->ev->class_id;
@@ -1510,10 +1701,27 @@ static bool lazy_eval(struct rf_detect *d, struct atom *a)
 		if (fidx < 0 || c->lcat_of[fidx] < 0)
 			return false;
 		cat = &c->lcats[c->lcat_of[fidx]];
-		if (cat->stamp != d->stamp) {
-			cat->stamp = d->stamp;
-			scan_cat(d, cat);
+		if (cat->stamp == d->stamp)
+			return rf_detect_bit_(d, (int)(a - d->atoms));
+		/* The first few literals asked about in an event are searched for directly;
+		 * when candidates ask about more, one scan answers all of the field's. */
+		if (cat->ask_stamp != d->stamp) {
+			cat->ask_stamp = d->stamp;
+			cat->asks = 0;
 		}
+		if (a->lit_s && cat->asks < DETECT_LAZY_DIRECT) {
+			int k;
+			if (a->lazy_stamp == d->stamp)
+				return a->lazy_val;
+			cat->asks++;
+			if ((k = rf_detect_find_lit_(d, a, fidx)) >= 0) {
+				a->lazy_stamp = d->stamp;
+				a->lazy_val = k;
+				return k;
+			}
+		}
+		cat->stamp = d->stamp;
+		scan_cat(d, cat);
 		return rf_detect_bit_(d, (int)(a - d->atoms));
 	}
 	if (fidx < 0)
@@ -1580,6 +1788,15 @@ static int on_cat_match(unsigned id, unsigned long long from, unsigned long long
 		return 0;
 	if ((li->anch & 2) && to != en)
 		return 0;
+	if (li->pre) {
+		/* a required literal of a regular expression: scan it after this scan */
+		struct atom *a = &s->d->atoms[li->atom];
+		if (a->lazy_stamp != s->d->stamp) {
+			a->lazy_stamp = s->d->stamp;
+			s->d->pending[s->d->npending++] = li->atom;
+		}
+		return 0;
+	}
 	rf_detect_setbit_(s->d, s->cat->info[id].atom);
 	return 0;
 }
@@ -1621,6 +1838,29 @@ static void scan_fdb(struct rf_detect *d, const struct fdb *f)
 	sc.len = v->len;
 	if (f->db && (v->len || f->empty_matches))
 		hs_scan(f->db, v->len ? v->s : "", (unsigned)v->len, 0, d->scratch, on_hs_match, &sc);
+}
+
+/* The event stamp wrapped around: forget every stamp, so that none left over from
+ * 2^32 events ago passes for the current event's. */
+static void restamp(struct rf_detect *d)
+{
+	unsigned i, j;
+
+	memset(d->fv, 0, sizeof(d->fv));
+	memset(d->lcstamp, 0, sizeof(d->lcstamp));
+	for (i = 0; i < d->nrules; i++)
+		d->rules[i].stamp = 0;
+	for (i = 0; i < d->natoms; i++)
+		d->atoms[i].lazy_stamp = 0;
+	for (i = 0; i < RF_CLASSES_MAX; i++) {
+		struct cls *c = &d->cls[i];
+		c->tcat.stamp = c->tcat.ask_stamp = 0;
+		for (j = 0; j < c->nlcats; j++)
+			c->lcats[j].stamp = c->lcats[j].ask_stamp = 0;
+		for (j = 0; j < c->nlfdbs; j++)
+			c->lfdbs[j].stamp = 0;
+	}
+	d->stamp = 1;
 }
 
 static int hit(struct rf_detect *d, int ri, rf_detect_hit_cb cb, void *ctx)
@@ -1671,12 +1911,8 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 		return 0;
 	d->ev = ev;
 	d->evc = c->c;
-	if (++d->stamp == 0) {
-		memset(d->fv, 0, sizeof(d->fv));
-		for (i = 0; i < d->nrules; i++)
-			d->rules[i].stamp = 0;
-		d->stamp = 1;
-	}
+	if (++d->stamp == 0)
+		restamp(d);
 	if (d->mode == RF_DETECT_NAIVE) {
 		for (i = 0; i < c->nrules; i++) {
 			struct rule *r = &d->rules[c->rules[i]];
@@ -1687,11 +1923,17 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 	}
 	/* matcher: scan each field once */
 	scan_cat(d, &c->tcat);
-	for (i = 0; i < c->nanch; i++) {
+	for (i = 0; i < d->npending; i++) {
+		struct atom *a = &d->atoms[d->pending[i]];
 		struct fval *v;
-		if (rf_detect_field_(d, c->anch[i].field, &v) == 0 && v->len)
-			rf_detect_anch_walk_(d, &c->anch[i], v->s, v->len);
+		bool m = false;
+		if (a->fidx[ev->class_id] >= 0 && rf_detect_field_(d, a->fidx[ev->class_id], &v) == 0)
+			hs_scan(a->lazy_db, v->len ? v->s : "", (unsigned)v->len, 0, d->scratch, on_lazy_match, &m);
+		if (m)
+			rf_detect_setbit_(d, d->pending[i]);
 	}
+	d->npending = 0;
+	rf_detect_anch_walk_all_(d, c);
 	for (i = 0; i < c->nfdbs; i++)
 		scan_fdb(d, &c->fdbs[i]);
 	for (i = 0; i < c->neager; i++)
@@ -1723,7 +1965,7 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 		d->cand[j] = x;
 	}
 	for (i = 0; i < ncand; i++)
-		if (eval_code(d, d->rules[d->cand[i]].code, d->rules[d->cand[i]].ncode, 0, 0))
+		if (eval_code(d, &d->rules[d->cand[i]], 0, 0))
 			nhits += hit(d, d->cand[i], cb, ctx);
 	for (i = 0; i < d->nset; i++) {
 		unsigned a = (unsigned)d->setlist[i];

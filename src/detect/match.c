@@ -78,6 +78,24 @@ static char *fbuf(struct rf_detect *d, int fidx)
 	return d->fbuf[fidx];
 }
 
+/* NULs (between arguments) to spaces, 16 bytes a step (compiler vector extensions):
+ * one memchr call per argument cost more. */
+static void nul_to_space(char *b, size_t n)
+{
+	typedef unsigned char v16 __attribute__((vector_size(16)));
+	size_t i = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		v16 x;
+		memcpy(&x, b + i, 16);
+		x += (v16)(x == 0) & ' ';
+		memcpy(b + i, &x, 16);
+	}
+	for (; i < n; i++)
+		if (!b[i])
+			b[i] = ' ';
+}
+
 static size_t u64dec(char *out, uint64_t v)
 {
 	char tmp[24];
@@ -116,7 +134,6 @@ int rf_detect_field_render_(struct rf_detect *d, int fidx, struct fval **out)
 			const struct rf_field_desc *src;
 			const char *a;
 			size_t n = 0;
-			char *p, *end;
 			if (!(b = fbuf(d, fidx)))
 				return -ENOMEM;
 			if (f->from >= 0 && f->from < d->evc->nfields) {
@@ -127,19 +144,20 @@ int rf_detect_field_render_(struct rf_detect *d, int fidx, struct fval **out)
 					n = RF_ARGV_MAX + 63;
 				memcpy(b, a, n);
 				if (src->type == RF_FT_ARGV)
-					for (p = b, end = b + n; (p = memchr(p, 0, (size_t)(end - p))); p++)
-						*p = ' ';
+					nul_to_space(b, n);
 			}
 			b[n] = 0;
 			v->s = b;
 			v->len = n;
 			v->present = n > 0;
 		} else {
+			/* rf_event_validate checked the offset and the length: a string is
+			 * inside the event and NUL-terminated, or absent (0, 0) */
 			struct rf_str sd;
 			memcpy(&sd, (const char *)d->ev + f->offset, sizeof(sd));
-			if (rf_event_str(d->ev, f, &v->s, &v->len) < 0)
-				v->s = "", v->len = 0;
-			v->present = !(sd.off == 0 && sd.len == 0);
+			v->present = sd.off != 0;
+			v->s = sd.off ? (const char *)d->ev + sd.off : "";
+			v->len = sd.off ? sd.len : 0;
 		}
 		return 0;
 	case RF_FT_BOOL: {
@@ -184,6 +202,95 @@ int rf_detect_field_render_(struct rf_detect *d, int fidx, struct fval **out)
 		return 0;
 	}
 	}
+}
+
+/* ---- literals searched directly ---------------------------------------------------- */
+
+/* How common a byte is in paths and command lines, roughly (0 rare .. 9 everywhere):
+ * a literal is searched for by its least common byte first. */
+static unsigned byte_rank(unsigned char c)
+{
+	static const char common[] = " /-.eatoinsrlcu";
+	const char *p;
+
+	if (c >= 'A' && c <= 'Z')
+		c = (unsigned char)(c + 32);
+	if (c && (p = strchr(common, c)))
+		return 9 - (unsigned)(p - common) / 2;
+	if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '=')
+		return 1;
+	return 0;
+}
+
+/* Keep A's literal (TOK, LEN literal bytes) for rf_detect_find_lit_. */
+int rf_detect_lit_prepare_(struct atom *a, const uint16_t *tok, size_t len)
+{
+	size_t i;
+	unsigned best = 10;
+
+	if (a->lit_s)
+		return 0;
+	if (!len || len > RF_RULE_VALUE_MAX || !(a->lit_s = malloc(len + 1)))
+		return -ENOMEM;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)tok[i];
+		a->lit_s[i] = (char)(a->cased ? c : lc(c));
+		if (byte_rank(c) < best) {
+			best = byte_rank(c);
+			a->lit_key = (uint32_t)i;
+		}
+	}
+	a->lit_s[len] = 0;
+	a->lit_len = (uint32_t)len;
+	return 0;
+}
+
+/* Field FIDX's value in lowercase (ASCII), made once per event; NULL when it does not
+ * fit (cannot happen: values are at most RF_ARGV_MAX + 63 bytes) or on ENOMEM. */
+static const char *lower_value(struct rf_detect *d, int fidx, const struct fval *v)
+{
+	char *b = d->lcbuf[fidx];
+	const unsigned char *src;
+	size_t i, n;
+
+	if (d->lcstamp[fidx] == d->stamp)
+		return b;
+	if (v->len >= RF_ARGV_MAX + 64)
+		return NULL;
+	if (!b && !(b = d->lcbuf[fidx] = malloc(RF_ARGV_MAX + 64)))
+		return NULL;
+	/* branch-free, from locals (b might alias v), so that the compiler vectorises it */
+	src = (const unsigned char *)v->s;
+	n = v->len;
+	for (i = 0; i < n; i++)
+		b[i] = (char)(src[i] | (unsigned char)((unsigned char)(src[i] - 'A') < 26) << 5);
+	d->lcstamp[fidx] = d->stamp;
+	return b;
+}
+
+/* Does field FIDX of the current event contain A's literal (prepared by
+ * rf_detect_lit_prepare_)? Returns 1, 0, or -ENOMEM. A memchr for the literal's least
+ * common byte, then a compare: for the few literals a candidate rule asks about, far
+ * cheaper than a Hyperscan scan of all of the field's literals (about 2,500
+ * instructions for CommandLine, fixed cost and cache misses included). */
+int rf_detect_find_lit_(struct rf_detect *d, const struct atom *a, int fidx)
+{
+	struct fval *v;
+	const char *h, *p, *end, *n = a->lit_s;
+	size_t k = a->lit_key, len = a->lit_len;
+
+	if (rf_detect_field_(d, fidx, &v) < 0)
+		return -ENOMEM;
+	if (v->len < len)
+		return 0;
+	h = a->cased ? v->s : lower_value(d, fidx, v);
+	if (!h)
+		return -ENOMEM;
+	/* the key byte sits at k of the literal: it can be at h + k .. h + v->len - len + k */
+	for (p = h + k, end = h + v->len - len + k + 1; p < end && (p = memchr(p, n[k], (size_t)(end - p))); p++)
+		if (!memcmp(p - k, n, len))
+			return 1;
+	return 0;
 }
 
 static bool is_numeric(const struct rf_field_desc *f)
@@ -478,4 +585,372 @@ int rf_detect_parse_ip_(const char *s, uint8_t out[16])
 	if (inet_pton(AF_INET6, s, out) == 1)
 		return 0;
 	return -EINVAL;
+}
+
+/* ---- required literals of a regular expression ------------------------------------ */
+
+/* A set of literal strings, one of which every match contains. */
+struct reset {
+	unsigned n;
+	size_t len[RF_RE_FACTORS_MAX];
+	char s[RF_RE_FACTORS_MAX][RF_RE_FACTOR_LEN];
+};
+
+struct reparse {
+	const char *re;
+	size_t i;
+	bool bad;           /* a construct this parser does not know: no factors at all */
+	struct reset best;  /* the best candidate so far (longest shortest string) */
+	bool have;
+};
+
+static size_t set_minlen(const struct reset *s)
+{
+	size_t m = (size_t)-1;
+	unsigned k;
+
+	for (k = 0; k < s->n; k++)
+		if (s->len[k] < m)
+			m = s->len[k];
+	return s->n ? m : 0;
+}
+
+/* Offer S as a required factor of the expression (R: the parse). */
+static void offer(struct reparse *r, const struct reset *s)
+{
+	if (s->n && set_minlen(s) >= 2 && (!r->have || set_minlen(s) > set_minlen(&r->best))) {
+		r->best = *s;
+		r->have = true;
+	}
+}
+
+/* A = A followed by B (every pairing); false when that grows past the limits. */
+static bool cross(struct reset *a, const struct reset *b)
+{
+	struct reset o = {0};
+	unsigned x, y;
+
+	if (a->n * b->n > RF_RE_FACTORS_MAX)
+		return false;
+	for (x = 0; x < a->n; x++)
+		for (y = 0; y < b->n; y++) {
+			if (a->len[x] + b->len[y] >= RF_RE_FACTOR_LEN)
+				return false;
+			memcpy(o.s[o.n], a->s[x], a->len[x]);
+			memcpy(o.s[o.n] + a->len[x], b->s[y], b->len[y]);
+			o.len[o.n++] = a->len[x] + b->len[y];
+		}
+	*a = o;
+	return true;
+}
+
+static void set_one(struct reset *s, const char *p, size_t n)
+{
+	s->n = 1;
+	s->len[0] = n;
+	memcpy(s->s[0], p, n);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool parse_alt(struct reparse *r, unsigned depth, struct reset *pure, bool *is_pure,
+		      struct reset *req, bool *has_req);
+
+/* One element at r->i: a literal byte (PURE, IS_PURE), a group (its pure set when it
+ * is one, and its own required factor in REQ), or something that matches one of
+ * several bytes or none (neither). ZW: a zero-width assertion. */
+static void parse_elem(struct reparse *r, unsigned depth, struct reset *pure, bool *is_pure,
+		       struct reset *req, bool *has_req, bool *zw)
+{
+	const char *re = r->re;
+	char c = re[r->i];
+
+	*is_pure = *has_req = *zw = false;
+	if (c == '(') {
+		r->i++;
+		if (re[r->i] == '?') {
+			if (re[r->i + 1] != ':') {
+				r->bad = true; /* lookarounds, inline flags, named groups, comments */
+				return;
+			}
+			r->i += 2;
+		}
+		if (depth > 32) {
+			r->bad = true;
+			return;
+		}
+		parse_alt(r, depth + 1, pure, is_pure, req, has_req);
+		if (re[r->i] != ')')
+			r->bad = true;
+		else
+			r->i++;
+		return;
+	}
+	if (c == '[') {
+		size_t j = r->i + 1;
+		if (re[j] == '^')
+			j++;
+		if (re[j] == ']')
+			j++;
+		for (; re[j] && re[j] != ']'; j++) {
+			if (re[j] == '\\' && re[j + 1])
+				j++;
+			else if (re[j] == '[' && re[j + 1] == ':') {
+				const char *e = strstr(re + j + 2, ":]");
+				if (!e) {
+					r->bad = true;
+					return;
+				}
+				j = (size_t)(e - re) + 1;
+			}
+		}
+		if (re[j] != ']') {
+			r->bad = true;
+			return;
+		}
+		r->i = j + 1;
+		return;
+	}
+	if (c == '.') {
+		r->i++;
+		return;
+	}
+	if (c == '^' || c == '$') {
+		r->i++;
+		*zw = true;
+		return;
+	}
+	if (c == '\\') {
+		char e = re[r->i + 1];
+		char b;
+		if (!e) {
+			r->bad = true;
+			return;
+		}
+		r->i += 2;
+		switch (e) {
+		case 'd': case 'D': case 's': case 'S': case 'w': case 'W': case 'h': case 'H':
+		case 'v': case 'V': case 'N': case 'R':
+			return; /* one of several bytes */
+		case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G':
+			*zw = true;
+			return;
+		case 't': b = '\t'; break;
+		case 'n': b = '\n'; break;
+		case 'r': b = '\r'; break;
+		case 'f': b = '\f'; break;
+		case 'e': b = 27; break;
+		case 'a': b = 7; break;
+		case 'x': {
+			int h1 = hexval(re[r->i]), h2 = h1 < 0 ? -1 : hexval(re[r->i + 1]);
+			if (h1 < 0 || h2 < 0) {
+				r->bad = true; /* \x{...} and one-digit forms: not worth it */
+				return;
+			}
+			b = (char)(h1 * 16 + h2);
+			r->i += 2;
+			break;
+		}
+		default:
+			if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
+				r->bad = true; /* back references, \p, \Q, \c, \o, ... */
+				return;
+			}
+			b = e; /* an escaped punctuation character is itself */
+		}
+		set_one(pure, &b, 1);
+		*is_pure = true;
+		return;
+	}
+	if (c == '*' || c == '+' || c == '?' || c == '{' || c == ')' || c == '|' || !c) {
+		r->bad = true; /* a quantifier without an element, or an unexpected end */
+		return;
+	}
+	set_one(pure, &c, 1);
+	*is_pure = true;
+	r->i++;
+}
+
+/* A quantifier at r->i: its minimum count in *MIN, and whether it is exactly one. */
+static void parse_quant(struct reparse *r, unsigned *min, bool *one)
+{
+	const char *re = r->re;
+	char c = re[r->i];
+
+	*min = 1;
+	*one = true;
+	if (c == '*' || c == '?') {
+		*min = 0;
+		*one = false;
+		r->i++;
+	} else if (c == '+') {
+		*one = false;
+		r->i++;
+	} else if (c == '{') {
+		size_t j = r->i + 1;
+		unsigned lo = 0, hi = 0;
+		bool comma = false, d1 = false, d2 = false;
+		while (re[j] >= '0' && re[j] <= '9' && lo < 100000)
+			lo = lo * 10 + (unsigned)(re[j++] - '0'), d1 = true;
+		if (re[j] == ',') {
+			comma = true;
+			j++;
+			while (re[j] >= '0' && re[j] <= '9' && hi < 100000)
+				hi = hi * 10 + (unsigned)(re[j++] - '0'), d2 = true;
+		}
+		if (!d1 || re[j] != '}') {
+			r->bad = true; /* PCRE reads such a brace literally: leave it */
+			return;
+		}
+		r->i = j + 1;
+		*min = lo;
+		*one = lo == 1 && (!comma || (d2 && hi == 1));
+	} else {
+		return;
+	}
+	if (re[r->i] == '?' || re[r->i] == '+')
+		r->i++; /* lazy or possessive: the same strings */
+}
+
+/* A sequence up to '|', ')' or the end: offers its factors; PURE/IS_PURE: the
+ * sequence is a plain string (one of PURE); REQ/HAS_REQ: its best factor. */
+static void parse_seq(struct reparse *r, unsigned depth, struct reset *pure, bool *is_pure,
+		      struct reset *req, bool *has_req)
+{
+	struct reparse sub = {.re = r->re};
+	struct reset run = {.n = 1}, el;
+	bool all_pure = true;
+
+	/* factors of this sequence go into sub, the parse's into r */
+	while (r->re[r->i] && r->re[r->i] != '|' && r->re[r->i] != ')' && !r->bad) {
+		struct reset ereq;
+		bool ep, ehas, zw, one;
+		unsigned min;
+		parse_elem(r, depth, &el, &ep, &ereq, &ehas, &zw);
+		if (r->bad)
+			break;
+		if (zw) {
+			offer(&sub, &run);
+			run = (struct reset){.n = 1};
+			all_pure = false;
+			continue;
+		}
+		parse_quant(r, &min, &one);
+		if (r->bad)
+			break;
+		if (min == 0) {
+			offer(&sub, &run);
+			run = (struct reset){.n = 1};
+			all_pure = false;
+			continue;
+		}
+		if (ehas)
+			offer(&sub, &ereq);
+		if (!ep) {
+			offer(&sub, &run);
+			run = (struct reset){.n = 1};
+			all_pure = false;
+			continue;
+		}
+		if (!cross(&run, &el)) {
+			offer(&sub, &run);
+			run = el;
+			all_pure = false;
+		}
+		if (!one) {
+			/* repeated: what follows the last repetition starts a new run */
+			offer(&sub, &run);
+			run = el;
+			all_pure = false;
+		}
+	}
+	offer(&sub, &run);
+	*is_pure = all_pure && !r->bad;
+	if (*is_pure)
+		*pure = run;
+	*has_req = sub.have;
+	if (sub.have)
+		*req = sub.best;
+}
+
+/* Alternatives separated by '|': pure when every one is (the union), and a factor when
+ * every one has one (the union of theirs). */
+static bool parse_alt(struct reparse *r, unsigned depth, struct reset *pure, bool *is_pure,
+		      struct reset *req, bool *has_req)
+{
+	bool first = true;
+
+	*is_pure = *has_req = true;
+	pure->n = req->n = 0;
+	for (;;) {
+		struct reset p, q;
+		bool ip, hq;
+		unsigned k;
+		parse_seq(r, depth, &p, &ip, &q, &hq);
+		if (r->bad)
+			return false;
+		if (*is_pure && ip && pure->n + p.n <= RF_RE_FACTORS_MAX) {
+			for (k = 0; k < p.n; k++) {
+				pure->len[pure->n] = p.len[k];
+				memcpy(pure->s[pure->n++], p.s[k], p.len[k]);
+			}
+		} else {
+			*is_pure = false;
+		}
+		/* a pure branch is its own factor */
+		if (ip && (!hq || set_minlen(&p) >= set_minlen(&q)))
+			q = p, hq = p.n > 0 && set_minlen(&p) > 0;
+		if (*has_req && hq && req->n + q.n <= RF_RE_FACTORS_MAX) {
+			for (k = 0; k < q.n; k++) {
+				req->len[req->n] = q.len[k];
+				memcpy(req->s[req->n++], q.s[k], q.len[k]);
+			}
+		} else {
+			*has_req = false;
+		}
+		first = false;
+		if (r->re[r->i] != '|')
+			break;
+		r->i++;
+	}
+	(void)first;
+	if (*has_req && set_minlen(req) < 2)
+		*has_req = false;
+	return true;
+}
+
+/* Literals one of which every match of the regular expression RE contains (Hyperscan's
+ * PCRE syntax), for a prefilter: at most RF_RE_FACTORS_MAX, each at least two bytes.
+ * Conservative: any construct the parser does not know yields none. Returns the
+ * number found (0: none) and fills OUT (RF_RE_FACTORS_MAX strings of
+ * RF_RE_FACTOR_LEN bytes) and LENS. */
+unsigned rf_detect_re_factors_(const char *re, char (*out)[RF_RE_FACTOR_LEN], size_t *lens)
+{
+	struct reparse r = {.re = re};
+	struct reset pure, req;
+	bool ip, hq;
+	unsigned k;
+
+	if (strlen(re) > RF_RULE_VALUE_MAX)
+		return 0;
+	if (!parse_alt(&r, 0, &pure, &ip, &req, &hq) || r.bad || re[r.i])
+		return 0;
+	if (ip && pure.n && set_minlen(&pure) >= 2 && (!hq || set_minlen(&pure) >= set_minlen(&req)))
+		req = pure, hq = true;
+	if (!hq)
+		return 0;
+	for (k = 0; k < req.n; k++) {
+		memcpy(out[k], req.s[k], req.len[k]);
+		lens[k] = req.len[k];
+	}
+	return req.n;
 }

