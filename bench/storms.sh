@@ -48,6 +48,8 @@ bench_on_exit "rm -rf '$DIR'"
 
 configs=(none ringfence auditd bpftrace)
 [ "$STORM" = open ] && configs+=(ringfence-raw)
+# BENCH_CONFIGS="none ringfence": a subset, for a quick look (make bench runs them all)
+[ -n "${BENCH_CONFIGS:-}" ] && read -ra configs <<< "$BENCH_CONFIGS"
 
 case $STORM in
 exec)

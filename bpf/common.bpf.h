@@ -14,6 +14,7 @@ const volatile bool rf_exit_has_group_dead = 0; /* sched_process_exit passes gro
 /* Written by user space at run time through the mmap'ed .data section. */
 __u64 rf_class_mask = ~0ull; /* bit (1 << class id): emit that class */
 __u64 rf_drop_hint = 0;      /* bumped on every drop: user space then reads rf_stats */
+__u32 rf_reader_sleeping = 0; /* 1: the reader is about to sleep or asleep (wake_reader) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -100,20 +101,37 @@ static __always_inline void count(__u32 cls, bool dropped)
 }
 
 /*
- * Wake-ups: waking the reader costs the writing CPU an interrupt (irq_work), which at
- * a million events a second would cost more than the events. Flags 0 leave it to the
- * ring buffer's own check: a record wakes the reader only when the reader has
- * consumed everything before it (it is idle or about to sleep), so each wake-up is
- * followed by one pass of the reader, however many records arrive meanwhile: under a
- * storm the reader is behind and nothing wakes it; at low rates every event wakes it
- * at once. No record is ever left without a wake-up to come, so the reader needs no
- * timer. (An earlier version woke at most every 20 us and had the reader poll every
- * millisecond while events flowed: an event written just after a wake-up waited up
- * to that millisecond; docs/sensor.md, "Cost".)
+ * Wake-ups. Waking the reader costs the writing CPU an interrupt (irq_work; on a
+ * virtual machine an exit to the hypervisor), about 250 ns an event measured on the
+ * open storm. The ring buffer's own policy (flags 0) wakes the reader whenever it has
+ * caught up, even if it is still awake and about to read the next record, so a
+ * reader slightly faster than the writers was woken once per record.
+ *
+ * Instead the reader says when it sleeps: right before it waits it sets
+ * rf_reader_sleeping, then (full barrier) looks once more whether anything is in the
+ * ring. Every record is written without a wake-up and, after its commit (an xchg: a
+ * full barrier), wake_reader() looks at the flag: if the reader sleeps, it clears
+ * the flag and wakes it with an empty, discarded record. Either the reader sees the
+ * record or the writer sees the flag (both sides store, fence, then load), so no
+ * record is left without a wake-up to come, and a reader that is awake costs the
+ * writers nothing. How long the reader stays awake (it lingers while events come
+ * fast) is user space's choice: src/sensor/sensor.c, rf_sensor_idle().
  */
 static __always_inline __u64 wakeup_flags(__u64 now)
 {
-	return 0;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void wake_reader(void)
+{
+	void *w;
+
+	if (!*(volatile __u32 *)&rf_reader_sleeping)
+		return;
+	*(volatile __u32 *)&rf_reader_sleeping = 0;
+	w = bpf_ringbuf_reserve(&rf_events, 8, 0);
+	if (w)
+		bpf_ringbuf_discard(w, BPF_RB_FORCE_WAKEUP);
 }
 
 static __always_inline void fill_hdr(struct rf_event_hdr *h, __u16 cls, __u16 size,
@@ -632,6 +650,7 @@ static __always_inline void submit(char *buf, __u32 off, __u16 cls, bool partial
 		return;
 	count(cls, bpf_ringbuf_output(&rf_events, buf, off & (RF_BPF_EVENT_BUF - 1),
 				      wakeup_flags(h->ts_ns)) != 0);
+	wake_reader();
 }
 
 /* The per-CPU event buffer with its fixed part of `size` bytes zeroed. */

@@ -1020,7 +1020,11 @@ int rf_cmd_daemon(int argc, char **argv)
 	timeout = 0;
 	while (!stop) {
 		struct epoll_event evs[32];
-		int i, n = epoll_wait(d.ep, evs, 32, timeout);
+		bool sensor_pending = timeout != 0 && d.sensor && rf_sensor_idle(d.sensor);
+		int i, n = epoll_wait(d.ep, evs, 32, sensor_pending ? 0 : timeout);
+
+		if (d.sensor)
+			rf_sensor_awake(d.sensor);
 
 		if (lat_trace)
 			lat_wake = real_ns();
@@ -1093,7 +1097,7 @@ int rf_cmd_daemon(int argc, char **argv)
 				 * because epoll reports each fd once per wait. */
 			}
 		}
-		if (n == 0 && d.sensor) {
+		if ((n == 0 || sensor_pending) && d.sensor) {
 			(void)rf_sensor_poll(d.sensor, 0);
 			lat_published();
 			rf_broker_flush(&d.b);

@@ -58,6 +58,12 @@ int rf_sensor_fd(const struct rf_sensor *s);
 /* Deliver waiting events, waiting up to timeout_ms (-1: forever, 0: not at all) for
  * the first. Returns the number delivered, or -errno (-EINTR when a signal came). */
 int rf_sensor_poll(struct rf_sensor *s, int timeout_ms);
+/* For a caller that waits on rf_sensor_fd() itself (epoll): call rf_sensor_idle()
+ * right before waiting, and poll instead of waiting when it returns true; call
+ * rf_sensor_awake() right after the wait. The eBPF writers wake the reader only
+ * when it said it sleeps (bpf/common.bpf.h, "Wake-ups"). */
+bool rf_sensor_idle(struct rf_sensor *s);
+void rf_sensor_awake(struct rf_sensor *s);
 void rf_sensor_stats(struct rf_sensor *s, struct rf_sensor_stats *st);
 /* NULL when the eBPF sensor runs; else why it does not (e.g. "--no-bpf given"). */
 const char *rf_sensor_degraded(const struct rf_sensor *s);

@@ -25,6 +25,12 @@ struct rf_sensor {
 	/* eBPF */
 	struct rf_sensor_bpf *skel;
 	struct ring_buffer *rb;
+	const volatile uint64_t *rb_cons, *rb_prod; /* the ring's positions (read-only maps) */
+	size_t rb_pagesz;
+	int last_batch;             /* records the last poll delivered */
+	uint64_t win_start_ns;      /* records counted in a window of 1 ms from here */
+	unsigned win_count;
+	bool hot, napping;          /* records come fast: nap and poll, no wake-ups (rf_sensor_idle) */
 	uint64_t last_drop_hint;
 	bool btf_walk; /* the open programs read kernel memory with plain loads (bpf_rdonly_cast) */
 	struct bpf_link *links[RF_SENSOR_PROGS_MAX];
