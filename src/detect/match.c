@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "detect/detect_int.h"
 
 static inline unsigned char lc(unsigned char c)
@@ -651,17 +652,6 @@ static void set_one(struct reset *s, const char *p, size_t n)
 	memcpy(s->s[0], p, n);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool parse_alt(struct reparse *r, unsigned depth, struct reset *pure, bool *is_pure,
 		      struct reset *req, bool *has_req);
 
@@ -751,7 +741,7 @@ static void parse_elem(struct reparse *r, unsigned depth, struct reset *pure, bo
 		case 'e': b = 27; break;
 		case 'a': b = 7; break;
 		case 'x': {
-			int h1 = hexval(re[r->i]), h2 = h1 < 0 ? -1 : hexval(re[r->i + 1]);
+			int h1 = rf_hexval(re[r->i]), h2 = h1 < 0 ? -1 : rf_hexval(re[r->i + 1]);
 			if (h1 < 0 || h2 < 0) {
 				r->bad = true; /* \x{...} and one-digit forms: not worth it */
 				return;

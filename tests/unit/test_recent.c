@@ -162,8 +162,12 @@ static void batches(void **state)
 
 		/* 1..97 events of 1..4000 path bytes per batch: batches of up to ~200 KiB */
 		for (unsigned k = 0; k <= (i * 31) % 97 && i < 6000; k++) {
-			const struct rf_event_hdr *ev = ev_at(++i, t0 + i, 1 + (i * 7919) % 4000);
-			size_t need = (ev->size + 7u) & ~(size_t)7u;
+			const struct rf_event_hdr *ev;
+			size_t need;
+
+			i++;
+			ev = ev_at(i, t0 + i, 1 + (i * 7919) % 4000);
+			need = (ev->size + 7u) & ~(size_t)7u;
 
 			if (used + need > sizeof(batch))
 				break;
