@@ -204,6 +204,35 @@ static __always_inline void read_mount(struct mount *mnt, struct mount_head *mh)
  * The pointers arrive as numbers, so every read goes through bpf_probe_read_kernel.
  */
 #define RF_WALK_PARTIAL 0x10000
+
+/* Put "/" and the name (len bytes) in front of what the walk has built so far. False
+ * when it does not fit (the walk stops; the path is partial). */
+static __always_inline bool path_prepend(struct pathbuf *pbuf, __u32 len, const void *name)
+{
+	__u32 pos = *(volatile __u32 *)&pbuf->pos; /* from memory: an unknown number to the verifier */
+
+	if (len > RF_BPF_NAME_MAX - 1 || len + 2 > pos || pos > RF_PATH_MAX - 1)
+		return false;
+	pos -= len;
+	bpf_probe_read_kernel(pbuf->b + (pos & (RF_PATH_MAX - 1)), len & (RF_BPF_NAME_MAX - 1), name);
+	pos -= 1;
+	pbuf->b[pos & (RF_PATH_MAX - 1)] = '/';
+	pbuf->pos = pos;
+	return true;
+}
+
+/* The walk's answer: where the path starts in pbuf->b ("/" for the root itself), with
+ * RF_WALK_PARTIAL when the walk did not reach the root. */
+static __always_inline int path_walk_result(struct pathbuf *pbuf)
+{
+	__u32 pos = pbuf->pos;
+
+	if (pos == RF_PATH_MAX - 1) {
+		pos -= 1;
+		pbuf->b[RF_PATH_MAX - 2] = '/';
+	}
+	return (int)(pos & (RF_PATH_MAX - 1)) | (pbuf->done ? 0 : RF_WALK_PARTIAL);
+}
 __noinline int rf_path_walk(void)
 {
 	struct pathbuf *pbuf = bpf_map_lookup_elem(&rf_pathbuf, &zero);
@@ -211,7 +240,6 @@ __noinline int rf_path_walk(void)
 	struct mount *mnt;
 	struct mount_head mh;
 	__u64 vfsmnt_p;
-	__u32 pos;
 	int i;
 
 	if (!pbuf || !pbuf->in_dentry || !pbuf->in_mnt)
@@ -246,23 +274,11 @@ __noinline int rf_path_walk(void)
 		}
 		HEAD_FIELD(raw, struct dentry, d_name.len, len);
 		HEAD_FIELD(raw, struct dentry, d_name.name, name);
-		pos = pbuf->pos;
-		if (len > RF_BPF_NAME_MAX - 1 || len + 2 > pos || pos > RF_PATH_MAX - 1)
+		if (!path_prepend(pbuf, len, name))
 			break;
-		pos -= len;
-		bpf_probe_read_kernel(pbuf->b + (pos & (RF_PATH_MAX - 1)),
-				      len & (RF_BPF_NAME_MAX - 1), name);
-		pos -= 1;
-		pbuf->b[pos & (RF_PATH_MAX - 1)] = '/';
-		pbuf->pos = pos;
 		dentry = parent;
 	}
-	pos = pbuf->pos;
-	if (pos == RF_PATH_MAX - 1) {
-		pos -= 1;
-		pbuf->b[RF_PATH_MAX - 2] = '/';
-	}
-	return (int)(pos & (RF_PATH_MAX - 1)) | (pbuf->done ? 0 : RF_WALK_PARTIAL);
+	return path_walk_result(pbuf);
 }
 
 /*
@@ -278,7 +294,6 @@ __noinline int rf_path_walk_btf(void)
 	struct pathbuf *pbuf = bpf_map_lookup_elem(&rf_pathbuf, &zero);
 	struct dentry *dentry, *parent, *root;
 	struct mount *mnt, *mparent;
-	__u32 pos, len;
 	int i;
 
 	if (!pbuf || !pbuf->in_dentry || !pbuf->in_mnt)
@@ -305,24 +320,11 @@ __noinline int rf_path_walk_btf(void)
 			pbuf->done = 1;
 			break;
 		}
-		len = dentry->d_name.len;
-		pos = *(volatile __u32 *)&pbuf->pos; /* from memory: an unknown number to the verifier */
-		if (len > RF_BPF_NAME_MAX - 1 || len + 2 > pos || pos > RF_PATH_MAX - 1)
+		if (!path_prepend(pbuf, dentry->d_name.len, dentry->d_name.name))
 			break;
-		pos -= len;
-		bpf_probe_read_kernel(pbuf->b + (pos & (RF_PATH_MAX - 1)), len & (RF_BPF_NAME_MAX - 1),
-				      dentry->d_name.name);
-		pos -= 1;
-		pbuf->b[pos & (RF_PATH_MAX - 1)] = '/';
-		pbuf->pos = pos;
 		dentry = parent;
 	}
-	pos = pbuf->pos;
-	if (pos == RF_PATH_MAX - 1) {
-		pos -= 1;
-		pbuf->b[RF_PATH_MAX - 2] = '/';
-	}
-	return (int)(pos & (RF_PATH_MAX - 1)) | (pbuf->done ? 0 : RF_WALK_PARTIAL);
+	return path_walk_result(pbuf);
 }
 
 /* Walk (dentry, vfsmount) with rf_path_walk_btf. */
