@@ -17,6 +17,7 @@
 
 #include "ring_int.h"
 #include "ringfence/ringfence.h"
+#include "common/clock.h"
 
 
 
@@ -551,14 +552,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Poll the ring's head for up to c->spin_us (not longer than the caller's timeout):
  * true when something came. The clock is read every 64 polls. */
 static bool spin(struct rf_client *c, int timeout_ms)
@@ -568,11 +561,11 @@ static bool spin(struct rf_client *c, int timeout_ms)
 
 	if (timeout_ms >= 0 && us > (uint64_t)timeout_ms * 1000)
 		us = (uint64_t)timeout_ms * 1000;
-	end = mono_ns() + us * 1000;
+	end = rf_mono_ns() + us * 1000;
 	for (;;) {
 		if (rf_ring_reader_pending(&c->rd))
 			return true;
-		if ((++k & 63) == 0 && mono_ns() >= end)
+		if ((++k & 63) == 0 && rf_mono_ns() >= end)
 			return false;
 #if defined(__x86_64__) || defined(__i386__)
 		__builtin_ia32_pause();

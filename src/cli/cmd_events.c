@@ -16,6 +16,7 @@
 #include "ringfence/json.h"
 #include "ringfence/schema.h"
 #include "sensor/sensor.h"
+#include "common/clock.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -37,14 +38,6 @@ void rf_cli_catch_signals(void)
 int rf_cli_stopped(void)
 {
 	return stop_signal;
-}
-
-uint64_t rf_cli_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int rf_cli_parse_classes(const char *list, uint64_t *mask)
@@ -312,11 +305,11 @@ static int stream_main(const char *cmd, int argc, char **argv)
 	if (st->tty && !st->json && !st->cap)
 		printf("%s\n", rf_event_text_header());
 	if (secs > 0)
-		deadline = rf_cli_now_ns() + (uint64_t)(secs * 1e9);
+		deadline = rf_mono_ns() + (uint64_t)(secs * 1e9);
 	while (!rf_cli_stopped()) {
 		int timeout = 200;
 		if (deadline) {
-			uint64_t now = rf_cli_now_ns();
+			uint64_t now = rf_mono_ns();
 			if (now >= deadline)
 				break;
 			if ((deadline - now) / 1000000 < (uint64_t)timeout)
@@ -340,8 +333,8 @@ static int stream_main(const char *cmd, int argc, char **argv)
 	 * reader that fell behind must not lose events it never counted as drops.
 	 * Bounded, in case events keep coming faster than we write them. */
 	if (!st->limit || st->count < st->limit) {
-		uint64_t until = rf_cli_now_ns() + 5000000000ull;
-		while (rf_sensor_poll(s, 0) > 0 && rf_cli_now_ns() < until)
+		uint64_t until = rf_mono_ns() + 5000000000ull;
+		while (rf_sensor_poll(s, 0) > 0 && rf_mono_ns() < until)
 			;
 	}
 	fflush(stdout);

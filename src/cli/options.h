@@ -13,7 +13,6 @@ int rf_cli_parse_seconds(const char *s, double *out);
 /* SIGINT/SIGTERM set a flag that rf_cli_stopped() returns; SIGPIPE ignored. */
 void rf_cli_catch_signals(void);
 int rf_cli_stopped(void);
-uint64_t rf_cli_now_ns(void);
 void rf_cli_print_summary(const char *what, const struct rf_sensor_stats *ss, const char *degraded);
 
 #endif

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "daemon/auth.h"
 #include "ringfence/ringfence.h"
+#include "common/clock.h"
 
 _Static_assert(sizeof(struct rf_ev_auth_exec) == sizeof(struct rf_ev_auth_open),
 	       "auth_exec and auth_open share one layout");
@@ -93,14 +94,6 @@ struct rf_auth {
 	unsigned char evbuf[RF_EVENT_MAX] __attribute__((aligned(8))); /* events are 8-aligned */
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t real_ns(void)
 {
 	struct timespec ts;
@@ -139,7 +132,7 @@ static bool default_deny(const struct rf_auth *a, const struct pend *p)
 static uint64_t answer_kernel(struct rf_auth *a, int fd, bool deny)
 {
 	struct fanotify_response r = {.fd = fd, .response = deny ? FAN_DENY : FAN_ALLOW};
-	uint64_t t = mono_ns();
+	uint64_t t = rf_mono_ns();
 
 	/* The group is non-blocking; a write of a response never waits. A failure
 	 * (the event is gone) leaves nothing to do but count it. */
@@ -391,7 +384,7 @@ static void give_grant(struct rf_auth *a, uint32_t pid, const struct stat *st)
 	struct exec_grant *g = &a->grants[pid & (RF_AUTH_EXEC_GRANTS_MAX - 1)];
 
 	g->gen = a->cache_gen;
-	g->until = mono_ns() + RF_AUTH_EXEC_GRANT_NS;
+	g->until = rf_mono_ns() + RF_AUTH_EXEC_GRANT_NS;
 	g->pid = pid;
 	g->dev = st->st_dev;
 	g->ino = st->st_ino;
@@ -546,7 +539,7 @@ static bool take_grant(struct rf_auth *a, uint32_t pid, const struct stat *st)
 	struct exec_grant *g = &a->grants[pid & (RF_AUTH_EXEC_GRANTS_MAX - 1)];
 
 	if (!g->until || g->pid != pid || g->gen != a->cache_gen || g->dev != st->st_dev ||
-	    g->ino != st->st_ino || mono_ns() > g->until)
+	    g->ino != st->st_ino || rf_mono_ns() > g->until)
 		return false;
 	g->until = 0;
 	return true;
@@ -685,7 +678,7 @@ static void handle(struct rf_auth *a, const struct fanotify_event_metadata *m, u
 			memcpy(p->ev, a->evbuf, evsize);
 	}
 	n = a->b->nasubs[cls];
-	p->sent = mono_ns();
+	p->sent = rf_mono_ns();
 	for (i = 0; i < n; i++) {
 		struct rf_conn *c = a->b->asubs[cls][i];
 		const struct rf_event_hdr *ev = (const struct rf_event_hdr *)a->evbuf;
@@ -752,7 +745,7 @@ void rf_auth_read(struct rf_auth *a)
 	for (rounds = 0; rounds < 16; rounds++) {
 		const struct fanotify_event_metadata *m = (const void *)buf;
 		/* the round trip starts before the read: it creates the events' fds */
-		uint64_t t_read = mono_ns();
+		uint64_t t_read = rf_mono_ns();
 
 		len = read(a->fan, buf, sizeof(buf));
 		if (len <= 0)
@@ -783,7 +776,7 @@ void rf_auth_read(struct rf_auth *a)
 
 void rf_auth_expire(struct rf_auth *a)
 {
-	uint64_t now = mono_ns(), next = UINT64_MAX, x;
+	uint64_t now = rf_mono_ns(), next = UINT64_MAX, x;
 	uint32_t s, k;
 
 	(void)!read(a->tfd, &x, sizeof(x));
@@ -836,7 +829,7 @@ static void on_verdict(void *ctx, struct rf_conn *c, const struct rf_msg_verdict
 		return;
 	}
 	p->wait[k] = p->wait[--p->nwait];
-	us = (mono_ns() - p->sent) / 1000;
+	us = (rf_mono_ns() - p->sent) / 1000;
 	if (p->test) {
 		struct rf_auth_result_entry *re = res_of(p, c->id);
 
@@ -916,7 +909,7 @@ static int on_test(void *ctx, struct rf_conn *req, uint32_t msg_id, uint32_t cla
 	p->req_msg_id = msg_id;
 	p->cls_ix = (uint8_t)cls_ix;
 	p->fail_closed = is_fail_closed(a, path);
-	p->t0 = p->sent = mono_ns();
+	p->t0 = p->sent = rf_mono_ns();
 	p->deadline = p->t0 + (uint64_t)a->o.deadline_ms[cls_ix] * 1000000ull;
 	p->res = calloc(n ? n : 1, sizeof(*p->res));
 	a->st.pending++;

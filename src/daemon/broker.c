@@ -15,16 +15,9 @@
 #include "daemon/supervisor.h"
 #include "proctable/proctable.h"
 #include "ringfence/ringfence.h"
+#include "common/clock.h"
 
 #define RF_AUTH_CLASSES ((1ull << RF_CLASS_AUTH_EXEC) | (1ull << RF_CLASS_AUTH_OPEN))
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int rf_broker_init(struct rf_broker *b, struct rf_manifests *ms, const char *config_dir)
 {
@@ -34,7 +27,7 @@ int rf_broker_init(struct rf_broker *b, struct rf_manifests *ms, const char *con
 	b->manifests = *ms;
 	memset(ms, 0, sizeof(*ms));
 	snprintf(b->config_dir, sizeof(b->config_dir), "%s", config_dir ? config_dir : "");
-	b->start_ns = mono_ns();
+	b->start_ns = rf_mono_ns();
 	snprintf(b->source_name, sizeof(b->source_name), "none");
 	for (i = 1; i < RF_CLASSES_MAX && i < rf_schema_class_count(); i++) {
 		const struct rf_class_desc *c = rf_schema_class(i);
@@ -597,7 +590,7 @@ static size_t do_status(struct rf_broker *b, uint32_t id, void *out)
 	reply_hdr(&s->hdr, RF_MSG_STATUS, sizeof(*s) + n * sizeof(struct rf_status_client), id);
 	s->nclients = (uint32_t)n;
 	s->entry_size = sizeof(struct rf_status_client);
-	s->uptime_ns = mono_ns() - b->start_ns;
+	s->uptime_ns = rf_mono_ns() - b->start_ns;
 	s->source_events = b->source_events;
 	s->source_per_s = b->source_per_s;
 	s->refused = b->refused;
@@ -759,7 +752,7 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 		return code ? reply_error(out, id, code, "%s", why2) : reply_ok(out, id);
 	}
 	case RF_MSG_HEARTBEAT:
-		c->heartbeat_ns = mono_ns();
+		c->heartbeat_ns = rf_mono_ns();
 		c->heartbeats++;
 		return reply_ok(out, id);
 	default:

@@ -39,6 +39,7 @@
 #include "daemon/supervisor.h"
 #include "sensor/sensor.h"
 #include "ringfence/ringfence.h"
+#include "common/clock.h"
 
 /* Events per round of a synthetic or replayed source: one publish (and at most one
  * wake-up) per client per round. 1024 rather than 256: a quarter of the wake-ups of
@@ -142,14 +143,6 @@ static void usage(FILE *o)
 		RF_AUTH_MARKS_MAX, RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS, RF_AUTH_MISS_LIMIT,
 		RF_RECENT_SECONDS_DEFAULT, (unsigned long long)(RF_RECENT_BYTES_DEFAULT >> 20),
 		RF_SCHED_SLICE_NS / 1000, RF_LAT_TRACE_MAX, RF_FLEET_POLL_DEFAULT_S);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int parse_rate(const char *s, uint64_t *out)
@@ -366,10 +359,10 @@ static int pump(struct daemon *d)
 		if (subscribed(&d->b) < d->wait_clients)
 			return -1;
 		d->src_started = true;
-		rf_source_start(d->src, mono_ns());
+		rf_source_start(d->src, rf_mono_ns());
 		rf_info("source %s started", rf_source_name(d->src));
 	}
-	now = mono_ns();
+	now = rf_mono_ns();
 	rf_source_pump(d->src, now, PUMP_BATCH, source_cb, &d->b, &next);
 	rf_broker_flush(&d->b);
 	if (next == UINT64_MAX) {
@@ -378,7 +371,7 @@ static int pump(struct daemon *d)
 		d->src = rf_source_free(d->src);
 		return -1;
 	}
-	if (next <= mono_ns())
+	if (next <= rf_mono_ns())
 		return 0;
 	struct itimerspec its = {.it_value = {.tv_sec = (time_t)(next / 1000000000ull),
 					      .tv_nsec = (long)(next % 1000000000ull)}};
@@ -1005,7 +998,7 @@ int rf_cmd_daemon(int argc, char **argv)
 				r == -EOPNOTSUPP ? "needs Landlock ABI 7 (kernel 6.15+)"
 				: r < 0 ? strerror(-r) : strerror(errno));
 	}
-	t_start = mono_ns();
+	t_start = rf_mono_ns();
 	if (add_fd(d.ep, d.sup_fd, &tag_sup) || add_fd(d.ep, d.lfd, &tag_listen) || add_fd(d.ep, d.sfd, &tag_signal) ||
 	    add_fd(d.ep, d.tick_fd, &tag_tick) || add_fd(d.ep, d.src_fd, &tag_source) ||
 	    (d.sensor && add_fd(d.ep, rf_sensor_fd(d.sensor), &tag_sensor)) ||
@@ -1073,7 +1066,7 @@ int rf_cmd_daemon(int argc, char **argv)
 			} else if (tag == &tag_sup) {
 				(void)!read(d.sup_fd, &x, sizeof(x));
 				rf_sup_tick(&d.sup);
-				if (!healthy && mono_ns() - t_start >= healthy_after * 1000000000ull) {
+				if (!healthy && rf_mono_ns() - t_start >= healthy_after * 1000000000ull) {
 					healthy = true;
 					if (starts_write(state_dir, 0) == 0)
 						rf_info("daemon healthy after %u s%s", healthy_after,

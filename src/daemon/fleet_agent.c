@@ -22,6 +22,7 @@
 #include "daemon/fleet_proto.h"
 #include "daemon/recent.h"
 #include "daemon/supervisor.h"
+#include "common/clock.h"
 
 int (*rf_fleet_attest_hook)(const uint8_t *nonce, size_t nonce_len, char **b64);
 
@@ -85,14 +86,6 @@ struct rf_fleet {
 	uint64_t cpu_ticks_last, cpu_ns_last;
 	uint64_t start_ns;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- files in the state directory ----------------------------------------- */
 
@@ -199,14 +192,14 @@ static void schedule_jitter(struct rf_fleet *f, uint64_t base_ms)
 {
 	uint64_t ms = base_ms / 2 + randombytes_uniform((uint32_t)(base_ms ? base_ms : 1));
 
-	f->next_report_ns = mono_ns() + ms * 1000000ull;
+	f->next_report_ns = rf_mono_ns() + ms * 1000000ull;
 }
 
 /* An install finished or a client crashed: report early, at most once per
  * RF_FLEET_EARLY_MIN_S. */
 static void report_soon(struct rf_fleet *f)
 {
-	uint64_t at = f->last_report_ns + RF_FLEET_EARLY_MIN_S * 1000000000ull, now = mono_ns();
+	uint64_t at = f->last_report_ns + RF_FLEET_EARLY_MIN_S * 1000000000ull, now = rf_mono_ns();
 
 	if (at < now)
 		at = now;
@@ -234,7 +227,7 @@ static uint64_t proc_ticks(const char *path, bool children)
  * CPU. Clients that exited in between are counted through cutime/cstime. */
 static double cpu_pct(struct rf_fleet *f)
 {
-	uint64_t ticks = proc_ticks("/proc/self/stat", true), now = mono_ns();
+	uint64_t ticks = proc_ticks("/proc/self/stat", true), now = rf_mono_ns();
 	long hz = sysconf(_SC_CLK_TCK);
 	double pct = 0;
 	size_t i;
@@ -359,7 +352,7 @@ static int timer_cb(CURLM *m, long timeout_ms, void *userp)
 	if (timeout_ms < 0)
 		arm(f->curl_tfd, 0);
 	else
-		arm(f->curl_tfd, mono_ns() + (uint64_t)timeout_ms * 1000000ull + 1);
+		arm(f->curl_tfd, rf_mono_ns() + (uint64_t)timeout_ms * 1000000ull + 1);
 	return 0;
 }
 
@@ -536,7 +529,7 @@ static void install_start(struct rf_fleet *f)
 	close(pfd[1]);
 	f->inst_pid = pid;
 	f->inst_fd = pfd[0];
-	f->inst_start_ns = mono_ns();
+	f->inst_start_ns = rf_mono_ns();
 	f->inst_what = f->dl_what;
 	ev.data.u64 = TAG(K_INSTALL, pfd[0]);
 	epoll_ctl(f->ep, EPOLL_CTL_ADD, pfd[0], &ev);
@@ -705,7 +698,7 @@ static void report_send(struct rf_fleet *f)
 	}
 	r.drops = f->sup->b->dropped_total;
 	r.cpu_pct = cpu_pct(f);
-	r.uptime_s = (mono_ns() - f->start_ns) / 1000000000ull;
+	r.uptime_s = (rf_mono_ns() - f->start_ns) / 1000000000ull;
 	r.nonce = f->nonce;
 	if (rf_fleet_attest_hook) { /* issue 10: a quote over the controller's nonce */
 		uint8_t raw[RF_FLEET_NONCE_MAX / 2];
@@ -751,7 +744,7 @@ static void report_send(struct rf_fleet *f)
 	if (curl_multi_add_handle(f->multi, f->rep) != CURLM_OK)
 		goto out;
 	f->rep_busy = true;
-	f->last_report_ns = mono_ns();
+	f->last_report_ns = rf_mono_ns();
 	f->early = false;
 	f->reported_crashes = crash_sum(f->sup);
 	rf_debug("fleet: report %llu: %d bytes", (unsigned long long)f->seq, n);
@@ -835,7 +828,7 @@ static void check_done(struct rf_fleet *f)
  * report itself. */
 static void tick(struct rf_fleet *f)
 {
-	uint64_t now = mono_ns(), next;
+	uint64_t now = rf_mono_ns(), next;
 
 	if (crash_sum(f->sup) != f->reported_crashes && !f->early) {
 		f->early = true;
@@ -934,7 +927,7 @@ int rf_fleet_open(const struct rf_fleet_opts *o, struct rf_supervisor *sup, stru
 	f->internal = o->internal;
 	f->no_install = o->no_install;
 	f->poll_s = o->poll_s ? o->poll_s : RF_FLEET_POLL_DEFAULT_S;
-	f->start_ns = mono_ns();
+	f->start_ns = rf_mono_ns();
 	snprintf(f->url, sizeof(f->url), "%s", o->url);
 	snprintf(f->repo, sizeof(f->repo), "%s", o->repo);
 	while (strlen(f->url) > 8 && f->url[strlen(f->url) - 1] == '/')
@@ -978,7 +971,7 @@ int rf_fleet_open(const struct rf_fleet_opts *o, struct rf_supervisor *sup, stru
 	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
 	curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
-	f->next_report_ns = mono_ns(); /* the first report at once */
+	f->next_report_ns = rf_mono_ns(); /* the first report at once */
 	arm(f->sched_fd, f->next_report_ns + 1000);
 	rf_info("fleet: host %s%s reports to %s every ~%u s; repository %s%s", f->host,
 		f->internal ? " (internal)" : "", f->url, f->poll_s, f->repo,

@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "daemon/incident.h"
 #include "daemon/supervisor.h"
+#include "common/clock.h"
 
 #ifndef NETLINK_AUDIT
 #define NETLINK_AUDIT 9
@@ -146,14 +147,6 @@ int rf_audit_parse(const char *t, size_t len, struct rf_audit_rec *r)
 
 /* ---- incidents ---------------------------------------------------------------- */
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static struct rf_sup_client *client_by_pid(struct rf_supervisor *s, pid_t pid)
 {
 	size_t i;
@@ -167,7 +160,7 @@ static struct rf_sup_client *client_by_pid(struct rf_supervisor *s, pid_t pid)
 void rf_sup_incident(struct rf_supervisor *s, pid_t pid, const char *fmt, ...)
 {
 	struct rf_sup_client *k = client_by_pid(s, pid);
-	uint64_t now = mono_ns();
+	uint64_t now = rf_mono_ns();
 	char what[512];
 	va_list ap;
 
@@ -225,7 +218,7 @@ static bool merged_with_open(struct rf_supervisor *s, pid_t pid, const char *pat
 	struct rf_sup_client *k = client_by_pid(s, pid);
 
 	return k && path[0] && !strcmp(k->last_open_incident, path) &&
-	       mono_ns() - k->last_open_incident_ns < 2000000000ull;
+	       rf_mono_ns() - k->last_open_incident_ns < 2000000000ull;
 }
 
 static void report_denial(struct rf_supervisor *s, pid_t pid, const char *blockers,
@@ -453,7 +446,7 @@ static void notify_one(struct rf_supervisor *s, struct rf_sup_client *k)
 	if (r == 0 && seccomp_notify_id_valid(k->notify_fd, req->id) == 0 &&
 	    !rf_sup_sandbox_allows(s, k, path)) {
 		snprintf(k->last_open_incident, sizeof(k->last_open_incident), "%s", path);
-		k->last_open_incident_ns = mono_ns();
+		k->last_open_incident_ns = rf_mono_ns();
 		rf_sup_incident(s, (pid_t)req->pid, "tried to open %s, outside its sandbox "
 				"(the kernel refuses it)", path);
 	}

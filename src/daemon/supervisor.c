@@ -35,6 +35,7 @@
 #include "daemon/supervisor.h"
 #include "daemon/incident.h"
 #include "sensor/sensor.h"
+#include "common/clock.h"
 
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
 #define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
@@ -45,14 +46,6 @@
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static const struct rf_manifest *man_of(struct rf_supervisor *s, const struct rf_sup_client *k)
 {
@@ -686,7 +679,7 @@ static void start_one(struct rf_supervisor *s, struct rf_sup_client *k)
 		rf_err("supervisor: fork: %s", strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
-		k->next_start_ns = mono_ns() + 1000000000ull;
+		k->next_start_ns = rf_mono_ns() + 1000000000ull;
 		return;
 	}
 	if (pid == 0) {
@@ -713,7 +706,7 @@ static void start_one(struct rf_supervisor *s, struct rf_sup_client *k)
 	}
 	k->pid = pid;
 	k->state = RF_SUP_RUNNING;
-	k->started_ns = k->progress_ns = mono_ns();
+	k->started_ns = k->progress_ns = rf_mono_ns();
 	k->progress_wait_ns = 0; /* the new process: read at its first progress */
 	k->healthy = k->kill_sent = false;
 	k->last_tail = 0;
@@ -896,7 +889,7 @@ static bool stalled(struct rf_sup_client *k, uint64_t now, uint64_t stall_ns)
 
 void rf_sup_tick(struct rf_supervisor *s)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = rf_mono_ns();
 	size_t i;
 
 	if (++s->fd_sample_ticks >= 1000 / RF_SUP_TICK_MS) {
@@ -969,7 +962,7 @@ void rf_sup_tick(struct rf_supervisor *s)
 static void crashed(struct rf_supervisor *s, struct rf_sup_client *k, int status)
 {
 	const struct rf_manifest *m = man_of(s, k);
-	uint64_t now = mono_ns(), win;
+	uint64_t now = rf_mono_ns(), win;
 	uint32_t i, recent = 0;
 	char how[96];
 
@@ -1126,7 +1119,7 @@ void rf_sup_fini(struct rf_supervisor *s)
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].pid)
 			kill(s->v[i].pid, SIGTERM);
-	end = mono_ns() + RF_SUP_KILL_GRACE_MS * 1000000ull;
+	end = rf_mono_ns() + RF_SUP_KILL_GRACE_MS * 1000000ull;
 	do {
 		int status;
 		pid_t pid;
@@ -1139,7 +1132,7 @@ void rf_sup_fini(struct rf_supervisor *s)
 			alive += s->v[i].pid != 0;
 		if (alive)
 			usleep(10000);
-	} while (alive && mono_ns() < end);
+	} while (alive && rf_mono_ns() < end);
 	for (i = 0; i < s->n; i++) {
 		struct rf_sup_client *k = &s->v[i];
 		if (k->pid) {

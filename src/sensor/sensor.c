@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "ringfence/schema.h"
 #include "sensor/sensor_int.h"
+#include "common/clock.h"
 #include "sensor_bpf.h"  /* bpf/: struct rf_cpu_stats */
 #include "sensor.skel.h" /* generated from bpf/sensor.bpf.c */
 
@@ -451,14 +452,6 @@ static bool ring_pending(const struct rf_sensor *s)
 	       __atomic_load_n(s->rb_cons, __ATOMIC_ACQUIRE);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * The reader is about to wait (bpf/common.bpf.h, "Wake-ups"). While records come
  * fast (RF_SENSOR_NAP_PER_MS or more within a millisecond; then, napping, as long as
@@ -584,7 +577,7 @@ int rf_sensor_poll(struct rf_sensor *s, int timeout_ms)
 	if (n >= 0)
 		s->last_batch = n;
 	if (n > 0) { /* records in the current millisecond: hot above RF_SENSOR_NAP_PER_MS */
-		uint64_t t = now_ns();
+		uint64_t t = rf_mono_ns();
 
 		if (t - s->win_start_ns >= 1000000ull) {
 			s->win_start_ns = t;
