@@ -707,7 +707,7 @@ static void start_one(struct rf_supervisor *s, struct rf_sup_client *k)
 	k->pid = pid;
 	k->state = RF_SUP_RUNNING;
 	k->started_ns = k->progress_ns = rf_mono_ns();
-	k->progress_wait_ns = 0; /* the new process: read at its first progress */
+	k->progress_wait_ns = 0; /* read at the first tick without progress */
 	k->healthy = k->kill_sent = false;
 	k->last_tail = 0;
 	k->why_kill[0] = 0;
@@ -923,6 +923,8 @@ void rf_sup_tick(struct rf_supervisor *s)
 		if (tail != k->last_tail || rf_ring_writer_used(&c->ring) == 0) {
 			k->last_tail = tail;
 			k->progress_ns = now;
+			k->progress_wait_ns = 0;
+		} else if (!k->progress_wait_ns) { /* the first tick without progress */
 			k->progress_wait_ns = rf_procfs_runq_wait_ns(k->pid);
 		}
 		if (!k->healthy && (tail || c->heartbeats)) {

@@ -56,7 +56,7 @@ struct rf_sup_client {
 	uint64_t first_crash_ns; /* first crash since it was last healthy; 0 none */
 	uint64_t recover_ms;     /* last first crash -> healthy again */
 	uint64_t last_tail, progress_ns;
-	uint64_t progress_wait_ns; /* run-queue wait (schedstat) at progress_ns */
+	uint64_t progress_wait_ns; /* run-queue wait (schedstat) when progress stopped; 0 unread */
 	uint32_t incidents;      /* refused actions reported (incident.h) */
 	uint32_t incidents_logged; /* in the current minute */
 	uint64_t incident_minute_ns;
