@@ -1,6 +1,6 @@
 #!/bin/bash
 # Content pipeline timings: verify, validate and activate a bundle holding all of
-# /work/shared/sigma/rules-linux, and the store's part of returning to last known
+# SigmaHQ's rules-linux (scripts/sigma-dir.sh), and the store's part of returning to last known
 # good. Prints figures; pass/fail is not its business.
 #   bench/content.sh [BUILD_DIR]   (default $RF_BUILD, else build; run by bench/run.sh)
 # Each figure is the median of RUNS runs (default 5) of one `ringfence content ...`
@@ -11,8 +11,8 @@ build=${1:-${RF_BUILD:-build}}
 case $build in /*) ;; *) build=$top/$build ;; esac
 export RF_TOP=$top RF_BUILD=$build RF_BIN=$build/ringfence
 RUNS=${RUNS:-5}
-RULES=${RULES:-/work/shared/sigma/rules-linux}
 source "$top/tests/lib.sh" >/dev/null
+RULES=${RULES:-$RF_SIGMA_DIR/rules-linux}
 source "$top/tests/helpers/content_lib.sh"
 [ -x "$RF_BIN" ] || { echo "bench/content.sh: $RF_BIN missing: run make first" >&2; exit 1; }
 [ -d "$RULES" ] || { echo "bench/content.sh: $RULES missing" >&2; exit 1; }

@@ -3,6 +3,7 @@
 RF_TOP=${RF_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 RF_BUILD=${RF_BUILD:-$RF_TOP/build}
 RF_BIN=${RF_BIN:-$RF_BUILD/ringfence}
+RF_SIGMA_DIR=${RF_SIGMA_DIR:-$("$RF_TOP/scripts/sigma-dir.sh")}
 BENCH_TMP=$(mktemp -d /dev/shm/rf-bench.XXXXXX)
 _bench_cleanups=()
 bench_on_exit() { _bench_cleanups=("$*" "${_bench_cleanups[@]}"); }

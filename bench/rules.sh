@@ -7,7 +7,7 @@
 # as RF_BENCH_CAPTURE. Seconds per engine: RF_BENCH_SECONDS (default 5).
 set -u
 source "$(dirname "$0")/lib.sh"
-SIGMA=$RF_TOP/../shared/sigma/rules-linux
+SIGMA=${RF_SIGMA_DIR:-$RF_TOP/../shared/sigma}/rules-linux
 secs=${RF_BENCH_SECONDS:-5}
 cap=()
 [ -n "${RF_BENCH_CAPTURE:-}" ] && cap=(--capture "$RF_BENCH_CAPTURE")

@@ -6,6 +6,8 @@ set -u
 RF_TOP=${RF_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 RF_BUILD=${RF_BUILD:-$RF_TOP/build}
 RF_BIN=${RF_BIN:-$RF_BUILD/ringfence}
+# third-party Sigma rules and specification (scripts/sigma-dir.sh; empty when missing)
+RF_SIGMA_DIR=${RF_SIGMA_DIR:-$("$RF_TOP/scripts/sigma-dir.sh")}
 _tap_n=0
 _tap_failed=0
 _cleanups=()

@@ -11,6 +11,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 export RF_BIN="$top/$build/ringfence" RF_BUILD="$top/$build" RF_TOP="$top"
 export CMOCKA_MESSAGE_OUTPUT=TAP
+RF_SIGMA_DIR=$(scripts/sigma-dir.sh)
+export RF_SIGMA_DIR
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 log=$(mktemp -d /tmp/rf-tests.XXXXXX)

@@ -7,7 +7,7 @@
 # (detect_e2e.sh does the same live through `ringfence run`.)
 source "$(dirname "$0")/../lib.sh"
 need_root "detection through a live capture"
-SIGMA=$RF_TOP/../shared/sigma/rules-linux
+SIGMA=${RF_SIGMA_DIR:-$RF_TOP/../shared/sigma}/rules-linux
 # a name of our own: on the shared machine /tmp/rf-test.* directories were removed under a running test
 t=$(mktemp -d /tmp/rfdetect.XXXXXX); on_exit "rm -rf '$t'"
 tag=rfcap$$
@@ -62,7 +62,7 @@ if [ -d "$SIGMA" ]; then
 	k=$(grep -c '^{"rule_id":"[^"]*","rule_title":"[^"]*","level":"[a-z]*","tags":\[.*\],"event":{"class":' "$t/sigma.json")
 	is "every JSON line has rule_id, rule_title, level, tags and event" "$k" "$n"
 else
-	skip "SigmaHQ rules" "$SIGMA is missing"
+	skip "SigmaHQ rules" "$SIGMA is missing (set RF_SIGMA_DIR to the folder holding rules-linux)"
 fi
 
 idof() { awk '/^id:/ {print $2}' "$RF_TOP/rules/default/$1.yml"; }

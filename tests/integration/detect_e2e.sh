@@ -6,7 +6,7 @@
 # not. Then the same with the default pack. Needs root (eBPF).
 source "$(dirname "$0")/../lib.sh"
 need_root "detection end to end through ringfence run"
-SIGMA=$RF_TOP/../shared/sigma/rules-linux
+SIGMA=${RF_SIGMA_DIR:-$RF_TOP/../shared/sigma}/rules-linux
 # a name of our own: on the shared machine /tmp/rf-test.* directories were removed under a running test
 t=$(mktemp -d /tmp/rfdetect.XXXXXX); on_exit "rm -rf '$t'"
 tag=rfe2e$$
@@ -53,7 +53,7 @@ if [ -d "$SIGMA" ]; then
 	k=$(jq -c 'select(has("rule_id") and has("rule_title") and has("level") and has("tags") and (.event.class != null))' "$t/sigma.json" | grep -c .)
 	is "every line is a detection with rule_id, rule_title, level, tags and event" "$k" "$n"
 else
-	skip "SigmaHQ rules" "$SIGMA is missing"
+	skip "SigmaHQ rules" "$SIGMA is missing (set RF_SIGMA_DIR to the folder holding rules-linux)"
 fi
 
 idof() { awk '/^id:/ {print $2}' "$RF_TOP/rules/default/$1.yml"; }

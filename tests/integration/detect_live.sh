@@ -7,9 +7,9 @@
 # (detect_e2e.sh does the same through `ringfence run`.)
 source "$(dirname "$0")/../lib.sh"
 need_root "live detection through the daemon"
-SIGMA=$RF_TOP/../shared/sigma/rules-linux
+SIGMA=${RF_SIGMA_DIR:-$RF_TOP/../shared/sigma}/rules-linux
 if [ ! -d "$SIGMA" ]; then
-	skip "live detection" "$SIGMA is missing"
+	skip "live detection" "$SIGMA is missing (set RF_SIGMA_DIR to the folder holding rules-linux)"
 	done_testing
 	exit 0
 fi

@@ -5,7 +5,7 @@
 # field the event schema does not have (docs/detect.md); log-service rules are
 # reported unsupported; broken rules are reported with file and line. No root needed.
 source "$(dirname "$0")/../lib.sh"
-SIGMA=$RF_TOP/../shared/sigma/rules-linux
+SIGMA=${RF_SIGMA_DIR:-$RF_TOP/../shared/sigma}/rules-linux
 # a name of our own: on the shared machine /tmp/rf-test.* directories were removed under a running test
 t=$(mktemp -d /tmp/rfdetect.XXXXXX); on_exit "rm -rf '$t'"
 
@@ -37,7 +37,7 @@ if [ -d "$SIGMA" ]; then
 	n=$(grep -E "^unsupported .*/auditd/" <<<"$out" | grep -c "service 'auditd'")
 	is "SigmaHQ: auditd rules are unsupported, with the reason" "$n" "$(find "$SIGMA/auditd" -name '*.yml' | wc -l)"
 else
-	skip "SigmaHQ rules" "$SIGMA is missing"
+	skip "SigmaHQ rules" "$SIGMA is missing (set RF_SIGMA_DIR to the folder holding rules-linux)"
 fi
 
 cat >"$t/bad.yml" <<'YAML'

@@ -25,7 +25,18 @@
 #include "detect/synth.h"
 #include "ringfence/schema.h"
 
-#define SIGMA_DIR "../shared/sigma/rules-linux"
+/* SigmaHQ's rules: $RF_SIGMA_DIR/rules-linux (tests/run.sh sets it, scripts/sigma-dir.sh),
+ * else beside the checkout */
+static const char *sigma_dir(void)
+{
+	static char buf[4096];
+	const char *d = getenv("RF_SIGMA_DIR");
+
+	if (!d || !*d)
+		return "../shared/sigma/rules-linux";
+	snprintf(buf, sizeof(buf), "%s/rules-linux", d);
+	return buf;
+}
 #define DEFAULT_DIR "rules/default"
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -368,10 +379,10 @@ static void test_differential(void **state)
 	char cmdline[1200];
 
 	(void)state;
-	if (access(SIGMA_DIR, R_OK) == 0)
-		dirs[ndirs++] = SIGMA_DIR;
+	if (access(sigma_dir(), R_OK) == 0)
+		dirs[ndirs++] = sigma_dir();
 	else
-		fprintf(stderr, "# %s missing: differential test on the default pack only\n", SIGMA_DIR);
+		fprintf(stderr, "# %s missing: differential test on the default pack only\n", sigma_dir());
 	dirs[ndirs++] = DEFAULT_DIR;
 	hs = rf_detect_open(dirs, ndirs, RF_DETECT_HYPERSCAN, &r1);
 	nv = rf_detect_open(dirs, ndirs, RF_DETECT_NAIVE, &r2);
@@ -609,10 +620,11 @@ static void test_differential_replayed(void **state)
 	(void)state;
 	if (!f)
 		fail_msg("cannot open %s (run from the top of the tree)", REPLAYED);
-	if (access(SIGMA_DIR, R_OK) == 0)
-		dirs[ndirs++] = SIGMA_DIR;
+	if (access(sigma_dir(), R_OK) == 0)
+		dirs[ndirs++] = sigma_dir();
 	else
-		fprintf(stderr, "# %s missing: replayed differential test on the default pack only\n", SIGMA_DIR);
+		fprintf(stderr, "# %s missing: replayed differential test on the default pack only\n",
+			sigma_dir());
 	dirs[ndirs++] = DEFAULT_DIR;
 	hs = rf_detect_open(dirs, ndirs, RF_DETECT_HYPERSCAN, &r1);
 	nv = rf_detect_open(dirs, ndirs, RF_DETECT_NAIVE, &r2);
