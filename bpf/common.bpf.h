@@ -15,6 +15,7 @@ const volatile bool rf_exit_has_group_dead = 0; /* sched_process_exit passes gro
 __u64 rf_class_mask = ~0ull; /* bit (1 << class id): emit that class */
 __u64 rf_drop_hint = 0;      /* bumped on every drop: user space then reads rf_stats */
 __u32 rf_reader_sleeping = 0; /* 1: the reader is about to sleep or asleep (wake_reader) */
+__u64 rf_wake_mask = ~0ull;   /* bit (1 << class id): a record of that class wakes the reader */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -122,11 +123,18 @@ static __always_inline __u64 wakeup_flags(__u64 now)
 	return BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void wake_reader(void)
+static __always_inline void wake_reader(__u32 cls)
 {
 	void *w;
 
 	if (!*(volatile __u32 *)&rf_reader_sleeping)
+		return;
+	/* a class only the process table wants (fork and exit while nobody subscribes to
+	 * them) waits for the next wanted record or the reader's own timeout, unless the
+	 * ring is a quarter full */
+	if (!(*(volatile __u64 *)&rf_wake_mask & (1ull << (cls & 63))) &&
+	    bpf_ringbuf_query(&rf_events, BPF_RB_AVAIL_DATA) <
+		    bpf_ringbuf_query(&rf_events, BPF_RB_RING_SIZE) / 4)
 		return;
 	*(volatile __u32 *)&rf_reader_sleeping = 0;
 	w = bpf_ringbuf_reserve(&rf_events, 8, 0);
@@ -652,7 +660,7 @@ static __always_inline void submit(char *buf, __u32 off, __u16 cls, bool partial
 		return;
 	count(cls, bpf_ringbuf_output(&rf_events, buf, off & (RF_BPF_EVENT_BUF - 1),
 				      wakeup_flags(h->ts_ns)) != 0);
-	wake_reader();
+	wake_reader(cls);
 }
 
 /* The per-CPU event buffer with its fixed part of `size` bytes zeroed. */

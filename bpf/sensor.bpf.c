@@ -105,7 +105,7 @@ int BPF_PROG(rf_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	count(RF_CLASS_PROCESS_EXEC,
 	      bpf_ringbuf_output(&rf_events, buf, off & (RF_BPF_EVENT_BUF - 1),
 				 wakeup_flags(ev->hdr.ts_ns)) != 0);
-	wake_reader();
+	wake_reader(RF_CLASS_PROCESS_EXEC);
 	return 0;
 }
 
@@ -129,7 +129,7 @@ int BPF_PROG(rf_fork, struct task_struct *parent, struct task_struct *child)
 	ev->child_start_ns = BPF_CORE_READ(child, start_boottime);
 	ev->clone_flags = 0;
 	bpf_ringbuf_submit(ev, wakeup_flags(ev->hdr.ts_ns));
-	wake_reader();
+	wake_reader(RF_CLASS_PROCESS_FORK);
 	count(RF_CLASS_PROCESS_FORK, false);
 	return 0;
 }
@@ -161,7 +161,7 @@ int BPF_PROG(rf_exit, struct task_struct *task)
 	ev->signal = code & 0x7f;
 	ev->core_dumped = (code & 0x80) != 0;
 	bpf_ringbuf_submit(ev, wakeup_flags(ev->hdr.ts_ns));
-	wake_reader();
+	wake_reader(RF_CLASS_PROCESS_EXIT);
 	count(RF_CLASS_PROCESS_EXIT, false);
 	return 0;
 }
@@ -194,7 +194,7 @@ int rf_bench_emit(void *ctx)
 		fill_hdr(&ev->hdr, RF_CLASS_PROCESS_EXIT, sizeof(*ev), t);
 		ev->exit_code = i;
 		bpf_ringbuf_submit(ev, wakeup_flags(ev->hdr.ts_ns));
-		wake_reader();
+		wake_reader(RF_CLASS_PROCESS_EXIT);
 		count(RF_CLASS_PROCESS_EXIT, false);
 	}
 	return 0;

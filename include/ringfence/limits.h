@@ -30,6 +30,7 @@
 #define RF_STASH_MAX         16384u  /* syscalls in flight between sys_enter and sys_exit */
 #define RF_PATH_EXCL_MAX     8u      /* path-prefix exclusions for file events */
 #define RF_PATH_EXCL_LEN     64u     /* bytes of one path-prefix exclusion */
+#define RF_EVENTS_FLUSH_MS   5u      /* `ringfence events` to a file or pipe: output waits at most this long */
 
 /* Capture files */
 #define RF_CAPTURE_HEADER_MAX 4096u  /* bytes in a capture file header */

@@ -192,7 +192,7 @@ static int stream_main(const char *cmd, int argc, char **argv)
 	struct stream *st = calloc(1, sizeof(*st));
 	const char *file = NULL;
 	double secs = 0;
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, unflushed = 0; /* unflushed: when the first unwritten event came */
 	char why[512];
 	int c, ret = 1, err;
 
@@ -308,12 +308,26 @@ static int stream_main(const char *cmd, int argc, char **argv)
 		deadline = rf_mono_ns() + (uint64_t)(secs * 1e9);
 	while (!rf_cli_stopped()) {
 		int timeout = 200;
-		if (deadline) {
-			uint64_t now = rf_mono_ns();
-			if (now >= deadline)
+		uint64_t now = 0;
+		if (deadline || unflushed) {
+			now = rf_mono_ns();
+			if (deadline && now >= deadline)
 				break;
-			if ((deadline - now) / 1000000 < (uint64_t)timeout)
+			if (deadline && (deadline - now) / 1000000 < (uint64_t)timeout)
 				timeout = (int)((deadline - now) / 1000000) + 1;
+		}
+		/* Output not yet written goes out RF_EVENTS_FLUSH_MS after its first event at
+		 * the latest: one write for many events when they come a few a millisecond
+		 * (an exec storm wrote once per exec before), and timely still for a reader
+		 * at the other end of a pipe. A terminal gets every batch at once. */
+		if (unflushed) {
+			uint64_t due = unflushed + RF_EVENTS_FLUSH_MS * 1000000ull;
+			if (now >= due) {
+				fflush(stdout);
+				unflushed = 0;
+			} else if ((due - now) / 1000000 + 1 < (uint64_t)timeout) {
+				timeout = (int)((due - now) / 1000000) + 1;
+			}
 		}
 		err = rf_sensor_poll(s, timeout);
 		if (err == -ECANCELED)
@@ -326,8 +340,10 @@ static int stream_main(const char *cmd, int argc, char **argv)
 			rf_err("writing events: %s", strerror(-st->write_err));
 			goto out;
 		}
-		if (err > 0) /* one write per batch: timely for pipes, cheap under load */
+		if (err > 0 && st->tty)
 			fflush(stdout);
+		else if (err > 0 && !unflushed)
+			unflushed = rf_mono_ns();
 	}
 	/* Deliver everything the kernel queued before we stopped, on a signal too: a
 	 * reader that fell behind must not lose events it never counted as drops.

@@ -4,8 +4,15 @@
  * one preallocated slot array, so memory is bounded by `max` entries plus their
  * strings (each capped at the schema's limits).
  *
+ * The strings (exe, cmdline, cgroup) are reference-counted and shared: a fork's child
+ * shares its parent's, an exec keeps a string equal to the one it replaces, and the
+ * empty string is one static value. A fork then allocates nothing and an exec at most
+ * what changed (a fork+exec storm spent a tenth of the reader's time in malloc, free
+ * and copies of strings it already had).
+ *
  * Known weakness: eviction when full scans for the oldest exited entry, O(max); it
- * only happens when the table is full, which a sane host never reaches.
+ * only happens when the table is full, which a sane host never reaches. Expiry scans
+ * the slots up to the highest ever used (not all RF_PROC_TABLE_MAX), once a second.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -32,6 +39,7 @@ struct rf_proctable {
 	struct slot *slots;
 	uint32_t *buckets;
 	uint32_t max, nbuckets, free_head;
+	uint32_t hiwater; /* slots at and above this index were never used */
 	struct rf_proctable_stats st;
 };
 
@@ -69,11 +77,59 @@ struct rf_proctable *rf_proctable_new(unsigned max)
 	return t;
 }
 
+/* A shared string: the entries point at s; the count says how many. */
+struct pstr {
+	uint32_t ref;
+	char s[];
+};
+
+static char empty_str[1]; /* "", never counted or freed */
+
+static struct pstr *pstr_of(char *s)
+{
+	return (struct pstr *)(s - offsetof(struct pstr, s));
+}
+
+static void str_unref(char *s)
+{
+	struct pstr *h;
+
+	if (!s || s == empty_str)
+		return;
+	h = pstr_of(s);
+	if (--h->ref == 0)
+		free(h);
+}
+
+static char *str_ref(char *s)
+{
+	if (s && s != empty_str)
+		pstr_of(s)->ref++;
+	return s ? s : empty_str;
+}
+
+/* A new string of src cut at max - 1 bytes, or NULL when out of memory. */
+static char *str_new(const char *src, size_t max)
+{
+	size_t n = strnlen(src, max - 1);
+	struct pstr *h;
+
+	if (!n)
+		return empty_str;
+	h = malloc(sizeof(*h) + n + 1);
+	if (!h)
+		return NULL;
+	h->ref = 1;
+	memcpy(h->s, src, n);
+	h->s[n] = 0;
+	return h->s;
+}
+
 static void clear_proc(struct rf_proc *p)
 {
-	free(p->exe);
-	free(p->cmdline);
-	free(p->cgroup);
+	str_unref(p->exe);
+	str_unref(p->cmdline);
+	str_unref(p->cgroup);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -164,31 +220,42 @@ static struct rf_proc *insert(struct rf_proctable *t, uint32_t pid, uint64_t sta
 	memset(&s->p, 0, sizeof(s->p));
 	s->p.pid = pid;
 	s->p.start_ns = start_ns;
-	s->p.exe = strdup("");
-	s->p.cmdline = strdup("");
-	s->p.cgroup = strdup("");
+	s->p.exe = s->p.cmdline = s->p.cgroup = empty_str;
 	s->used = true;
+	if (idx >= t->hiwater)
+		t->hiwater = idx + 1;
 	b = bucket(t, pid);
 	s->next = t->buckets[b];
 	t->buckets[b] = idx;
 	t->st.entries++;
 	t->st.live++;
-	if (!s->p.exe || !s->p.cmdline || !s->p.cgroup) {
-		unlink_slot(t, idx);
-		return NULL;
-	}
 	return &s->p;
 }
 
-/* Replace *dst with a copy of src (cut at max bytes); keeps the old value on ENOMEM. */
+/* Replace *dst with src (cut at max bytes): kept when equal, else a new string; keeps
+ * the old value on ENOMEM. */
 static void set_str(char **dst, const char *src, size_t max)
 {
-	char *n = strndup(src ? src : "", max - 1);
+	char *n;
 
+	if (!src)
+		src = "";
+	if (!strncmp(*dst, src, max - 1) && strnlen(*dst, max) < max)
+		return;
+	n = str_new(src, max);
 	if (n) {
-		free(*dst);
+		str_unref(*dst);
 		*dst = n;
 	}
+}
+
+/* Point *dst at the string src (another entry's): shared, not copied. */
+static void share_str(char **dst, char *src)
+{
+	char *n = str_ref(src);
+
+	str_unref(*dst);
+	*dst = n;
 }
 
 /* A live entry for pid with another start time is a process that has gone (we
@@ -222,9 +289,9 @@ int rf_proctable_fork(struct rf_proctable *t, uint32_t ppid, uint64_t pstart, ui
 	par = rf_proctable_lookup(t, ppid, pstart);
 	if (par) {
 		c->uid = par->uid;
-		set_str(&c->exe, par->exe, RF_PATH_MAX);
-		set_str(&c->cmdline, par->cmdline, RF_ARGV_MAX);
-		set_str(&c->cgroup, par->cgroup, 128);
+		share_str(&c->exe, par->exe);
+		share_str(&c->cmdline, par->cmdline);
+		share_str(&c->cgroup, par->cgroup);
 	}
 	return 0;
 }
@@ -263,7 +330,7 @@ void rf_proctable_expire(struct rf_proctable *t, uint64_t now_ns)
 {
 	uint32_t i;
 
-	for (i = 0; i < t->max; i++) {
+	for (i = 0; i < t->hiwater; i++) {
 		struct rf_proc *p = &t->slots[i].p;
 		if (t->slots[i].used && p->exited_ns && p->exited_ns + RF_PROC_EXITED_TTL_NS < now_ns) {
 			unlink_slot(t, i);

@@ -23,9 +23,10 @@ struct rf_proc {
 	uint64_t start_ns;        /* boot-time ns */
 	uint64_t parent_start_ns; /* 0 when unknown */
 	uint64_t exited_ns;       /* 0 while running */
-	char *exe;                /* owned; never NULL ("" when unknown) */
-	char *cmdline;            /* argv joined with spaces; owned; never NULL */
-	char *cgroup;             /* cgroup v2 leaf name; owned; never NULL */
+	/* the table's strings, shared between entries (read-only to callers); never NULL */
+	char *exe;                /* "" when unknown */
+	char *cmdline;            /* argv joined with spaces */
+	char *cgroup;             /* cgroup v2 leaf name */
 	bool coarse;              /* start_ns came from /proc (tick resolution) */
 };
 

@@ -72,29 +72,55 @@ static size_t container_id(const char *cg, const char **id)
 	return 0;
 }
 
-static void set_named_str(struct rf_sensor *s, const struct rf_class_desc *c, const char *name,
-			  const char *v)
-{
-	int i = rf_schema_field_index(c, name);
+/* The fields normalisation reads or fills, by name, looked up once per class: a
+ * lookup by name compares strings field by field, and an exec needs seven of them, an
+ * open one. */
+static const char *const named[RF_NF_COUNT] = {
+	[RF_NF_USER] = "user",         [RF_NF_PARENT_EXE] = "parent_exe",
+	[RF_NF_PARENT_CMDLINE] = "parent_cmdline", [RF_NF_CONTAINER_ID] = "container_id",
+	[RF_NF_CGROUP] = "cgroup",     [RF_NF_EXE] = "exe",
+	[RF_NF_CMDLINE] = "cmdline",
+};
 
-	if (i >= 0 && c->fields[i].source == RF_FS_ENRICH)
-		(void)rf_event_set_str((struct rf_event_hdr *)s->buf, sizeof(s->buf), &c->fields[i],
-				       v, strlen(v));
+static const struct rf_field_desc *field_of(struct rf_sensor *s, unsigned cls, enum rf_named_field nf)
+{
+	if (cls >= RF_CLASS_COUNT)
+		return NULL;
+	if (!s->fields_known[cls]) {
+		const struct rf_class_desc *c = rf_schema_class(cls);
+		unsigned k;
+		for (k = 0; k < RF_NF_COUNT; k++) {
+			int i = rf_schema_field_index(c, named[k]);
+			s->fields[cls][k] = i < 0 ? NULL : &c->fields[i];
+		}
+		s->fields_known[cls] = true;
+	}
+	return s->fields[cls][nf];
 }
 
-static void args_joined(const struct rf_ev_process_exec *ev, char *out, size_t outsz)
+static void set_named_str(struct rf_sensor *s, unsigned cls, enum rf_named_field nf, const char *v)
+{
+	const struct rf_field_desc *f = field_of(s, cls, nf);
+
+	if (f && f->source == RF_FS_ENRICH)
+		(void)rf_event_set_str((struct rf_event_hdr *)s->buf, sizeof(s->buf), f, v, strlen(v));
+}
+
+static void args_joined(struct rf_sensor *s, const struct rf_ev_process_exec *ev, char *out,
+			size_t outsz)
 {
 	const struct rf_class_desc *c = rf_schema_class(RF_CLASS_PROCESS_EXEC);
 
-	(void)rf_event_str_copy(&ev->hdr, c, rf_schema_field(RF_CLASS_PROCESS_EXEC, "cmdline"), out,
+	(void)rf_event_str_copy(&ev->hdr, c, field_of(s, RF_CLASS_PROCESS_EXEC, RF_NF_CMDLINE), out,
 				outsz);
 }
 
-static void str_of(const struct rf_event_hdr *ev, unsigned cls, const char *name, const char **v)
+static void str_of(struct rf_sensor *s, const struct rf_event_hdr *ev, unsigned cls,
+		   enum rf_named_field nf, const char **v)
 {
 	size_t len;
 
-	if (rf_event_str(ev, rf_schema_field(cls, name), v, &len) < 0)
+	if (rf_event_str(ev, field_of(s, cls, nf), v, &len) < 0)
 		*v = "";
 }
 
@@ -114,7 +140,6 @@ void rf_sensor_account_drops(struct rf_sensor *s, unsigned cls, uint64_t n)
 int rf_sensor_deliver(struct rf_sensor *s, const void *raw, size_t len)
 {
 	struct rf_event_hdr *ev = (struct rf_event_hdr *)s->buf;
-	const struct rf_class_desc *c;
 	const char *why;
 	struct rf_proc *self;
 	uint64_t boot_ts;
@@ -125,7 +150,6 @@ int rf_sensor_deliver(struct rf_sensor *s, const void *raw, size_t len)
 		return 0;
 	}
 	memcpy(s->buf, raw, ((const struct rf_event_hdr *)raw)->size);
-	c = rf_schema_class(ev->class_id);
 	boot_ts = ev->ts_ns;
 	ev->ts_ns = (uint64_t)((int64_t)boot_ts + s->boot_to_epoch_ns);
 
@@ -137,24 +161,24 @@ int rf_sensor_deliver(struct rf_sensor *s, const void *raw, size_t len)
 		const char *exe, *cg, *cid = NULL;
 		size_t cidlen;
 
-		set_named_str(s, c, "user", user_name(s, x->uid));
+		set_named_str(s, RF_CLASS_PROCESS_EXEC, RF_NF_USER, user_name(s, x->uid));
 		par = rf_proctable_lookup(s->pt, x->ppid, x->parent_start_ns);
 		if (par) {
-			set_named_str(s, c, "parent_exe", par->exe);
-			set_named_str(s, c, "parent_cmdline", par->cmdline);
+			set_named_str(s, RF_CLASS_PROCESS_EXEC, RF_NF_PARENT_EXE, par->exe);
+			set_named_str(s, RF_CLASS_PROCESS_EXEC, RF_NF_PARENT_CMDLINE, par->cmdline);
 		} else {
 			ev->flags |= RF_EVF_NO_PARENT;
 		}
-		str_of(ev, RF_CLASS_PROCESS_EXEC, "cgroup", &cg);
+		str_of(s, ev, RF_CLASS_PROCESS_EXEC, RF_NF_CGROUP, &cg);
 		cidlen = container_id(cg, &cid);
 		if (cidlen) {
 			char idbuf[65];
 			memcpy(idbuf, cid, 64);
 			idbuf[64] = 0;
-			set_named_str(s, c, "container_id", idbuf);
+			set_named_str(s, RF_CLASS_PROCESS_EXEC, RF_NF_CONTAINER_ID, idbuf);
 		}
-		str_of(ev, RF_CLASS_PROCESS_EXEC, "exe", &exe);
-		args_joined(x, cmd, sizeof(cmd));
+		str_of(s, ev, RF_CLASS_PROCESS_EXEC, RF_NF_EXE, &exe);
+		args_joined(s, x, cmd, sizeof(cmd));
 		np.pid = ev->pid;
 		np.start_ns = ev->start_ns;
 		np.ppid = x->ppid;
@@ -176,7 +200,7 @@ int rf_sensor_deliver(struct rf_sensor *s, const void *raw, size_t len)
 		/* other classes: the acting process's executable and user, where the class has them */
 		self = rf_proctable_lookup(s->pt, ev->pid, ev->start_ns);
 		if (self)
-			set_named_str(s, c, "exe", self->exe);
+			set_named_str(s, ev->class_id, RF_NF_EXE, self->exe);
 		break;
 	}
 

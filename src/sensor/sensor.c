@@ -323,6 +323,15 @@ static uint64_t kernel_mask(uint64_t want)
 	       (1ull << RF_CLASS_PROCESS_EXIT);
 }
 
+/* The classes whose records wake a sleeping reader: those someone wants. Records the
+ * process table alone needs (fork and exit, unless asked for) wait in the ring for the
+ * next wanted record or the reader's own timeout (bpf/common.bpf.h, "Wake-ups"): an
+ * exec storm then costs one wake-up an exec, not three. */
+static uint64_t wake_mask(uint64_t want)
+{
+	return want ? want : ~0ull;
+}
+
 static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 {
 	struct btf *vmlinux;
@@ -399,6 +408,7 @@ static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 	skel->rodata->rf_exit_has_group_dead = exit_has_group_dead(vmlinux);
 	btf__free(vmlinux);
 	skel->data->rf_class_mask = kernel_mask(s->opts.class_mask);
+	skel->data->rf_wake_mask = wake_mask(s->opts.class_mask);
 	err = rf_sensor_bpf__load(skel);
 	if (err) {
 		snprintf(why, whylen, "the kernel refused the eBPF sensor (%s)%s%s", strerror(-err),
@@ -612,9 +622,11 @@ int rf_sensor_set_classes(struct rf_sensor *s, uint64_t class_mask)
 	s->opts.class_mask = class_mask;
 	if (s->skel) /* programs for newly wanted classes; they stay attached after */
 		(void)attach_for(s, class_mask ? class_mask : ~0ull, why, sizeof(why));
-	if (s->skel)
+	if (s->skel) {
 		__atomic_store_n(&s->skel->data->rf_class_mask, kernel_mask(class_mask),
 				 __ATOMIC_RELAXED);
+		__atomic_store_n(&s->skel->data->rf_wake_mask, wake_mask(class_mask), __ATOMIC_RELAXED);
+	}
 	return 0;
 }
 

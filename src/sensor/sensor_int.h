@@ -17,6 +17,18 @@ struct rf_user_cache {
 	bool used[RF_USER_CACHE_MAX];
 };
 
+/* fields normalise.c reads or fills by name (their descriptors cached per class) */
+enum rf_named_field {
+	RF_NF_USER,
+	RF_NF_PARENT_EXE,
+	RF_NF_PARENT_CMDLINE,
+	RF_NF_CONTAINER_ID,
+	RF_NF_CGROUP,
+	RF_NF_EXE,
+	RF_NF_CMDLINE,
+	RF_NF_COUNT
+};
+
 struct rf_sensor {
 	rf_sensor_cb cb;
 	void *ctx;
@@ -51,6 +63,8 @@ struct rf_sensor {
 	int stop_err;
 	struct rf_sensor_stats st;
 	struct rf_user_cache users;
+	const struct rf_field_desc *fields[RF_CLASS_COUNT][RF_NF_COUNT];
+	bool fields_known[RF_CLASS_COUNT];
 	_Alignas(8) unsigned char buf[RF_EVENT_MAX];
 };
 

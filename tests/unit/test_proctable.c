@@ -80,6 +80,40 @@ static void test_fork_inherits_then_exec_replaces(void **state)
 	rf_proctable_free(t);
 }
 
+/* Children share their parent's strings; an exec or exit of one of them, or the
+ * parent's expiry, leaves the others' strings intact (ASan sees any early free). */
+static void test_shared_strings(void **state)
+{
+	struct rf_proctable *t = rf_proctable_new(16);
+	struct rf_proc *a, *b;
+
+	exec_proc(t, 10, 100, 1, 1, "/usr/bin/bash", "bash -l");
+	assert_int_equal(rf_proctable_fork(t, 10, 100, 11, 200), 0);
+	assert_int_equal(rf_proctable_fork(t, 10, 100, 12, 300), 0);
+	a = rf_proctable_lookup(t, 11, 200);
+	b = rf_proctable_lookup(t, 12, 300);
+	assert_ptr_equal(a->exe, b->exe); /* shared, not copied */
+	exec_proc(t, 10, 100, 1, 1, "/usr/bin/zsh", "zsh"); /* the parent moves on */
+	exec_proc(t, 11, 200, 10, 100, "/usr/bin/bash", "bash -c x"); /* same exe, new args */
+	a = rf_proctable_lookup(t, 11, 200);
+	b = rf_proctable_lookup(t, 12, 300);
+	assert_string_equal(rf_proctable_lookup(t, 10, 100)->exe, "/usr/bin/zsh");
+	assert_string_equal(a->exe, "/usr/bin/bash");
+	assert_string_equal(a->cmdline, "bash -c x");
+	assert_string_equal(b->exe, "/usr/bin/bash");
+	assert_string_equal(b->cmdline, "bash -l");
+	rf_proctable_exit(t, 11, 200, 1000);
+	rf_proctable_expire(t, 1000 + RF_PROC_EXITED_TTL_NS + 1);
+	assert_null(rf_proctable_lookup(t, 11, 200));
+	b = rf_proctable_lookup(t, 12, 300);
+	assert_string_equal(b->exe, "/usr/bin/bash");
+	assert_string_equal(b->cmdline, "bash -l");
+	/* the empty string is never counted: a child of an unknown parent has it */
+	assert_int_equal(rf_proctable_fork(t, 99, 9, 13, 400), 0);
+	assert_string_equal(rf_proctable_lookup(t, 13, 400)->exe, "");
+	rf_proctable_free(t);
+}
+
 static void test_exit_and_expiry(void **state)
 {
 	struct rf_proctable *t = rf_proctable_new(16);
@@ -216,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_by_key),
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_fork_inherits_then_exec_replaces),
+		cmocka_unit_test(test_shared_strings),
 		cmocka_unit_test(test_exit_and_expiry),
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_string_limits),
