@@ -36,6 +36,11 @@ static void test_exec_json(void **state)
 	assert_true(rf_event_to_json(ev, out, sizeof(out)) > 0);
 	assert_non_null(strstr(out, "{\"class\":\"process_exec\",\"seq\":7,"));
 	assert_non_null(strstr(out, "\"ts\":\"2023-11-14T22:13:20.123456789Z\""));
+	/* every part zero-padded: 1970-01-02 03:04:05 plus 6 ns */
+	ev->ts_ns = (86400ull + 3 * 3600 + 4 * 60 + 5) * 1000000000ull + 6;
+	assert_true(rf_event_to_json(ev, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "\"ts\":\"1970-01-02T03:04:05.000000006Z\""));
+	ev->ts_ns = 1700000000123456789ull;
 	assert_non_null(strstr(out, "\"pid\":42,"));
 	assert_non_null(strstr(out, "\"ppid\":1,"));
 	assert_non_null(strstr(out, "\"uid\":1000,"));
