@@ -29,6 +29,26 @@ static void put(struct out *o, const char *s, size_t len)
 	o->p[o->n] = 0;
 }
 
+/* ,"key": */
+static void put_key(struct out *o, const char *key)
+{
+	size_t len = strlen(key);
+	char *p;
+
+	if (o->full || o->n + len + 5 > o->cap) {
+		o->full = true;
+		return;
+	}
+	p = o->p + o->n;
+	p[0] = ',';
+	p[1] = '"';
+	memcpy(p + 2, key, len);
+	p[len + 2] = '"';
+	p[len + 3] = ':';
+	p[len + 4] = 0;
+	o->n += len + 4;
+}
+
 static void putf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void putf(struct out *o, const char *fmt, ...)
 {
@@ -45,13 +65,25 @@ static void putf(struct out *o, const char *fmt, ...)
 
 static void put_u64(struct out *o, uint64_t v)
 {
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
 	char tmp[24];
 	int i = sizeof(tmp);
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) { /* two digits a step: half the divisions */
+		unsigned d = (unsigned)(v % 100) * 2;
+		v /= 100;
+		tmp[--i] = pairs[d + 1];
+		tmp[--i] = pairs[d];
+	}
+	if (v >= 10) {
+		tmp[--i] = pairs[v * 2 + 1];
+		tmp[--i] = pairs[v * 2];
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
 	put(o, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
@@ -92,6 +124,13 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return k;
 }
 
+/* bytes that stand for themselves in a JSON string: printable ASCII but '"' and '\\' */
+static const bool plain[256] = {
+	[0x20 ... 0x21] = true, /* '"' is 0x22 */
+	[0x23 ... 0x5b] = true, /* '\\' is 0x5c */
+	[0x5d ... 0x7e] = true,
+};
+
 static void esc(struct out *o, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -103,7 +142,7 @@ static void esc(struct out *o, const char *s, size_t len)
 		size_t run = i;
 
 		/* the common case: a run of printable ASCII, copied at once */
-		while (run < len && u[run] >= 0x20 && u[run] < 0x7f && u[run] != '"' && u[run] != '\\')
+		while (run < len && plain[u[run]])
 			run++;
 		if (run > i) {
 			put(o, s + i, run - i);
@@ -290,9 +329,7 @@ int rf_event_to_json(const struct rf_event_hdr *ev, char *outbuf, size_t outsz)
 	put(&o, "\"", 1);
 	for (k = 0; k < c->nfields; k++) {
 		const struct rf_field_desc *f = &c->fields[k];
-		put(&o, ",\"", 2);
-		put(&o, f->json, strlen(f->json));
-		put(&o, "\":", 2);
+		put_key(&o, f->json);
 		if (f->source == RF_FS_HEADER && f->offset == offsetof(struct rf_event_hdr, ts_ns)) {
 			ts_str(ev->ts_ns, ts, sizeof(ts), true);
 			put(&o, "\"", 1);

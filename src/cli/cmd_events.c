@@ -117,7 +117,7 @@ static int print_event(const struct rf_event_hdr *ev, void *ctx)
 		if (n < 0)
 			n = (int)strlen(st->line);
 		st->line[n] = '\n';
-		if (fwrite(st->line, 1, (size_t)n + 1, st->out) != (size_t)n + 1) {
+		if (fwrite_unlocked(st->line, 1, (size_t)n + 1, st->out) != (size_t)n + 1) {
 			st->write_err = -errno;
 			return -EPIPE;
 		}

@@ -41,6 +41,16 @@ static void test_exec_json(void **state)
 	assert_true(rf_event_to_json(ev, out, sizeof(out)) > 0);
 	assert_non_null(strstr(out, "\"ts\":\"1970-01-02T03:04:05.000000006Z\""));
 	ev->ts_ns = 1700000000123456789ull;
+	/* numbers: one digit, two, three, the largest */
+	ev->start_ns = UINT64_MAX;
+	ev->tid = 100;
+	x->gid = 10;
+	x->euid = 9;
+	assert_true(rf_event_to_json(ev, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "\"start_time\":18446744073709551615,"));
+	assert_non_null(strstr(out, "\"tid\":100,"));
+	assert_non_null(strstr(out, "\"gid\":10,"));
+	assert_non_null(strstr(out, "\"euid\":9,"));
 	assert_non_null(strstr(out, "\"pid\":42,"));
 	assert_non_null(strstr(out, "\"ppid\":1,"));
 	assert_non_null(strstr(out, "\"uid\":1000,"));
