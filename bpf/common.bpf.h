@@ -117,6 +117,12 @@ static __always_inline void count(__u32 cls, bool dropped)
  * record is left without a wake-up to come, and a reader that is awake costs the
  * writers nothing. How long the reader stays awake (it lingers while events come
  * fast) is user space's choice: src/sensor/sensor.c, rf_sensor_idle().
+ *
+ * Only records of a class somebody wants wake the reader (rf_wake_mask). Fork and exit
+ * records flow for the process table even when nobody subscribes to them; they wait in
+ * the ring, in order, for the next wanted record or the reader's own timeout, or wake
+ * the reader once the ring is a quarter full, so they can never fill it unread. An
+ * exec storm watched for execs then costs one wake-up an exec instead of three.
  */
 static __always_inline __u64 wakeup_flags(__u64 now)
 {
