@@ -231,8 +231,8 @@ int rf_proto_parse(const void *vbuf, size_t n, struct rf_msg *out, const char **
 			return bad(why, "HELLO name empty or not NUL-terminated");
 		break;
 	case RF_MSG_WELCOME:
-		if (out->u.welcome.reserved)
-			return bad(why, "WELCOME reserved field not 0");
+		if (out->u.welcome.cpu_plus_one > RF_CPU_MAX)
+			return bad(why, "WELCOME cpu beyond RF_CPU_MAX");
 		break;
 	case RF_MSG_ERROR:
 		if (out->u.error.code <= 0 || out->u.error.code >= RF_E_END || out->u.error.reserved)

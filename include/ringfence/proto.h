@@ -99,7 +99,9 @@ struct rf_msg_welcome {
 	uint64_t data_bytes;      /* ring data area; the memfd is RF_RING_HDR_BYTES + this */
 	uint64_t entitled_classes; /* bit (1 << class id) */
 	uint32_t entitled_modes;  /* RF_SUB_NOTIFY | RF_SUB_AUTH */
-	uint32_t reserved;
+	/* 1 + the CPU the daemon's event loop is pinned to (`daemon --cpu N`), at most
+	 * RF_CPU_MAX; 0: not pinned (was `reserved`, always 0) */
+	uint32_t cpu_plus_one;
 };
 
 struct rf_msg_error {

@@ -67,6 +67,13 @@ struct rf_client_opts {
  * task's slice to end. Changes that thread's scheduling (sched_setattr(2)) for
  * good; without kernel support rf_client_open() fails with -EOPNOTSUPP. */
 #define RF_CLIENT_SHORT_SLICE 0x1u
+/* Run the thread that calls rf_client_open() on the CPU the daemon is pinned to
+ * (`ringfence daemon --cpu N`; sched_setaffinity(2) of that thread, for good). The
+ * daemon's wake-up of the client is then a hand-off on one CPU instead of an
+ * inter-processor wake-up; with daemon and client under SCHED_FIFO at the same
+ * priority the client runs as soon as the daemon waits again (docs/client-api.md,
+ * "Latency"). A daemon that is not pinned: rf_client_open() fails with -ENXIO. */
+#define RF_CLIENT_NEAR_DAEMON 0x2u
 
 /*
  * Connect to the daemon and identify as opts->name. On success *ret is a new client

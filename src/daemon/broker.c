@@ -24,6 +24,7 @@ int rf_broker_init(struct rf_broker *b, struct rf_manifests *ms, const char *con
 	unsigned i;
 
 	memset(b, 0, sizeof(*b));
+	b->cpu = -1;
 	b->manifests = *ms;
 	memset(ms, 0, sizeof(*ms));
 	snprintf(b->config_dir, sizeof(b->config_dir), "%s", config_dir ? config_dir : "");
@@ -467,6 +468,7 @@ static size_t do_hello(struct rf_broker *b, struct rf_conn *c, const struct rf_m
 	w->data_bytes = c->ring.size;
 	w->entitled_classes = man->classes;
 	w->entitled_modes = man->modes;
+	w->cpu_plus_one = b->cpu >= 0 ? (uint32_t)b->cpu + 1 : 0;
 	fds[0] = rf_ring_writer_take_memfd(&c->ring);
 	fds[1] = c->ring.efd;
 	*nfds = 2;

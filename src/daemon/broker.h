@@ -103,6 +103,7 @@ struct rf_broker {
 	struct rf_manifests manifests;
 	struct rf_supervisor *sup; /* NULL: no supervisor (tests) */
 	bool safe_mode;            /* only `vendor = platform` clients are admitted */
+	int cpu;                   /* the CPU the daemon is pinned to (--cpu), -1: none */
 	char config_dir[512];
 	struct rf_conn *conns[RF_CLIENTS_MAX + RF_CTL_PENDING_MAX];
 	size_t nconns;
