@@ -4,7 +4,7 @@
  *   rf_authclient --socket S --name N [--classes auth_exec,auth_open]
  *     --mode allow|hang|crash|notify [--deny SUBSTR] [--cache] [--crash-after N]
  *     [--ready FILE] [--open PATH] [--rule PROTO,ADDR/PREFIX,PORT,DIR]...
- *     [--mute PREFIX] [--mute-on-usr1 PREFIX] [--delay-ms N]
+ *     [--mute PREFIX] [--mute-on-usr1 PREFIX] [--delay-ms N] [--near-daemon]
  * allow: answer every request at once: deny when the path contains SUBSTR, else
  *   allow (cacheable with --cache).
  * hang: subscribe with AUTH and never answer (reads nothing).
@@ -20,6 +20,7 @@
  *   PREFIX: do so at SIGUSR1 and then print "muted" (the cache-flush tests).
  * --delay-ms N: mode allow answers each request N ms after reading it (and prints
  *   "asked" when it reads one).
+ * --near-daemon: open with RF_CLIENT_NEAR_DAEMON (run on the daemon's CPU).
  * Touches --ready once subscribed. Exit 0 on SIGTERM/EOF, 1 on error.
  */
 #include <errno.h>
@@ -46,7 +47,8 @@ int main(int argc, char **argv)
 		{"socket", 1, 0, 's'}, {"name", 1, 0, 'n'}, {"classes", 1, 0, 'c'},
 		{"mode", 1, 0, 'm'}, {"deny", 1, 0, 'd'}, {"cache", 0, 0, 'C'},
 		{"crash-after", 1, 0, 'k'}, {"ready", 1, 0, 'r'}, {"open", 1, 0, 'o'}, {"rule", 1, 0, 'R'},
-		{"mute", 1, 0, 'M'}, {"mute-on-usr1", 1, 0, 'U'}, {"delay-ms", 1, 0, 'D'}, {0},
+		{"mute", 1, 0, 'M'}, {"mute-on-usr1", 1, 0, 'U'}, {"delay-ms", 1, 0, 'D'},
+		{"near-daemon", 0, 0, 'N'}, {0},
 	};
 	struct rf_client_opts o = {.size = sizeof(o), .abi_version = RF_ABI_VERSION};
 	struct rf_client *c = NULL;
@@ -75,6 +77,7 @@ int main(int argc, char **argv)
 		case 'M': mute = optarg; break;
 		case 'U': mute_usr1 = optarg; break;
 		case 'D': delay_ms = strtol(optarg, NULL, 10); break;
+		case 'N': o.flags |= RF_CLIENT_NEAR_DAEMON; break;
 		default: return 2;
 		}
 	}
