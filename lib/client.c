@@ -426,6 +426,16 @@ int rf_client_verdict(struct rf_client *c, uint64_t request_id, bool allow, bool
 	return 0;
 }
 
+int rf_client_clear_cache(struct rf_client *c)
+{
+	struct rf_msg_hdr m;
+
+	if (!c)
+		return -EINVAL;
+	hdr_init(c, &m, RF_MSG_CLEAR_CACHE, sizeof(m));
+	return simple_call(c, &m, sizeof(m));
+}
+
 int rf_client_net_deny(struct rf_client *c, const struct rf_net_rule *r)
 {
 	struct rf_msg_netrule m;

@@ -15,7 +15,7 @@ static const char *const type_names[RF_MSG_TYPE_END] = {
 	[RF_MSG_STATUS] = "STATUS",	  [RF_MSG_VERDICT] = "VERDICT", [RF_MSG_NETRULE] = "NETRULE",
 	[RF_MSG_HEARTBEAT] = "HEARTBEAT", [RF_MSG_AUTH_TEST] = "AUTH_TEST",
 	[RF_MSG_AUTH_RESULT] = "AUTH_RESULT", [RF_MSG_RECENT_REQ] = "RECENT_REQ",
-	[RF_MSG_RECENT] = "RECENT",
+	[RF_MSG_RECENT] = "RECENT",	  [RF_MSG_CLEAR_CACHE] = "CLEAR_CACHE",
 };
 
 static const char *const error_names[RF_E_END] = {
@@ -182,6 +182,7 @@ int rf_proto_parse(const void *vbuf, size_t n, struct rf_msg *out, const char **
 	case RF_MSG_STATUS_REQ:
 	case RF_MSG_HEARTBEAT:
 	case RF_MSG_RECENT_REQ:
+	case RF_MSG_CLEAR_CACHE:
 		fixed = sizeof(struct rf_msg_hdr);
 		break;
 	case RF_MSG_RECENT:

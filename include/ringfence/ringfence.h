@@ -115,6 +115,16 @@ int rf_client_subscribe(struct rf_client *c, uint64_t classes, uint32_t modes);
 int rf_client_verdict(struct rf_client *c, uint64_t request_id, bool allow, bool cacheable);
 
 /*
+ * Forget every cached verdict, in the daemon and in the kernel (docs/auth.md,
+ * "Verdict cache"): for a client whose policy changed, so that the next operation on
+ * any file is asked again. It drops the cached verdicts of all AUTH clients alike
+ * (a cached verdict is the combination of all of theirs). Blocks for the daemon's
+ * reply. Returns 0, -EACCES when the client's manifest has no AUTH mode, -EPIPE when
+ * the daemon is gone.
+ */
+int rf_client_clear_cache(struct rf_client *c);
+
+/*
  * Next event. Returns 1 and points *ev at the event inside the ring (zero-copy;
  * validated with rf_event_validate(); read-only), 0 when none came within timeout_ms
  * (0: do not wait; -1: wait forever), or -errno: -EBADMSG when the ring is corrupt

@@ -692,6 +692,7 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 	case RF_MSG_MUTE:
 	case RF_MSG_INVERT:
 	case RF_MSG_STATS_REQ:
+	case RF_MSG_CLEAR_CACHE:
 	case RF_MSG_VERDICT:
 	case RF_MSG_NETRULE:
 	case RF_MSG_HEARTBEAT:
@@ -735,6 +736,16 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 		return reply_ok(out, id);
 	case RF_MSG_STATS_REQ:
 		return do_stats(b, c, id, out);
+	case RF_MSG_CLEAR_CACHE:
+		/* only a client whose verdicts can be cached may drop them: anyone else
+		 * could make every request a round trip to the clients again */
+		if (!(c->man.modes & RF_SUB_AUTH))
+			return reply_error(out, id, RF_E_NOT_ENTITLED,
+					   "manifest '%s' has no AUTH mode: no verdicts of its own to forget",
+					   c->man.name);
+		if (b->auth.forget)
+			b->auth.forget(b->auth.ctx);
+		return reply_ok(out, id);
 	case RF_MSG_VERDICT: /* no reply (proto.h) */
 		if (b->auth.verdict)
 			b->auth.verdict(b->auth.ctx, c, &m.u.verdict);
