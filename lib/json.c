@@ -189,9 +189,23 @@ static void ip_str(const unsigned char *a, char *buf, size_t sz)
 {
 	static const unsigned char v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-	if (!memcmp(a, v4, 12))
+	if (!memcmp(a, v4, 12) && sz >= INET_ADDRSTRLEN) {
+		/* dotted quad by hand: glibc's inet_ntop formats IPv4 with sprintf, a fifth
+		 * of the cost of a connect event's JSON */
+		char *p = buf;
+		int i;
+		for (i = 12; i < 16; i++) {
+			unsigned v = a[i];
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 15 ? '.' : 0;
+		}
+	} else if (!memcmp(a, v4, 12)) {
 		inet_ntop(AF_INET, a + 12, buf, (socklen_t)sz);
-	else
+	} else
 		inet_ntop(AF_INET6, a, buf, (socklen_t)sz);
 }
 

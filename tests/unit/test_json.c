@@ -109,6 +109,16 @@ static void test_other_classes(void **state)
 	assert_non_null(strstr(out, "\"daddr\":\"127.0.0.1\""));
 	assert_non_null(strstr(out, "\"dport\":443"));
 	assert_non_null(strstr(out, "\"result\":-111"));
+	/* octets of one, two and three digits, and the extremes */
+	memcpy(n->daddr, "\0\0\0\0\0\0\0\0\0\0\xff\xff\xc0\xa8\x0a\x05", 16);
+	assert_true(rf_event_to_json(ev, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "\"daddr\":\"192.168.10.5\""));
+	memcpy(n->daddr, "\0\0\0\0\0\0\0\0\0\0\xff\xff\xff\xff\xff\xff", 16);
+	assert_true(rf_event_to_json(ev, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "\"daddr\":\"255.255.255.255\""));
+	memcpy(n->daddr, "\0\0\0\0\0\0\0\0\0\0\xff\xff\0\0\0\0", 16);
+	assert_true(rf_event_to_json(ev, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "\"daddr\":\"0.0.0.0\""));
 	memcpy(n->daddr, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16); /* IPv6 */
 	assert_true(rf_event_to_json(ev, out, sizeof(out)) > 0);
 	assert_non_null(strstr(out, "\"daddr\":\"2001:db8::1\""));
