@@ -27,7 +27,6 @@
 #define RF_SENSOR_PROGS_MAX  160u    /* programs in the sensor's BPF object */
 #define RF_SENSOR_NAP_PER_MS 200u       /* records within 1 ms (200,000/s): the reader naps and polls instead of being woken */
 #define RF_SENSOR_NAP_US     50u     /* ... for this long (the most a record then waits) */
-#define RF_SENSOR_RELEASE_BYTES (256u << 10) /* the reader gives ring space back at least this often */
 #define RF_STASH_MAX         16384u  /* syscalls in flight between sys_enter and sys_exit */
 #define RF_PATH_EXCL_MAX     8u      /* path-prefix exclusions for file events */
 #define RF_PATH_EXCL_LEN     64u     /* bytes of one path-prefix exclusion */

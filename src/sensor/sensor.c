@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -427,26 +426,23 @@ static int bpf_open(struct rf_sensor *s, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot map the eBPF ring buffer: %s", strerror(-err));
 		return err;
 	}
-	/* The ring, mapped as libbpf maps it (consumer page writable; producer page and the
-	 * data twice, read-only), for ring_consume() and rf_sensor_idle(). */
+	/* the consumer and producer positions, read-only, for rf_sensor_idle() */
 	s->rb_pagesz = (size_t)sysconf(_SC_PAGESIZE);
-	s->rb_size = bpf_map__max_entries(skel->maps.rf_events);
-	void *c = mmap(NULL, s->rb_pagesz, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       bpf_map__fd(skel->maps.rf_events), 0);
-	void *p = mmap(NULL, s->rb_pagesz + 2 * s->rb_size, PROT_READ, MAP_SHARED,
-		       bpf_map__fd(skel->maps.rf_events), (off_t)s->rb_pagesz);
+	void *c = mmap(NULL, s->rb_pagesz, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.rf_events), 0);
+	void *p = mmap(NULL, s->rb_pagesz, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.rf_events),
+		       (off_t)s->rb_pagesz);
 	if (c == MAP_FAILED || p == MAP_FAILED) {
 		err = -errno;
 		if (c != MAP_FAILED)
 			munmap(c, s->rb_pagesz);
 		if (p != MAP_FAILED)
-			munmap(p, s->rb_pagesz + 2 * s->rb_size);
-		snprintf(why, whylen, "cannot map the eBPF ring buffer: %s", strerror(-err));
+			munmap(p, s->rb_pagesz);
+		snprintf(why, whylen, "cannot map the eBPF ring buffer's positions: %s",
+			 strerror(-err));
 		return err;
 	}
 	s->rb_cons = c;
 	s->rb_prod = p;
-	s->rb_data = (const unsigned char *)p + s->rb_pagesz;
 	return 0;
 }
 
@@ -455,57 +451,8 @@ static void unmap_positions(struct rf_sensor *s)
 	if (s->rb_cons)
 		munmap((void *)s->rb_cons, s->rb_pagesz);
 	if (s->rb_prod)
-		munmap((void *)s->rb_prod, s->rb_pagesz + 2 * s->rb_size);
-	s->rb_cons = NULL;
-	s->rb_prod = NULL;
-	s->rb_data = NULL;
-}
-
-/*
- * Read every committed record (what libbpf's ring_buffer__consume does), but give the
- * space back to the writers once per RF_SENSOR_RELEASE_BYTES and at the end of the
- * batch, not after every record: the writers read the consumer position on every
- * reservation, and a reader that stored it per record pulled that cache line away
- * from the writing CPU once per event. Returns the records delivered, or the
- * callback's error (the record that returned it counts as read).
- */
-static int ring_consume(struct rf_sensor *s)
-{
-	uint64_t mask = s->rb_size - 1, cons = __atomic_load_n(s->rb_cons, __ATOMIC_RELAXED);
-	uint64_t released = cons, prod;
-	int n = 0, err;
-	bool more;
-
-	do {
-		more = false;
-		prod = __atomic_load_n(s->rb_prod, __ATOMIC_ACQUIRE);
-		while (cons < prod) {
-			const uint32_t *hdr = (const uint32_t *)(s->rb_data + (cons & mask));
-			uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
-
-			if (len & BPF_RINGBUF_BUSY_BIT)
-				goto out; /* being written: the rest comes after it */
-			cons += (((uint64_t)(len & ~BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ) + 7) & ~7ull;
-			more = true;
-			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
-				err = on_sample(s, (void *)(hdr + 2), len);
-				if (err < 0) {
-					__atomic_store_n(s->rb_cons, cons, __ATOMIC_RELEASE);
-					return err;
-				}
-				if (n < INT32_MAX)
-					n++;
-			}
-			if (cons - released >= RF_SENSOR_RELEASE_BYTES) {
-				__atomic_store_n(s->rb_cons, cons, __ATOMIC_RELEASE);
-				released = cons;
-			}
-		}
-	} while (more);
-out:
-	if (cons != released)
-		__atomic_store_n(s->rb_cons, cons, __ATOMIC_RELEASE);
-	return n;
+		munmap((void *)s->rb_prod, s->rb_pagesz);
+	s->rb_cons = s->rb_prod = NULL;
 }
 
 /* Anything in the ring: a record, or one still being written. */
@@ -632,15 +579,10 @@ int rf_sensor_poll(struct rf_sensor *s, int timeout_ms)
 	/* Writers wake us only when we said we sleep (rf_sensor_idle; bpf/common.bpf.h,
 	 * "Wake-ups"): no record waits for a timer. Not waiting at all, read what is
 	 * there without the epoll round trip. */
-	n = ring_consume(s);
+	n = ring_buffer__consume(s->rb);
 	if (n == 0 && timeout_ms != 0 && !rf_sensor_idle(s)) {
-		struct epoll_event ev;
-		n = epoll_wait(ring_buffer__epoll_fd(s->rb), &ev, 1, timeout_ms);
+		n = ring_buffer__poll(s->rb, timeout_ms);
 		rf_sensor_awake(s);
-		if (n < 0)
-			n = -errno;
-		else if (n > 0)
-			n = ring_consume(s);
 	}
 	if (n >= 0)
 		s->last_batch = n;

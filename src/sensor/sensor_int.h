@@ -37,10 +37,8 @@ struct rf_sensor {
 	/* eBPF */
 	struct rf_sensor_bpf *skel;
 	struct ring_buffer *rb;
-	volatile uint64_t *rb_cons;       /* the ring's consumer position (ours to write) */
-	const volatile uint64_t *rb_prod; /* its producer position, followed by the data */
-	const unsigned char *rb_data;     /* the data, mapped twice in a row */
-	size_t rb_pagesz, rb_size;
+	const volatile uint64_t *rb_cons, *rb_prod; /* the ring's positions (read-only maps) */
+	size_t rb_pagesz;
 	int last_batch;             /* records the last poll delivered */
 	uint64_t win_start_ns;      /* records counted in a window of 1 ms from here */
 	unsigned win_count;
