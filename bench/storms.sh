@@ -1,6 +1,7 @@
 #!/bin/bash
 # Syscall storms, each with no monitoring, with ringfence delivering every event to a
-# consumer (`ringfence events --json`, output on tmpfs), with auditd (equivalent
+# consumer (`ringfence events --json`, output on tmpfs; it runs as a SCHED_BATCH task,
+# its default: docs/sensor.md, "The reader's own cost"), with auditd (equivalent
 # rules, logging to its file) and with bpftrace (printing each event), side by side
 # in interleaved rounds.
 #
