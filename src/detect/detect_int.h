@@ -61,6 +61,8 @@ struct atom {
 	bool lazy;     /* matcher: a pattern that is not scanned but evaluated on demand */
 	bool lit;      /* matcher: one plain literal (in the class's literal databases) */
 	bool anchored; /* matcher: a literal anchored at one end (in the tries of anchor.c) */
+	bool walked;   /* matcher: lazy, but in the tries of a field walked on every event of
+			* each class that uses it: its bit is its value, as for a trigger */
 	char *lit_s;    /* lazy unanchored literal: its bytes (lowercase unless cased), for
 			 * the direct search of rf_detect_find_lit_ */
 	uint32_t lit_len;
