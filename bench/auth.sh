@@ -5,7 +5,10 @@
 #   not cache" (every operation is a real round trip to the clients); the same 2
 #   subscribed to auth_exec only (an exec is then one request, not two); 2 clients whose
 #   verdicts are cached with the kernel cache off (hits in the daemon's cache) and on
-#   (hits in the kernel: fanotify ignore marks).
+#   (hits in the kernel: fanotify ignore marks); 2 clients that answer at once with the
+#   daemon under --sched fifo --cpu N (the last CPU) and the clients under SCHED_FIFO
+#   on that CPU (RF_CLIENT_NEAR_DAEMON): requests and verdicts are handed over on one
+#   CPU instead of waking other CPUs (docs/client-api.md, "Latency").
 # Noise: the operations are interleaved (auth_lat does one of each configuration per
 # round, in rotating order), so a burst of load from elsewhere falls on all alike;
 # +p50 is the median of the paired differences from the baseline of the same round,
@@ -47,10 +50,12 @@ fi
 # config k: label, AUTH clients, client args, daemon args
 LABEL=("no monitoring" "daemon, 0 AUTH clients" "1 AUTH client, answers at once"
 	"2 AUTH clients, answer at once" "2 clients, exec only, at once" "2 clients, daemon-cache hits"
-	"2 clients, kernel-cache hits")
-NCL=(0 0 1 2 2 2 2)
-CARGS=("" "" "" "" "--classes auth_exec" "--cache" "--cache")
-DARGS=("" "" "" "" "" "--auth-no-kernel-cache" "")
+	"2 clients, kernel-cache hits" "2 at once, FIFO, near daemon")
+NEAR=$(( $(nproc) - 1 ))
+NCL=(0 0 1 2 2 2 2 2)
+CARGS=("" "" "" "" "--classes auth_exec" "--cache" "--cache" "--near-daemon")
+DARGS=("" "" "" "" "" "--auth-no-kernel-cache" "" "--sched fifo --cpu $NEAR")
+CRT=("" "" "" "" "" "" "" "chrt -f 1")
 NC=${#LABEL[@]}
 for ((k = 0; k < NC; k++)); do
 	mkdir -p "$T/m$k"
@@ -77,7 +82,7 @@ for ((k = 1; k < NC; k++)); do
 	for _ in $(seq 100); do [ -S "$T/s$k" ] && break; sleep 0.05; done
 	for ((i = 1; i <= NCL[k]; i++)); do
 		# shellcheck disable=SC2086
-		"${RT[@]}" "$AC" --socket "$T/s$k" --name a --mode allow --classes auth_exec,auth_open \
+		"${RT[@]}" ${CRT[$k]} "$AC" --socket "$T/s$k" --name a --mode allow --classes auth_exec,auth_open \
 			--ready "$T/r$k.$i" ${CARGS[$k]} &
 		bench_on_exit "kill $!"
 		for _ in $(seq 100); do [ -e "$T/r$k.$i" ] && break; sleep 0.05; done

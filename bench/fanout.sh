@@ -8,7 +8,9 @@
 # daemon woken -> read -> fan-out and wake-up -> client), in three configurations:
 # the default (`ringfence daemon` as `make run` starts it: --sched slice; a plain
 # client), a client that asks for a short slice and polls 50 us before sleeping, and
-# daemon and client under SCHED_FIFO. The machine's own timer wake-up latency is
+# daemon and client under SCHED_FIFO, and the same with the daemon pinned to one CPU
+# (--cpu) and the client on that CPU (RF_CLIENT_NEAR_DAEMON: the daemon hands each batch
+# to the client without a cross-CPU wake-up). The machine's own timer wake-up latency is
 # printed beside them: no hop can be faster than that.
 #   bench/fanout.sh [BUILD_DIR]      (default $RF_BUILD, else build) needs root (manifests identify clients as root)
 # Environment: RF_BENCH_RING (ring per client, default 4M), RF_BENCH_COUNT (events
@@ -165,3 +167,6 @@ echo "   (10,000 events/s) on the same CPUs; load average $(cut -d' ' -f1-3 /pro
 live "default (daemon --sched slice; client plain)" "" "" ""
 live "client RF_CLIENT_SHORT_SLICE, spin_us 50" "" "" "--short-slice --spin-us 50"
 live "daemon --sched fifo, client under chrt -f 1" "--sched fifo" "chrt -f 1" ""
+near=$(( $(nproc) - 1 ))
+live "daemon --sched fifo --cpu $near, client chrt -f 1, RF_CLIENT_NEAR_DAEMON" "--sched fifo --cpu $near" \
+	"chrt -f 1" "--near-daemon"

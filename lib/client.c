@@ -217,6 +217,28 @@ static int short_slice(void)
 	return 0;
 }
 
+/* RF_CLIENT_NEAR_DAEMON: pin the calling thread to the daemon's CPU (WELCOME's
+ * cpu_plus_one, 0 when the daemon is not pinned). */
+static int near_daemon(uint32_t cpu_plus_one, char *why, size_t whylen)
+{
+	cpu_set_t one;
+
+	if (!cpu_plus_one) {
+		set_why(why, whylen, "%s%s", "rf_client_open: RF_CLIENT_NEAR_DAEMON: the daemon is not ",
+			"pinned to a CPU (start it with --cpu N)");
+		return -ENXIO;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(cpu_plus_one - 1, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) < 0) {
+		int e = errno;
+		set_why(why, whylen, "rf_client_open: RF_CLIENT_NEAR_DAEMON: sched_setaffinity: %s%s",
+			strerror(e), "");
+		return -e;
+	}
+	return 0;
+}
+
 int rf_client_open(const struct rf_client_opts *opts, struct rf_client **ret, char *why,
 		   size_t whylen)
 {
@@ -245,7 +267,7 @@ int rf_client_open(const struct rf_client_opts *opts, struct rf_client **ret, ch
 		return -EINVAL;
 	}
 	if ((OPT_HAS(opts, spin_us) && opts->spin_us > RF_CLIENT_SPIN_MAX_US) ||
-	    (OPT_HAS(opts, flags) && (opts->flags & ~RF_CLIENT_SHORT_SLICE)) ||
+	    (OPT_HAS(opts, flags) && (opts->flags & ~(RF_CLIENT_SHORT_SLICE | RF_CLIENT_NEAR_DAEMON))) ||
 	    (OPT_HAS(opts, reserved) && opts->reserved)) {
 		set_why(why, whylen, "%s%s", "rf_client_open: spin_us above RF_CLIENT_SPIN_MAX_US, ",
 			"unknown flags or reserved not 0");
@@ -327,6 +349,11 @@ int rf_client_open(const struct rf_client_opts *opts, struct rf_client **ret, ch
 		set_why(why, whylen, "bad ring from the daemon: %s%s", rwhy, "");
 		goto fail;
 	}
+	if (OPT_HAS(opts, flags) && (opts->flags & RF_CLIENT_NEAR_DAEMON)) {
+		r = near_daemon(reply.u.welcome.cpu_plus_one, why, whylen);
+		if (r < 0)
+			goto fail;
+	}
 	c->entitled_classes = reply.u.welcome.entitled_classes;
 	c->entitled_modes = reply.u.welcome.entitled_modes;
 	*ret = c;
@@ -397,6 +424,16 @@ int rf_client_verdict(struct rf_client *c, uint64_t request_id, bool allow, bool
 	if (send(c->sock, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
 		return errno == EPIPE || errno == ECONNRESET ? -EPIPE : -errno;
 	return 0;
+}
+
+int rf_client_clear_cache(struct rf_client *c)
+{
+	struct rf_msg_hdr m;
+
+	if (!c)
+		return -EINVAL;
+	hdr_init(c, &m, RF_MSG_CLEAR_CACHE, sizeof(m));
+	return simple_call(c, &m, sizeof(m));
 }
 
 int rf_client_net_deny(struct rf_client *c, const struct rf_net_rule *r)

@@ -15,7 +15,7 @@ static const char *const type_names[RF_MSG_TYPE_END] = {
 	[RF_MSG_STATUS] = "STATUS",	  [RF_MSG_VERDICT] = "VERDICT", [RF_MSG_NETRULE] = "NETRULE",
 	[RF_MSG_HEARTBEAT] = "HEARTBEAT", [RF_MSG_AUTH_TEST] = "AUTH_TEST",
 	[RF_MSG_AUTH_RESULT] = "AUTH_RESULT", [RF_MSG_RECENT_REQ] = "RECENT_REQ",
-	[RF_MSG_RECENT] = "RECENT",
+	[RF_MSG_RECENT] = "RECENT",	  [RF_MSG_CLEAR_CACHE] = "CLEAR_CACHE",
 };
 
 static const char *const error_names[RF_E_END] = {
@@ -182,6 +182,7 @@ int rf_proto_parse(const void *vbuf, size_t n, struct rf_msg *out, const char **
 	case RF_MSG_STATUS_REQ:
 	case RF_MSG_HEARTBEAT:
 	case RF_MSG_RECENT_REQ:
+	case RF_MSG_CLEAR_CACHE:
 		fixed = sizeof(struct rf_msg_hdr);
 		break;
 	case RF_MSG_RECENT:
@@ -231,8 +232,8 @@ int rf_proto_parse(const void *vbuf, size_t n, struct rf_msg *out, const char **
 			return bad(why, "HELLO name empty or not NUL-terminated");
 		break;
 	case RF_MSG_WELCOME:
-		if (out->u.welcome.reserved)
-			return bad(why, "WELCOME reserved field not 0");
+		if (out->u.welcome.cpu_plus_one > RF_CPU_MAX)
+			return bad(why, "WELCOME cpu beyond RF_CPU_MAX");
 		break;
 	case RF_MSG_ERROR:
 		if (out->u.error.code <= 0 || out->u.error.code >= RF_E_END || out->u.error.reserved)

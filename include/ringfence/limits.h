@@ -198,6 +198,7 @@
 #define RF_SCHED_SLICE_NS    100000u /* daemon --sched slice: the shortest slice Linux allows (EEVDF) */
 #define RF_CLIENT_SPIN_MAX_US 1000u  /* rf_client_opts.spin_us at most */
 #define RF_CLIENT_SLICE_NS   100000u /* RF_CLIENT_SHORT_SLICE: the shortest slice Linux allows */
+#define RF_CPU_MAX           1024u   /* daemon --cpu N: N below this (glibc's CPU_SETSIZE) */
 #define RF_LAT_TRACE_MAX     1000000u /* events the daemon's --latency-trace keeps */
 
 #endif /* RINGFENCE_LIMITS_H */

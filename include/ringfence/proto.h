@@ -58,6 +58,7 @@ enum rf_msg_type {
 	RF_MSG_AUTH_RESULT = 16, /* ... their verdicts, after the last answer or the deadline */
 	RF_MSG_RECENT_REQ = 17, /* root: the daemon's recording of the last N seconds */
 	RF_MSG_RECENT = 18,     /* ... its figures, the capture file as a descriptor */
+	RF_MSG_CLEAR_CACHE = 19, /* an AUTH client: forget every cached verdict; reply OK */
 	RF_MSG_TYPE_END
 };
 
@@ -99,7 +100,9 @@ struct rf_msg_welcome {
 	uint64_t data_bytes;      /* ring data area; the memfd is RF_RING_HDR_BYTES + this */
 	uint64_t entitled_classes; /* bit (1 << class id) */
 	uint32_t entitled_modes;  /* RF_SUB_NOTIFY | RF_SUB_AUTH */
-	uint32_t reserved;
+	/* 1 + the CPU the daemon's event loop is pinned to (`daemon --cpu N`), at most
+	 * RF_CPU_MAX; 0: not pinned (was `reserved`, always 0) */
+	uint32_t cpu_plus_one;
 };
 
 struct rf_msg_error {
@@ -331,8 +334,8 @@ struct rf_msg_status {
 #define RF_STATUS_CGROUP_CPU  0x10u /* ... with cpu.max */
 #define RF_STATUS_CGROUP_MEM  0x20u /* ... with memory.max */
 
-/* RF_MSG_OK, RF_MSG_STATS_REQ, RF_MSG_STATUS_REQ, RF_MSG_HEARTBEAT, RF_MSG_RECENT_REQ:
- * the header alone. */
+/* RF_MSG_OK, RF_MSG_STATS_REQ, RF_MSG_STATUS_REQ, RF_MSG_HEARTBEAT, RF_MSG_RECENT_REQ,
+ * RF_MSG_CLEAR_CACHE: the header alone. */
 
 /* A parsed message: the header, the fixed part of its type copied into aligned
  * storage, and for MUTE the path (pointing into the caller's buffer). */

@@ -67,6 +67,13 @@ struct rf_client_opts {
  * task's slice to end. Changes that thread's scheduling (sched_setattr(2)) for
  * good; without kernel support rf_client_open() fails with -EOPNOTSUPP. */
 #define RF_CLIENT_SHORT_SLICE 0x1u
+/* Run the thread that calls rf_client_open() on the CPU the daemon is pinned to
+ * (`ringfence daemon --cpu N`; sched_setaffinity(2) of that thread, for good). The
+ * daemon's wake-up of the client is then a hand-off on one CPU instead of an
+ * inter-processor wake-up; with daemon and client under SCHED_FIFO at the same
+ * priority the client runs as soon as the daemon waits again (docs/client-api.md,
+ * "Latency"). A daemon that is not pinned: rf_client_open() fails with -ENXIO. */
+#define RF_CLIENT_NEAR_DAEMON 0x2u
 
 /*
  * Connect to the daemon and identify as opts->name. On success *ret is a new client
@@ -106,6 +113,16 @@ int rf_client_subscribe(struct rf_client *c, uint64_t classes, uint32_t modes);
  * Returns 0, -EINVAL (request_id 0), -EPIPE when the daemon is gone.
  */
 int rf_client_verdict(struct rf_client *c, uint64_t request_id, bool allow, bool cacheable);
+
+/*
+ * Forget every cached verdict, in the daemon and in the kernel (docs/auth.md,
+ * "Verdict cache"): for a client whose policy changed, so that the next operation on
+ * any file is asked again. It drops the cached verdicts of all AUTH clients alike
+ * (a cached verdict is the combination of all of theirs). Blocks for the daemon's
+ * reply. Returns 0, -EACCES when the client's manifest has no AUTH mode, -EPIPE when
+ * the daemon is gone.
+ */
+int rf_client_clear_cache(struct rf_client *c);
 
 /*
  * Next event. Returns 1 and points *ev at the event inside the ring (zero-copy;

@@ -24,6 +24,7 @@ int rf_broker_init(struct rf_broker *b, struct rf_manifests *ms, const char *con
 	unsigned i;
 
 	memset(b, 0, sizeof(*b));
+	b->cpu = -1;
 	b->manifests = *ms;
 	memset(ms, 0, sizeof(*ms));
 	snprintf(b->config_dir, sizeof(b->config_dir), "%s", config_dir ? config_dir : "");
@@ -467,6 +468,7 @@ static size_t do_hello(struct rf_broker *b, struct rf_conn *c, const struct rf_m
 	w->data_bytes = c->ring.size;
 	w->entitled_classes = man->classes;
 	w->entitled_modes = man->modes;
+	w->cpu_plus_one = b->cpu >= 0 ? (uint32_t)b->cpu + 1 : 0;
 	fds[0] = rf_ring_writer_take_memfd(&c->ring);
 	fds[1] = c->ring.efd;
 	*nfds = 2;
@@ -690,6 +692,7 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 	case RF_MSG_MUTE:
 	case RF_MSG_INVERT:
 	case RF_MSG_STATS_REQ:
+	case RF_MSG_CLEAR_CACHE:
 	case RF_MSG_VERDICT:
 	case RF_MSG_NETRULE:
 	case RF_MSG_HEARTBEAT:
@@ -733,6 +736,16 @@ size_t rf_broker_control(struct rf_broker *b, struct rf_conn *c, const void *buf
 		return reply_ok(out, id);
 	case RF_MSG_STATS_REQ:
 		return do_stats(b, c, id, out);
+	case RF_MSG_CLEAR_CACHE:
+		/* only a client whose verdicts can be cached may drop them: anyone else
+		 * could make every request a round trip to the clients again */
+		if (!(c->man.modes & RF_SUB_AUTH))
+			return reply_error(out, id, RF_E_NOT_ENTITLED,
+					   "manifest '%s' has no AUTH mode: no verdicts of its own to forget",
+					   c->man.name);
+		if (b->auth.forget)
+			b->auth.forget(b->auth.ctx);
+		return reply_ok(out, id);
 	case RF_MSG_VERDICT: /* no reply (proto.h) */
 		if (b->auth.verdict)
 			b->auth.verdict(b->auth.ctx, c, &m.u.verdict);

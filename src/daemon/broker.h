@@ -79,7 +79,7 @@ struct rf_auth_hooks {
 	void (*verdict)(void *ctx, struct rf_conn *c, const struct rf_msg_verdict *v);
 	void (*conn_gone)(void *ctx, struct rf_conn *c);  /* before c is freed */
 	void (*subs_changed)(void *ctx);                 /* AUTH subscriber set changed */
-	void (*forget)(void *ctx);  /* an AUTH client's mutes changed: drop cached verdicts */
+	void (*forget)(void *ctx);  /* an AUTH client's mutes changed, or it asked (CLEAR_CACHE): drop cached verdicts */
 	void (*status)(void *ctx, struct rf_status_auth *out);
 	/* `ringfence auth test`: 0 (the reply comes later through b->send) or an
 	 * enum rf_error with a reason */
@@ -103,6 +103,7 @@ struct rf_broker {
 	struct rf_manifests manifests;
 	struct rf_supervisor *sup; /* NULL: no supervisor (tests) */
 	bool safe_mode;            /* only `vendor = platform` clients are admitted */
+	int cpu;                   /* the CPU the daemon is pinned to (--cpu), -1: none */
 	char config_dir[512];
 	struct rf_conn *conns[RF_CLIENTS_MAX + RF_CTL_PENDING_MAX];
 	size_t nconns;

@@ -28,6 +28,7 @@
 #include "cli/commands.h"
 #include "common/log.h"
 #include "attest/attest.h"
+#include "daemon/affinity.h"
 #include "daemon/attest_glue.h"
 #include "daemon/auth.h"
 #include "daemon/broker.h"
@@ -117,6 +118,10 @@ static void usage(FILE *o)
 		"                       woken daemon preempts at once; no larger CPU share),\n"
 		"                       'fifo[:PRIO]' (SCHED_FIFO, default priority 1: events\n"
 		"                       before any normal task), or 'other' (leave it as started)\n"
+		"  --cpu N              pin the daemon to CPU N (default: not pinned; the clients\n"
+		"                       it starts are not): clients that open with\n"
+		"                       RF_CLIENT_NEAR_DAEMON run on the same CPU and are handed\n"
+		"                       events without a cross-CPU wake-up (docs/client-api.md)\n"
 		"  --latency-trace FILE (benchmarks) at exit, write for each of the first %u live\n"
 		"                       events: kernel time, daemon woken, read (ns, text)\n\n"
 		"Fleet rollout (docs/fleet.md, \"Endpoint agent\"): report health to a controller\n"
@@ -661,6 +666,7 @@ int rf_cmd_daemon(int argc, char **argv)
 		{"recent-mib", required_argument, NULL, 1004},
 		{"sched", required_argument, NULL, 1005},
 		{"latency-trace", required_argument, NULL, 1006},
+		{"cpu", required_argument, NULL, 1007},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -679,7 +685,8 @@ int rf_cmd_daemon(int argc, char **argv)
 	bool stop = false, no_bpf = false, no_source = false, net_policy = false;
 	const char *tcti = NULL;
 	unsigned long recent_s = RF_RECENT_SECONDS_DEFAULT, recent_mib = RF_RECENT_BYTES_DEFAULT >> 20;
-	const char *net_cgroup = NULL, *sched_mode = "slice", *lat_path = NULL;
+	const char *net_cgroup = NULL, *sched_mode = "slice", *lat_path = NULL, *cpu_arg = NULL;
+	int cpu = -1;
 	struct rf_fleet_opts fo = {.poll_s = RF_FLEET_POLL_DEFAULT_S};
 	struct rf_auth_opts ao = {.deadline_ms = {RF_AUTH_DEADLINE_EXEC_MS, RF_AUTH_DEADLINE_OPEN_MS},
 				  .miss_limit = RF_AUTH_MISS_LIMIT, .miss_policy = RF_AUTH_MISS_DEMOTE};
@@ -826,6 +833,7 @@ int rf_cmd_daemon(int argc, char **argv)
 		}
 		case 1005: sched_mode = optarg; break;
 		case 1006: lat_path = optarg; break;
+		case 1007: cpu_arg = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -848,6 +856,13 @@ int rf_cmd_daemon(int argc, char **argv)
 	}
 	if (r < 0) /* loud, not fatal: the daemon works, only its wake-up latency suffers */
 		rf_warn("daemon: %s: running with the scheduling it was started with", err);
+	if (cpu_arg) {
+		cpu = rf_affinity_pin(cpu_arg, err, sizeof(err));
+		if (cpu < 0) {
+			rf_err("daemon: %s", err);
+			return cpu == -EDOM ? 2 : 1;
+		}
+	}
 	if (lat_path && !(lat_trace = calloc(RF_LAT_TRACE_MAX, sizeof(*lat_trace)))) {
 		rf_err("daemon: --latency-trace: out of memory");
 		return 1;
@@ -858,6 +873,7 @@ int rf_cmd_daemon(int argc, char **argv)
 		return 1;
 	}
 	rf_broker_init(&d.b, &ms, config);
+	d.b.cpu = cpu;
 	if (recent_s) {
 		r = rf_recent_new((unsigned)recent_s, (uint64_t)recent_mib << 20, &d.b.recent);
 		if (r < 0) {

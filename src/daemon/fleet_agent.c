@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "content/content.h"
+#include "daemon/affinity.h"
 #include "daemon/fleet_agent.h"
 #include "daemon/fleet_proto.h"
 #include "daemon/recent.h"
@@ -423,6 +424,7 @@ static void __attribute__((noreturn)) install_child(struct rf_fleet *f, const st
 	int fd;
 
 	memset(&res, 0, sizeof(res));
+	rf_affinity_restore();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGCHLD, SIG_DFL);

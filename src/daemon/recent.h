@@ -26,8 +26,10 @@ struct rf_recent_stats {
 	uint64_t evicted;   /* events dropped from the old end (age or memory bound) */
 };
 
-/* A recording of WINDOW_S seconds bounded by MAX_BYTES (at least RF_RECENT_CHUNK *
- * 2). Returns 0 or -errno (-EINVAL for bounds out of range). */
+/* A recording of WINDOW_S seconds bounded by MAX_BYTES (RF_RECENT_BYTES_MIN to
+ * RF_RECENT_BYTES_MAX, kept as MAX_BYTES / RF_RECENT_CHUNK chunks; with a single chunk
+ * the recording starts over whenever that chunk is full). Returns 0 or -errno (-EINVAL
+ * for bounds out of range). */
 int rf_recent_new(unsigned window_s, uint64_t max_bytes, struct rf_recent **ret);
 /* Accepts NULL. */
 void rf_recent_free(struct rf_recent *r);

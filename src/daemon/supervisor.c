@@ -31,6 +31,7 @@
 #include "attest/attest.h"
 #include "common/unixfd.h"
 #include "content/content.h"
+#include "daemon/affinity.h"
 #include "daemon/attest_glue.h"
 #include "daemon/supervisor.h"
 #include "daemon/incident.h"
@@ -506,6 +507,7 @@ static void __attribute__((noreturn)) child(struct rf_supervisor *s, struct rf_s
 
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	rf_affinity_restore(); /* a client is not pinned with the daemon unless it asks */
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	setsid();

@@ -4,7 +4,8 @@
  *   rf_authclient --socket S --name N [--classes auth_exec,auth_open]
  *     --mode allow|hang|crash|notify [--deny SUBSTR] [--cache] [--crash-after N]
  *     [--ready FILE] [--open PATH] [--rule PROTO,ADDR/PREFIX,PORT,DIR]...
- *     [--mute PREFIX] [--mute-on-usr1 PREFIX] [--delay-ms N]
+ *     [--mute PREFIX] [--mute-on-usr1 PREFIX] [--delay-ms N] [--near-daemon]
+ *     [--clear-on-usr2]
  * allow: answer every request at once: deny when the path contains SUBSTR, else
  *   allow (cacheable with --cache).
  * hang: subscribe with AUTH and never answer (reads nothing).
@@ -20,6 +21,9 @@
  *   PREFIX: do so at SIGUSR1 and then print "muted" (the cache-flush tests).
  * --delay-ms N: mode allow answers each request N ms after reading it (and prints
  *   "asked" when it reads one).
+ * --clear-on-usr2: at SIGUSR2 ask the daemon to forget its cached verdicts
+ *   (rf_client_clear_cache) and print "cleared" or "clear failed err=ERRNO".
+ * --near-daemon: open with RF_CLIENT_NEAR_DAEMON (run on the daemon's CPU).
  * Touches --ready once subscribed. Exit 0 on SIGTERM/EOF, 1 on error.
  */
 #include <errno.h>
@@ -36,9 +40,10 @@
 
 #include "ringfence/ringfence.h"
 
-static volatile sig_atomic_t stop, usr1;
+static volatile sig_atomic_t stop, usr1, usr2;
 static void on_term(int s) { (void)s; stop = 1; }
 static void on_usr1(int s) { (void)s; usr1 = 1; }
+static void on_usr2(int s) { (void)s; usr2 = 1; }
 
 int main(int argc, char **argv)
 {
@@ -46,7 +51,8 @@ int main(int argc, char **argv)
 		{"socket", 1, 0, 's'}, {"name", 1, 0, 'n'}, {"classes", 1, 0, 'c'},
 		{"mode", 1, 0, 'm'}, {"deny", 1, 0, 'd'}, {"cache", 0, 0, 'C'},
 		{"crash-after", 1, 0, 'k'}, {"ready", 1, 0, 'r'}, {"open", 1, 0, 'o'}, {"rule", 1, 0, 'R'},
-		{"mute", 1, 0, 'M'}, {"mute-on-usr1", 1, 0, 'U'}, {"delay-ms", 1, 0, 'D'}, {0},
+		{"mute", 1, 0, 'M'}, {"mute-on-usr1", 1, 0, 'U'}, {"delay-ms", 1, 0, 'D'},
+		{"near-daemon", 0, 0, 'N'}, {"clear-on-usr2", 0, 0, 'X'}, {0},
 	};
 	struct rf_client_opts o = {.size = sizeof(o), .abi_version = RF_ABI_VERSION};
 	struct rf_client *c = NULL;
@@ -56,7 +62,9 @@ int main(int argc, char **argv)
 	uint64_t mask = 0, seen = 0;
 	long crash_after = 100, delay_ms = 0;
 	int opt, r, cache = 0;
-	struct sigaction sa = {.sa_handler = on_term}, su = {.sa_handler = on_usr1};
+	struct sigaction sa = {.sa_handler = on_term}, su = {.sa_handler = on_usr1},
+			 su2 = {.sa_handler = on_usr2};
+	int clear_usr2 = 0;
 	char *rules[80];
 	int nrules = 0;
 
@@ -75,6 +83,8 @@ int main(int argc, char **argv)
 		case 'M': mute = optarg; break;
 		case 'U': mute_usr1 = optarg; break;
 		case 'D': delay_ms = strtol(optarg, NULL, 10); break;
+		case 'N': o.flags |= RF_CLIENT_NEAR_DAEMON; break;
+		case 'X': clear_usr2 = 1; break;
 		default: return 2;
 		}
 	}
@@ -90,6 +100,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &su, NULL);
+	sigaction(SIGUSR2, &su2, NULL);
 	r = rf_client_open(&o, &c, why, sizeof(why));
 	if (r < 0) {
 		fprintf(stderr, "rf_authclient: open: %s\n", why);
@@ -164,6 +175,15 @@ int main(int argc, char **argv)
 			usr1 = 0;
 			r = rf_client_mute_path(c, RF_MUTE_TARGET_PREFIX, mute_usr1);
 			printf(r < 0 ? "mute failed\n" : "muted\n");
+			fflush(stdout);
+		}
+		if (usr2 && clear_usr2) {
+			usr2 = 0;
+			r = rf_client_clear_cache(c);
+			if (r < 0)
+				printf("clear failed err=%d\n", -r);
+			else
+				printf("cleared\n");
 			fflush(stdout);
 		}
 		r = rf_client_next(c, &ev, 200);

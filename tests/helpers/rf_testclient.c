@@ -5,7 +5,7 @@
  *     [--mute-exe-prefix PATH] [--mute-target PATH] [--mute-target-prefix PATH]
  *     [--invert process|exe|target] [--ready FILE] [--pause FILE] [--expect N]
  *     [--idle-ms MS] [--latency] [--latency-dump FILE] [--ring BYTES] [--spin-us US]
- *     [--short-slice]
+ *     [--short-slice] [--near-daemon]
  * Connects, subscribes, touches --ready, waits for --pause FILE to exist (a client
  * that does not read), then reads until it has seen --expect events (read + seq gaps)
  * or nothing came for --idle-ms (default 1000). Prints one line of key=value:
@@ -13,7 +13,8 @@
  *   the daemon's delivered/dropped/muted, events/s over the reading time, and with
  *   --latency p50/p99 of receipt time - hdr.ts_ns in ns (--latency-dump: one line per
  *   event, "ts_ns class pid receipt_ns", for bench/fanout.sh's hop figures);
- *   --spin-us and --short-slice set rf_client_opts.spin_us and RF_CLIENT_SHORT_SLICE.
+ *   --spin-us, --short-slice and --near-daemon set rf_client_opts.spin_us,
+ *   RF_CLIENT_SHORT_SLICE and RF_CLIENT_NEAR_DAEMON.
  *   Exit 0, or 1 on any error
  *   (message on stderr), 3 when the daemon refused (errno name printed as refused=).
  */
@@ -51,7 +52,8 @@ int main(int argc, char **argv)
 		{"invert", 1, 0, 'i'}, {"ready", 1, 0, 'r'}, {"pause", 1, 0, 'P'},
 		{"expect", 1, 0, 'x'}, {"idle-ms", 1, 0, 'I'}, {"latency", 0, 0, 'L'},
 		{"ring", 1, 0, 'R'}, {"modes", 1, 0, 'm'}, {"corrupt-tail", 0, 0, 'C'},
-		{"latency-dump", 1, 0, 'D'}, {"spin-us", 1, 0, 'S'}, {"short-slice", 0, 0, 'Z'}, {0},
+		{"latency-dump", 1, 0, 'D'}, {"spin-us", 1, 0, 'S'}, {"short-slice", 0, 0, 'Z'},
+		{"near-daemon", 0, 0, 'N'}, {0},
 	};
 	struct rf_client_opts o = {.size = sizeof(o), .abi_version = RF_ABI_VERSION};
 	struct rf_client *c = NULL;
@@ -94,6 +96,7 @@ int main(int argc, char **argv)
 		case 'D': dump = optarg; latency = 1; break;
 		case 'S': o.spin_us = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'Z': o.flags |= RF_CLIENT_SHORT_SLICE; break;
+		case 'N': o.flags |= RF_CLIENT_NEAR_DAEMON; break;
 		default: return 2;
 		}
 	}

@@ -12,6 +12,7 @@ source "$(dirname "$0")/auth.inc"
 auth_enter_ns "$0" "$@"
 auth_setup
 manifest b modes=notify,auth
+manifest nb modes=notify
 cp /bin/true "$MNT/denyme"
 mkdir -p "$MNT/fc" "$MNT/m" "$MNT/k"
 cp /bin/true "$MNT/fc/tool"
@@ -24,7 +25,7 @@ sleep 0.1 # older than the racy window (RF_AUTH_CACHE_RACY_NS): cacheable
 
 start_daemon --no-source --auth-mount "$MNT" --auth-fail-closed "$MNT/fc" --auth-miss-limit 0
 authc --name a --mode allow --cache --deny denyme --classes auth_exec,auth_open \
-	--mute-on-usr1 "$MNT/nothing-here" --ready "$T/ra" > "$T/a.out" &
+	--mute-on-usr1 "$MNT/nothing-here" --clear-on-usr2 --ready "$T/ra" > "$T/a.out" &
 A=$!; on_exit "kill $A"
 check "client subscribed" ready "$T/ra"
 is "the kernel cache is on" "$(aj .auth.kcache.on)" true
@@ -44,11 +45,24 @@ is "later execs: no request reaches the daemon" "$(req)" 3
 is "... the client was not asked" "$(asked)" 2
 is "... and the daemon counted no hit (it never saw them)" "$(aj .auth.cache_hits)" 0
 
+# rf_client_clear_cache: a client whose policy changed has both levels forgotten
+f=$(aj .auth.kcache.flushes); n=$(req); a0=$(asked)
+kill -USR2 "$A"
+check "CLEAR_CACHE answered" wait_for 5 grep -q "^cleared" "$T/a.out"
+is "... the kernel cache was flushed" "$(($(aj .auth.kcache.flushes) - f))" 1
+"$MNT/true"
+is "... the next exec reaches the daemon again (exec and its open)" "$(($(req) - n))" 2
+is "... and the client is asked again" "$(($(asked) - a0))" 1
+"$MNT/true"; n=$(req)
+"$MNT/true"
+is "... after which it is cached again" "$(req)" "$n"
+
+n=$(req); a0=$(asked)
 printf 'x' >> "$MNT/true"
 sleep 0.1
 "$MNT/true"; is "a written file still runs" $? 0
-is "written file: the kernel asks again (exec and open)" "$(req)" 5
-is "... and so does the daemon: the client was asked" "$(asked)" 3
+is "written file: the kernel asks again (exec and open)" "$(($(req) - n))" 2
+is "... and so does the daemon: the client was asked" "$(($(asked) - a0))" 1
 is "... the daemon's entry was invalidated too" "$(aj .auth.cache_invalidated)" 1
 "$MNT/true" # the exec is cached again; its open (invalidated in the daemon) asked
 n=$(req)
@@ -143,6 +157,16 @@ is "a flushed file reaches the daemon again" "$(($(req) - n))" 1
 n=$(req)
 bash -c ': < "$1"' - "$MNT/k/0"
 is "... which put it back into the kernel" "$(req)" "$n"
+
+# a client without AUTH in its manifest may not make every request a round trip again
+authc --name nb --mode notify --classes auth_exec --clear-on-usr2 --ready "$T/rn" > "$T/nb.out" & NB=$!
+check "NOTIFY-only client subscribed" ready "$T/rn"
+f=$(aj .auth.kcache.flushes)
+kill -USR2 "$NB"
+is "CLEAR_CACHE from a client without AUTH: refused (EACCES)" \
+	"$(wait_for 5 grep -q "^clear failed" "$T/nb.out"; sed -n 's/^clear failed err=//p' "$T/nb.out")" 13
+is "... and nothing was flushed" "$(aj .auth.kcache.flushes)" "$f"
+kill $NB; wait $NB 2>/dev/null
 
 is "no deadline misses" "$(aj .auth.deadline_misses)" 0
 is "nothing pending" "$(aj .auth.pending)" 0

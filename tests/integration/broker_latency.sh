@@ -45,10 +45,11 @@ rm -f "$T/ready"
 start_daemon --sched fifo --latency-trace "$T/trace"
 is "daemon: SCHED_FIFO with --sched fifo" "$(sched_field "$DPID" policy)" 1
 client --name lat --classes process_exec,process_exit --latency-dump "$T/dump" --expect 40 \
-	--idle-ms 3000 --ready "$T/ready" > "$T/out" 2>&1 &
+	--idle-ms 3000 --ready "$T/ready" --pause "$T/go2" > "$T/out" 2>&1 &
 C=$!
 wait_for 10 test -e "$T/ready"
 is "the client does not inherit it" "$(sched_field "$C" policy)" 0
+touch "$T/go2"
 for i in $(seq 20); do /bin/true; done
 wait $C
 kill -TERM "$DPID"; wait "$DPID" 2>/dev/null

@@ -45,7 +45,7 @@ static void bad_options(void **state)
 	o.spin_us = RF_CLIENT_SPIN_MAX_US + 1;
 	assert_int_equal(try_open(&o), -EINVAL);
 	o = opts();
-	o.flags = 0x2; /* unknown */
+	o.flags = 0x4; /* unknown */
 	assert_int_equal(try_open(&o), -EINVAL);
 	o = opts();
 	o.reserved = 1;

@@ -70,6 +70,15 @@ static void test_parse_hello_subscribe_invert(void **state)
 	struct rf_msg_hello h;
 	struct rf_msg_subscribe s;
 	struct rf_msg_invert iv;
+	struct rf_msg_welcome w;
+
+	memset(&w, 0, sizeof(w));
+	hdr(&w, RF_MSG_WELCOME, sizeof(w));
+	assert_int_equal(parse(&w, sizeof(w)), 0);           /* not pinned */
+	w.cpu_plus_one = RF_CPU_MAX;
+	assert_int_equal(parse(&w, sizeof(w)), 0);           /* the last CPU */
+	w.cpu_plus_one = RF_CPU_MAX + 1;
+	assert_int_equal(parse(&w, sizeof(w)), -EBADMSG);   /* beyond any cpu_set_t */
 
 	memset(&h, 0, sizeof(h));
 	hdr(&h, RF_MSG_HELLO, sizeof(h));
