@@ -1448,6 +1448,16 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 			}
 		}
 	}
+	/* stored strings are read straight from the event (rf_detect_field_) */
+	for (cid = 1; cid < RF_CLASSES_MAX; cid++) {
+		struct cls *c = &d->cls[cid];
+		for (i = 0; c->c && i < c->c->nfields && i < RF_FIELDS_MAX; i++) {
+			const struct rf_field_desc *f = &c->c->fields[i];
+			if ((f->type == RF_FT_STR || f->type == RF_FT_PATH || f->type == RF_FT_ARGV) &&
+			    f->source != RF_FS_DERIVED)
+				c->soff[i] = f->offset;
+		}
+	}
 	/* correlations whose rules lost their place are not run */
 	for (i = 0; i < d->nrules; i++) {
 		struct rule *ru = &d->rules[i];
@@ -1937,6 +1947,7 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 		return 0;
 	d->ev = ev;
 	d->evc = c->c;
+	d->soff = c->soff;
 	if (++d->stamp == 0)
 		restamp(d);
 	if (d->mode == RF_DETECT_NAIVE) {
