@@ -6,6 +6,7 @@
 #include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <hs/hs.h>
 
 #include "detect/detect.h"
@@ -61,6 +62,8 @@ struct atom {
 	bool lazy;     /* matcher: a pattern that is not scanned but evaluated on demand */
 	bool lit;      /* matcher: one plain literal (in the class's literal databases) */
 	bool anchored; /* matcher: a literal anchored at one end (in the tries of anchor.c) */
+	bool walked;   /* matcher: lazy, but in the tries of a field walked on every event of
+			* each class that uses it: its bit is its value, as for a trigger */
 	char *lit_s;    /* lazy unanchored literal: its bytes (lowercase unless cased), for
 			 * the direct search of rf_detect_find_lit_ */
 	uint32_t lit_len;
@@ -230,6 +233,9 @@ struct anch {           /* one field's anchored literals */
 
 struct cls {
 	const struct rf_class_desc *c;
+	uint16_t soff[RF_FIELDS_MAX]; /* field index -> offset of its string descriptor when
+				       * it is a stored string (read straight from the
+				       * event), else 0 */
 	struct anch *anch;  /* anchored literals, matched on every event: the triggers, and
 			     * the lazy ones on the fields that have triggers */
 	unsigned nanch;
@@ -282,6 +288,7 @@ struct rf_detect {
 	uint32_t stamp;
 	const struct rf_event_hdr *ev;
 	const struct rf_class_desc *evc;
+	const uint16_t *soff; /* the event's class's */
 	struct fval fv[RF_FIELDS_MAX];
 	char *fbuf[RF_FIELDS_MAX]; /* rendered numbers, IPs and derived strings */
 	char *lcbuf[RF_FIELDS_MAX]; /* values in lowercase (ASCII), made when first asked */
@@ -308,8 +315,22 @@ int rf_detect_field_render_(struct rf_detect *d, int fidx, struct fval **out);
  * cache check inline: most calls find the value rendered). Returns 0, or -ENOMEM. */
 static inline int rf_detect_field_(struct rf_detect *d, int fidx, struct fval **out)
 {
-	if (d->fv[fidx].stamp == d->stamp) {
-		*out = &d->fv[fidx];
+	struct fval *v = &d->fv[fidx];
+
+	if (v->stamp == d->stamp) {
+		*out = v;
+		return 0;
+	}
+	if (d->soff[fidx]) {
+		/* a stored string: rf_event_validate checked its offset and length, it is
+		 * inside the event and NUL-terminated, or absent (0, 0) */
+		struct rf_str sd;
+		memcpy(&sd, (const char *)d->ev + d->soff[fidx], sizeof(sd));
+		v->stamp = d->stamp;
+		v->present = sd.off != 0;
+		v->s = sd.off ? (const char *)d->ev + sd.off : "";
+		v->len = sd.off ? sd.len : 0;
+		*out = v;
 		return 0;
 	}
 	return rf_detect_field_render_(d, fidx, out);

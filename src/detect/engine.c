@@ -979,6 +979,19 @@ static int prefilter_regexes(struct rf_detect *d, struct cls *c)
 	return 0;
 }
 
+/* Does a rule of class CID that compiled use atom A? */
+static bool atom_in_class(const struct rf_detect *d, const struct atom *a, unsigned cid)
+{
+	unsigned j;
+
+	for (j = 0; j < a->nrules; j++) {
+		const struct rule *ru = &d->rules[a->rules[j]];
+		if (ru->ok && (ru->classes >> cid & 1))
+			return true;
+	}
+	return false;
+}
+
 static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_report *rep)
 {
 	struct cls *c = &d->cls[cid];
@@ -1004,12 +1017,7 @@ static int build_class(struct rf_detect *d, unsigned cid, struct rf_detect_repor
 	}
 	for (i = 0; i < d->natoms; i++) {
 		struct atom *a = &d->atoms[i];
-		bool used = false;
-		for (j = 0; j < a->nrules && !used; j++) {
-			struct rule *ru = &d->rules[a->rules[j]];
-			used = ru->ok && (ru->classes >> cid & 1);
-		}
-		if (!used || seen[i])
+		if (!atom_in_class(d, a, cid) || seen[i])
 			continue;
 		seen[i] = 1;
 		if (a->dead)
@@ -1223,7 +1231,8 @@ static int flat_size(const struct node *x, unsigned depth, unsigned *n)
 /* An atom whose value is its bit: tested, not evaluated on demand. */
 static bool plain_atom(const struct rf_detect *d, const struct node *x)
 {
-	return x->kind == N_ATOM && (unsigned)x->atom < d->natoms && !d->atoms[x->atom].lazy;
+	return x->kind == N_ATOM && (unsigned)x->atom < d->natoms &&
+	       (!d->atoms[x->atom].lazy || d->atoms[x->atom].walked);
 }
 
 /* The bit groups of X's plain atom kids, one mask per word, appended to R's masks. */
@@ -1372,6 +1381,23 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 		for (cid = 1; cid < rf_schema_class_count() && cid < RF_CLASSES_MAX; cid++)
 			if (rf_schema_class(cid) && (r = build_class(d, cid, rep)) < 0)
 				return r;
+		/* A lazy anchored literal on a field that is walked on every event has its
+		 * bit set by the walk (lazy_eval would only read it): read the bit directly
+		 * and let it join bit groups. In a class without the field it stays false,
+		 * as lazy_eval answers there. */
+		for (i = 0; i < d->natoms; i++) {
+			struct atom *a = &d->atoms[i];
+			bool walked = a->lazy && a->anchored && a->kind != A_KEYWORD && !a->dead, any = false;
+			for (cid = 1; walked && cid < RF_CLASSES_MAX; cid++) {
+				const struct cls *c = &d->cls[cid];
+				if (!c->c || !atom_in_class(d, a, cid))
+					continue;
+				any = true;
+				if (a->fidx[cid] >= 0 && c->anch_of[a->fidx[cid]] < 0)
+					walked = false;
+			}
+			a->walked = walked && any;
+		}
 		/* rules refused by Hyperscan are gone: rebuild the class lists without them */
 		for (cid = 1; cid < RF_CLASSES_MAX; cid++) {
 			struct cls *c = &d->cls[cid];
@@ -1422,6 +1448,16 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 			}
 		}
 	}
+	/* stored strings are read straight from the event (rf_detect_field_) */
+	for (cid = 1; cid < RF_CLASSES_MAX; cid++) {
+		struct cls *c = &d->cls[cid];
+		for (i = 0; c->c && i < c->c->nfields && i < RF_FIELDS_MAX; i++) {
+			const struct rf_field_desc *f = &c->c->fields[i];
+			if ((f->type == RF_FT_STR || f->type == RF_FT_PATH || f->type == RF_FT_ARGV) &&
+			    f->source != RF_FS_DERIVED)
+				c->soff[i] = f->offset;
+		}
+	}
 	/* correlations whose rules lost their place are not run */
 	for (i = 0; i < d->nrules; i++) {
 		struct rule *ru = &d->rules[i];
@@ -1456,7 +1492,7 @@ int rf_detect_compile(struct rf_detect *d, int mode, struct rf_detect_report *re
 	if (!d->alazy)
 		return -ENOMEM;
 	for (i = 0; i < d->natoms; i++)
-		d->alazy[i] = d->atoms[i].lazy;
+		d->alazy[i] = d->atoms[i].lazy && !d->atoms[i].walked;
 	d->bits = calloc((d->natoms + 64) / 64, sizeof(uint64_t));
 	d->setlist = calloc(d->natoms + 1, sizeof(int));
 	d->cand = calloc(d->nrules + 1, sizeof(int));
@@ -1685,7 +1721,7 @@ static int on_lazy_match(unsigned id, unsigned long long from, unsigned long lon
  * patterns); a field with few lazy patterns is matched directly, and a lazy regular
  * expression has a database of its own (regular expressions make a shared scan about
  * twice as slow); each at most once per event. */
-static bool lazy_eval(struct rf_detect *d, struct atom *a)
+__attribute__((noinline)) static bool lazy_eval(struct rf_detect *d, struct atom *a)
 {
 	unsigned cid = d->ev->class_id;
 	struct cls *c = &d->cls[cid];
@@ -1911,6 +1947,7 @@ int rf_detect_event(struct rf_detect *d, const struct rf_event_hdr *ev, size_t l
 		return 0;
 	d->ev = ev;
 	d->evc = c->c;
+	d->soff = c->soff;
 	if (++d->stamp == 0)
 		restamp(d);
 	if (d->mode == RF_DETECT_NAIVE) {

@@ -79,8 +79,8 @@ static char *fbuf(struct rf_detect *d, int fidx)
 	return d->fbuf[fidx];
 }
 
-/* NULs (between arguments) to spaces, 16 bytes a step (compiler vector extensions):
- * one memchr call per argument cost more. */
+/* NULs (between arguments) to spaces, 16 bytes a step (compiler vector extensions),
+ * a tail as the value's last 16 bytes: one memchr call per argument cost more. */
 static void nul_to_space(char *b, size_t n)
 {
 	typedef unsigned char v16 __attribute__((vector_size(16)));
@@ -91,6 +91,14 @@ static void nul_to_space(char *b, size_t n)
 		memcpy(&x, b + i, 16);
 		x += (v16)(x == 0) & ' ';
 		memcpy(b + i, &x, 16);
+	}
+	if (i < n && n >= 16) {
+		/* the rest as the last 16 bytes (the step is idempotent) */
+		v16 x;
+		memcpy(&x, b + n - 16, 16);
+		x += (v16)(x == 0) & ' ';
+		memcpy(b + n - 16, &x, 16);
+		return;
 	}
 	for (; i < n; i++)
 		if (!b[i])

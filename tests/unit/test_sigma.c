@@ -160,7 +160,21 @@ static const struct mcase cases[] = {
 	{"startswith one byte", NULL, "sel:\n    CommandLine|startswith: 'c'\ncondition: sel", 0, {CMD("cp a")}, 1},
 	{"startswith one byte, other", NULL, "sel:\n    CommandLine|startswith: 'x'\ncondition: sel", 0, {CMD("cp a")}, 0},
 	{"endswith on an absent field", NULL, "sel:\n    ParentImage|endswith: '/sh'\ncondition: sel", 0, {EXE("/bin/sh")}, 0},
-	/* CommandLine is argv joined with spaces (16 bytes at a time, then the rest) */
+	/* lazy anchored literals on a field walked anyway (Image, by the trigger): their
+	 * bits are read like a trigger's, also in bit groups and under not */
+	{"lazy startswith on a walked field", NULL, "img:\n    Image|endswith: '/cp'\nloc:\n    Image|startswith: ['/usr/local/', '/opt/']\ncondition: img and loc", 0, {EXE("/usr/local/bin/cp")}, 1},
+	{"lazy startswith on a walked field, other directory", NULL, "img:\n    Image|endswith: '/cp'\nloc:\n    Image|startswith: ['/usr/local/', '/opt/']\ncondition: img and loc", 0, {EXE("/usr/bin/cp")}, 0},
+	{"lazy startswith on a walked field, under not", NULL, "img:\n    Image|endswith: '/cp'\nloc:\n    Image|startswith: ['/usr/local/', '/opt/']\ncondition: img and not loc", 0, {EXE("/opt/x/cp")}, 0},
+	{"lazy startswith on a walked field, under not, other directory", NULL, "img:\n    Image|endswith: '/cp'\nloc:\n    Image|startswith: ['/usr/local/', '/opt/']\ncondition: img and not loc", 0, {EXE("/bin/cp")}, 1},
+	{"lazy equality and startswith on a walked field in one 1 of", NULL, "img:\n    Image|endswith: '/cp'\nw1:\n    Image: '/opt/cp'\nw2:\n    Image|startswith: '/srv/'\ncondition: img and 1 of w*", 0, {EXE("/srv/a/cp")}, 1},
+	{"lazy equality and startswith on a walked field in one 1 of, neither", NULL, "img:\n    Image|endswith: '/cp'\nw1:\n    Image: '/opt/cp'\nw2:\n    Image|startswith: '/srv/'\ncondition: img and 1 of w*", 0, {EXE("/opt/a/cp")}, 0},
+	{"lazy endswith on a field absent from the event", NULL, "img:\n    Image|endswith: '/cp'\npar:\n    ParentImage|endswith: '/sh'\ncondition: img and not par", 0, {EXE("/bin/cp")}, 1},
+	/* CommandLine is argv joined with spaces (16 bytes at a time, a tail as the last
+	 * 16 bytes, values shorter than 16 a byte at a time) */
+	{"CommandLine is argv joined, 17 bytes", NULL, "sel:\n    CommandLine: 'aaaaaaaaaaaaaaa b'\ncondition: sel", 0, {CMD("aaaaaaaaaaaaaaa\x1f" "b")}, 1},
+	{"CommandLine is argv joined, 16 bytes", NULL, "sel:\n    CommandLine: 'aaaaaaa bbbbbbbb'\ncondition: sel", 0, {CMD("aaaaaaa\x1f" "bbbbbbbb")}, 1},
+	{"CommandLine is argv joined, 31 bytes", NULL, "sel:\n    CommandLine: 'aaaaaaaaaaaaaaaa bbbbbbbbbbbb c'\ncondition: sel", 0, {CMD("aaaaaaaaaaaaaaaa\x1f" "bbbbbbbbbbbb\x1f" "c")}, 1},
+	{"CommandLine is argv joined, 5 bytes", NULL, "sel:\n    CommandLine: 'ab cd'\ncondition: sel", 0, {CMD("ab\x1f" "cd")}, 1},
 	{"CommandLine is argv joined", NULL, "sel:\n    CommandLine: 'a bb ccc dddd eeeee ffffff ggggggg hhhhhhhh iiiiiiiii j'\ncondition: sel", 0, {CMD("a\x1f" "bb\x1f" "ccc\x1f" "dddd\x1f" "eeeee\x1f" "ffffff\x1f" "ggggggg\x1f" "hhhhhhhh\x1f" "iiiiiiiii\x1f" "j")}, 1},
 	{"CommandLine is argv joined, one byte less", NULL, "sel:\n    CommandLine: 'a bb ccc dddd eeeee ffffff ggggggg hhhhhhhh iiiiiiiii j'\ncondition: sel", 0, {CMD("a\x1f" "bb\x1f" "ccc\x1f" "dddd\x1f" "eeeee\x1f" "ffffff\x1f" "ggggggg\x1f" "hhhhhhhh\x1f" "iiiiiiii\x1f" "j")}, 0},
 	{"CommandLine keeps an argument's spaces", NULL, "sel:\n    CommandLine: 'sh -c echo  a'\ncondition: sel", 0, {CMD("sh\x1f-c\x1f" "echo  a")}, 1},
